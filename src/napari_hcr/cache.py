@@ -1,0 +1,54 @@
+"""A content-addressed store of finished assessments, so a question is never paid for twice.
+
+The key hashes what determines the answer (image, mask, label, structure, modality, backend,
+model, prompt version); it never includes a key or a file name. Entries are Assessment JSON
+files, written atomically so two viewers sharing a cache folder cannot read half a record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+from .case import Case
+from .verdict import Assessment
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("NAPARI_HCR_CACHE_DIR") or user_cache_dir("napari-hcr")) / "assessments"
+
+
+def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
+    digest = case.digest()
+    parts = [
+        digest.image_sha256, digest.mask_sha256, str(digest.label), case.structure,
+        case.modality, repr(case.spacing), backend, model, prompt_version,
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class AssessmentCache:
+    def __init__(self, folder: Path | None = None):
+        self.folder = Path(folder) if folder else default_cache_dir()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Assessment | None:
+        path = self._path(key)
+        try:
+            return Assessment.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, assessment: Assessment) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(assessment.to_json())
+        os.replace(tmp, path)

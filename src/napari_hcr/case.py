@@ -1,0 +1,123 @@
+"""The one input every front end builds: image, mask, spacing and what the mask should be.
+
+Validation lives here so the widget, the CLI and the benchmark reject bad input with the same
+sentence, before any expensive work starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .verdict import InputDigest
+
+
+@dataclass(frozen=True)
+class Case:
+    """A segmentation to judge.
+
+    ``image`` is 2-D or 3-D grey (float32) with axes in array order; ``labels`` is the label
+    array of the same shape and ``label`` the value whose mask is judged. ``spacing`` is the
+    voxel size per axis in millimetres. ``rgb`` keeps the original colour image of a 2-D RGB
+    case for snapshots; measures use the grey ``image``.
+    """
+
+    image: np.ndarray
+    labels: np.ndarray
+    label: int = 1
+    spacing: tuple[float, ...] = ()
+    structure: str = "generic"
+    modality: str = "MRI-T1"
+    rgb: np.ndarray | None = field(default=None, compare=False)
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.labels == self.label
+
+    @property
+    def ndim(self) -> int:
+        return self.image.ndim
+
+    def digest(self) -> InputDigest:
+        return InputDigest(
+            image_sha256=_sha256(self.rgb if self.rgb is not None else self.image),
+            mask_sha256=_sha256(self.mask),
+            label=int(self.label),
+        )
+
+
+def make_case(
+    image: np.ndarray,
+    labels: np.ndarray,
+    *,
+    label: int | None = None,
+    spacing: tuple[float, ...] | None = None,
+    structure: str = "generic",
+    modality: str = "MRI-T1",
+) -> Case:
+    """Check and normalise raw arrays into a :class:`Case`, or raise :class:`InputError`.
+
+    A 2-D RGB(A) image (last axis of 3 or 4 with a 2-D label array) is converted to grey for
+    measures and kept for snapshots. ``label=None`` picks the only non-zero label, or the
+    largest one when there are several.
+    """
+    image = np.asarray(image)
+    labels = np.asarray(labels)
+    rgb = None
+    if image.ndim == labels.ndim + 1 and image.shape[-1] in (3, 4) and labels.ndim == 2:
+        rgb = image[..., :3]
+        image = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if image.ndim not in (2, 3):
+        raise InputError(
+            f"The image has {image.ndim} dimensions {tuple(image.shape)}; napari-hcr assesses "
+            "2-D or 3-D images, so pick one channel or time point first."
+        )
+    if labels.shape != image.shape:
+        raise InputError(
+            f"The mask shape {tuple(labels.shape)} does not match the image shape "
+            f"{tuple(image.shape)}; the mask must be drawn on this image's grid."
+        )
+    if not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool):
+        if not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise InputError("The mask holds fractional values; give a label image of integers.")
+        labels = labels.astype(np.int32)
+    if labels.dtype == bool:
+        labels = labels.astype(np.uint8)
+    if not np.isfinite(image).all():
+        image = np.nan_to_num(image, nan=0.0, posinf=0.0, neginf=0.0)
+    present = np.unique(labels)
+    present = present[present != 0]
+    if present.size == 0:
+        raise InputError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
+    if label is None:
+        counts = [(int(np.count_nonzero(labels == v)), int(v)) for v in present]
+        label = max(counts)[1]
+    elif label not in present:
+        raise InputError(
+            f"Label {label} does not occur in the mask; present labels: "
+            f"{', '.join(str(int(v)) for v in present[:12])}."
+        )
+    if spacing is None:
+        spacing = (1.0,) * image.ndim
+    spacing = tuple(float(s) for s in spacing)[-image.ndim:]
+    if len(spacing) != image.ndim or any(not np.isfinite(s) or s <= 0 for s in spacing):
+        raise InputError(f"The voxel spacing {spacing} is not one positive size per image axis.")
+    return Case(
+        image=np.ascontiguousarray(image, dtype=np.float32),
+        labels=np.ascontiguousarray(labels),
+        label=int(label),
+        spacing=spacing,
+        structure=structure,
+        modality=modality,
+        rgb=rgb,
+    )
+
+
+def _sha256(array: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    digest.update(str(array.dtype).encode() + str(array.shape).encode())
+    digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

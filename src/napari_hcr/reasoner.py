@@ -1,0 +1,153 @@
+"""The HCR pipeline: evidence first, then the four stages, each yielded as soon as it ends.
+
+``assess_steps`` is a generator so the widget's thread worker can show stages as they arrive
+and stop it at any yield. Slow steps (measures on a large volume, a model call) run on a
+helper thread while the generator keeps yielding :class:`Progress` ticks every ``poll``
+seconds, so a cancel is honoured within one tick even when a call is still pending; the
+abandoned call finishes in the background and its answer is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .backends.base import Backend, StageAnswer
+from .cache import AssessmentCache, cache_key
+from .case import Case
+from .errors import BackendError
+from .knowledge import load_profile
+from .measures import Measures, measure
+from .snapshots import Snapshot, take_snapshots
+from .stages import PROMPT_VERSION, STAGES, CaseFacts, StageRequest
+from .verdict import Assessment, StageResult
+
+T = TypeVar("T")
+TOTAL_STEPS = 2 + len(STAGES)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A heartbeat: ``step`` of ``TOTAL_STEPS`` is running; ``message`` says which."""
+
+    step: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    measures: Measures
+    snapshots: tuple[Snapshot, ...]
+
+
+@dataclass(frozen=True)
+class StageDone:
+    index: int
+    result: StageResult
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Done:
+    assessment: Assessment
+    snapshots: tuple[Snapshot, ...]
+
+
+Event = Progress | StageDone | Done
+
+
+def assess_steps(
+    case: Case,
+    backend: Backend,
+    *,
+    cache: AssessmentCache | None = None,
+    poll: float = 0.1,
+) -> Generator[Event, None, None]:
+    """Run HCR on ``case``; yields Progress ticks, each StageDone in order, then one Done."""
+    started = time.perf_counter()
+    profile = load_profile(case.structure, case.modality)
+    key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
+
+    yield Progress(1, "Measuring the mask")
+    measures = yield from _waiting(lambda: measure(case), 1, "Measuring the mask", poll)
+    yield Progress(2, "Rendering snapshots")
+    snapshots = tuple((yield from _waiting(lambda: take_snapshots(case, measures), 2, "Rendering snapshots", poll)))
+    evidence = Evidence(measures, snapshots)
+
+    cached = cache.get(key) if cache and key else None
+    if cached is not None:
+        for index, stage in enumerate(cached.stages):
+            yield StageDone(index, stage, evidence)
+        cached.backend.cached = True
+        yield Done(cached, snapshots)
+        return
+
+    facts = CaseFacts(case.structure, case.modality, tuple(case.image.shape), case.spacing, case.label)
+    session = backend.open(facts)
+    results: list[StageResult] = []
+    decision = None
+    try:
+        for index, spec in enumerate(STAGES):
+            step = 3 + index
+            yield Progress(step, spec.title)
+            request = StageRequest(spec, facts, profile, measures, snapshots, tuple(results))
+            t0 = time.perf_counter()
+            answer: StageAnswer = yield from _waiting(lambda: session.answer(request), step, spec.title, poll)
+            result = StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0)
+            results.append(result)
+            decision = answer.decision or decision
+            yield StageDone(index, result, evidence)
+        usage = session.usage()
+    finally:
+        session.close()
+    if decision is None:
+        raise BackendError("The clinical synthesis stage gave no verdict.", stage=STAGES[-1].name)
+    assessment = Assessment(
+        verdict=decision.verdict,
+        confidence=decision.confidence,
+        score=decision.score,
+        structure=case.structure,
+        modality=case.modality,
+        stages=results,
+        measures=measures.to_dict(),
+        snapshots=[s.ref for s in snapshots],
+        backend=usage,
+        seconds=time.perf_counter() - started,
+        input=case.digest(),
+    )
+    if cache and key:
+        cache.put(key, assessment)
+    yield Done(assessment, snapshots)
+
+
+def assess(case: Case, backend: Backend, *, cache: AssessmentCache | None = None) -> Assessment:
+    """Run to the end without a UI; the CLI and the benchmark call this."""
+    for event in assess_steps(case, backend, cache=cache, poll=3600.0):
+        if isinstance(event, Done):
+            return event.assessment
+    raise AssertionError("assess_steps ended without a Done event")
+
+
+def iter_stages(events: Iterator[Event]) -> Iterator[StageResult]:
+    for event in events:
+        if isinstance(event, StageDone):
+            yield event.result
+
+
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napari-hcr")
+
+
+def _waiting(work: Callable[[], T], step: int, message: str, poll: float) -> Generator[Event, None, T]:
+    """Run ``work`` on the pool, yielding Progress every ``poll`` s until it ends.
+
+    Closing the generator (a cancel) abandons the future; the pool thread finishes alone.
+    """
+    future: Future[T] = _POOL.submit(work)
+    while True:
+        try:
+            return future.result(timeout=poll)
+        except TimeoutError:
+            yield Progress(step, message)

@@ -1,0 +1,176 @@
+"""Result dataclasses and their JSON form (schema ``napari-hcr/assessment/v1``).
+
+The JSON is the one contract shared by the CLI, the widget's export and the benchmark
+records, so parsing is strict: a record that does not match the schema raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA = "napari-hcr/assessment/v1"
+STAGE_NAMES: tuple[str, ...] = (
+    "knowledge_recall",
+    "visual_feature_analysis",
+    "anatomical_inference",
+    "clinical_synthesis",
+)
+Severity = Literal["info", "minor", "major"]
+SEVERITIES: tuple[str, ...] = ("info", "minor", "major")
+VERDICTS: tuple[str, ...] = ("acceptable", "unacceptable")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A slice the viewer can jump to: index ``slice`` along array axis ``axis``.
+
+    2-D cases use ``axis=-1, slice=0`` (the image itself). ``point`` is an optional centre
+    of the finding in array coordinates, so the viewer can centre and highlight it.
+    """
+
+    axis: int
+    slice: int
+    point: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation; ``kind`` is a stable machine name (e.g. ``spurious_islands``)."""
+
+    kind: str
+    severity: Severity
+    detail: str
+    where: Location | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    text: str
+    findings: tuple[Finding, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """Where a snapshot was taken and why; the PNG itself travels separately."""
+
+    axis: int
+    slice: int
+    why: str
+
+
+@dataclass
+class BackendUsage:
+    name: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_thinking: int = 0
+    calls: int = 0
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class InputDigest:
+    image_sha256: str
+    mask_sha256: str
+    label: int
+
+
+@dataclass
+class Assessment:
+    verdict: str
+    confidence: float
+    score: float
+    structure: str
+    modality: str
+    stages: list[StageResult]
+    measures: dict[str, Any]
+    snapshots: list[SnapshotRef]
+    backend: BackendUsage
+    seconds: float
+    input: InputDigest
+    schema: str = field(default=SCHEMA)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, not {self.verdict!r}")
+        for name in ("confidence", "score"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], not {value}")
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for stage in self.stages for f in stage.findings]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        order = ["schema", "verdict", "confidence", "score", "structure", "modality", "stages",
+                 "measures", "snapshots", "backend", "seconds", "input"]
+        return {key: data[key] for key in order}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Assessment:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} record (schema={data.get('schema')!r})")
+        stages = [
+            StageResult(
+                name=s["name"],
+                text=s["text"],
+                findings=tuple(_finding_from_dict(f) for f in s.get("findings", [])),
+                seconds=float(s.get("seconds", 0.0)),
+            )
+            for s in data["stages"]
+        ]
+        return cls(
+            verdict=data["verdict"],
+            confidence=float(data["confidence"]),
+            score=float(data["score"]),
+            structure=data["structure"],
+            modality=data["modality"],
+            stages=stages,
+            measures=dict(data.get("measures", {})),
+            snapshots=[SnapshotRef(**s) for s in data.get("snapshots", [])],
+            backend=BackendUsage(**data["backend"]),
+            seconds=float(data["seconds"]),
+            input=InputDigest(**data["input"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Assessment:
+        return cls.from_dict(json.loads(text))
+
+
+def _finding_from_dict(data: dict[str, Any]) -> Finding:
+    where = data.get("where")
+    return Finding(
+        kind=data["kind"],
+        severity=data["severity"],
+        detail=data["detail"],
+        where=_location_from_dict(where) if where else None,
+    )
+
+
+def _location_from_dict(data: dict[str, Any]) -> Location:
+    point = data.get("point")
+    return Location(int(data["axis"]), int(data["slice"]), tuple(point) if point else None)
+
+
+def _json_default(value: Any) -> Any:
+    """Measures may hold numpy scalars; JSON wants plain numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
