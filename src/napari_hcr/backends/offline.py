@@ -1,0 +1,168 @@
+"""The embedded default backend: every stage computed from the profile and the measures.
+
+No network, no model weights. The stage texts are written from the same evidence an LLM
+backend receives, with the figures and slices spelled out, so a person can check each claim
+against the viewer. The findings and the calibrated decision come from
+:mod:`napari_hcr.findings` and :mod:`napari_hcr.scoring`, shared with the benchmark.
+"""
+
+from __future__ import annotations
+
+from ..findings import compare
+from ..knowledge import Profile
+from ..measures import Measures
+from ..scoring import decide
+from ..stages import CaseFacts, StageRequest
+from ..verdict import BackendUsage, Finding, Location
+from ..wording import percent, range_text, size_text, where_text
+from .base import StageAnswer
+
+VERSION = "offline-1"
+
+
+class OfflineBackend:
+    name = "offline"
+
+    def __init__(self, model: str | None = None):
+        self.model = model or VERSION
+
+    def open(self, facts: CaseFacts) -> OfflineSession:
+        return OfflineSession(self.model)
+
+
+class OfflineSession:
+    def __init__(self, model: str):
+        self._model = model
+        self._calls = 0
+        self._findings: list[Finding] | None = None
+
+    def answer(self, request: StageRequest) -> StageAnswer:
+        self._calls += 1
+        stage = request.spec.name
+        if stage == "knowledge_recall":
+            return StageAnswer(recall_text(request.profile))
+        if stage == "visual_feature_analysis":
+            text, observations = describe(request.measures, request)
+            return StageAnswer(text, tuple(observations))
+        findings = self._compare(request)
+        if stage == "anatomical_inference":
+            return StageAnswer(inference_text(findings), tuple(findings))
+        decision = decide(request.measures, request.profile, findings)
+        return StageAnswer(synthesis_text(findings, decision.verdict, decision.score, decision.confidence),
+                           tuple(f for f in findings if f.severity != "info"), decision)
+
+    def _compare(self, request: StageRequest) -> list[Finding]:
+        if self._findings is None:
+            self._findings = compare(request.measures, request.profile)
+        return self._findings
+
+    def usage(self) -> BackendUsage:
+        return BackendUsage(name="offline", model=self._model, calls=self._calls)
+
+    def close(self) -> None:
+        self._findings = None
+
+
+def recall_text(profile: Profile) -> str:
+    unit = "mL"
+    lines = [f"A correct {profile.display_name} mask on {profile.modality}: {profile.description}"]
+    if profile.volume_ml:
+        lines.append(f"Expected size: {range_text(profile.volume_ml.low, profile.volume_ml.high, unit)}.")
+    if profile.components is not None:
+        noun = "component" if profile.components == 1 else "components"
+        lines.append(f"Topology: {profile.components} connected {noun}; {profile.topology}.")
+    else:
+        lines.append(f"Topology: {profile.topology}.")
+    lines.append("Enclosed holes are " + ("possible." if profile.holes_allowed else "not expected."))
+    if profile.compactness:
+        lines.append(f"Compactness typically {profile.compactness.low:.2f}-{profile.compactness.high:.2f}.")
+    lines.append(f"Site: {profile.site}.")
+    lines.append(f"Intensity: {profile.intensity}.")
+    if profile.paired:
+        lines.append("The structure is paired or left-right symmetric; a lopsided mask is suspect.")
+    if profile.failures:
+        lines.append("Failures that matter clinically: " + "; ".join(profile.failures) + ".")
+    return " ".join(lines)
+
+
+def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
+    """Stage 2: what the mask shows, figure by figure, with where to look."""
+    observations: list[Finding] = []
+    parts = [f"The mask covers {m.voxels:,} voxels, {size_text(m.size, m.size_unit)}."]
+    if len(m.components) == 1:
+        parts.append("It is one connected component.")
+    else:
+        main, *rest = m.components
+        islands = ", ".join(f"{size_text(c.size, m.size_unit)} at {where_text(c.where)}" for c in rest[:4])
+        more = f" and {len(rest) - 4} smaller" if len(rest) > 4 else ""
+        parts.append(
+            f"It has {len(m.components)} connected components: the main one holds "
+            f"{percent(main.voxels / max(m.voxels, 1))} of the mask; the others are {islands}{more}."
+        )
+        for c in rest[:4]:
+            observations.append(Finding("island_seen", "info", f"Separate piece of {size_text(c.size, m.size_unit)}.", c.where))
+    if m.holes:
+        parts.append(
+            f"It encloses {m.holes} hole{'s' if m.holes > 1 else ''} totalling "
+            f"{size_text(m.hole_size, m.size_unit)}, the largest at {where_text(m.largest_hole)}."
+        )
+        observations.append(Finding("hole_seen", "info", f"{m.holes} enclosed hole(s).", m.largest_hole))
+    else:
+        parts.append("It encloses no holes.")
+    parts.append(
+        f"Compactness {m.compactness:.2f}, boundary roughness {m.roughness:.2f} "
+        f"(0 is as smooth as a lightly smoothed copy)."
+    )
+    parts.append(
+        f"{percent(m.edge_agreement)} of the boundary lies on a strong image edge; contrast across the "
+        f"boundary is {m.boundary_contrast:+.2f} pooled standard deviations (inside mean {m.inside_mean:.3g}, "
+        f"just outside {m.outside_mean:.3g}); the inside intensity varies by {percent(m.inside_cv)} "
+        f"(coefficient of variation) and its median sits at the {m.inside_percentile:.0f}th percentile of the image foreground."
+    )
+    if m.gaps:
+        shown = ", ".join(where_text(g) for g in m.gaps[:6])
+        parts.append(f"{len(m.gaps)} empty slice(s) lie inside the mask's extent: {shown}.")
+        observations.extend(Finding("gap_seen", "info", "Empty slice inside the mask's extent.", g) for g in m.gaps[:6])
+    elif m.ndim == 3:
+        parts.append("No empty slices inside the mask's extent.")
+    if m.largest_jump is not None:
+        j = m.largest_jump
+        parts.append(
+            f"The largest slice-to-slice area change is {j.ratio:.1f}x at axis {j.axis} slice {j.slice} "
+            f"({j.before:.0f} to {j.after:.0f} mm²)."
+        )
+    if m.symmetry is not None:
+        parts.append(f"Left-right symmetry (Dice with its mirror image) is {m.symmetry:.2f}.")
+    if request.snapshots:
+        views = "; ".join(f"{where_text(Location(s.ref.axis, s.ref.slice))} ({s.ref.why})" for s in request.snapshots)
+        parts.append(f"Snapshots: {views}.")
+    return " ".join(parts), observations
+
+
+def inference_text(findings: list[Finding]) -> str:
+    problems = [f for f in findings if f.severity != "info"]
+    agreed = [f for f in findings if f.severity == "info"]
+    if not problems:
+        lines = ["What the mask shows agrees with what is expected on every check."]
+    else:
+        lines = [f"{len(problems)} disagreement(s) with the expected anatomy:"]
+        for f in sorted(problems, key=lambda f: f.severity != "major"):
+            lines.append(f"[{f.severity}] {f.detail} (at {where_text(f.where)}).")
+    if agreed:
+        lines.append("In agreement: " + " ".join(f.detail for f in agreed))
+    return " ".join(lines)
+
+
+def synthesis_text(findings: list[Finding], verdict: str, score: float, confidence: float) -> str:
+    major = [f for f in findings if f.severity == "major"]
+    minor = [f for f in findings if f.severity == "minor"]
+    head = f"Verdict: {verdict} (probability acceptable {score:.2f}, confidence {confidence:.2f})."
+    if verdict == "unacceptable":
+        deciding = major or minor
+        reasons = " ".join(f"{f.detail} (at {where_text(f.where)})." for f in deciding[:4])
+        why = f" Decided by: {reasons}" if reasons else " The combined evidence falls below the acceptance threshold."
+        return head + why + " Correct these regions before the mask is used clinically."
+    if minor or major:
+        notes = " ".join(f"{f.detail} (at {where_text(f.where)})." for f in (major + minor)[:3])
+        return head + f" Remaining deviations are within what is clinically tolerable: {notes}"
+    return head + " Size, topology, boundary and intensity all match the expected anatomy."
