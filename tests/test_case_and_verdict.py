@@ -1,0 +1,112 @@
+"""Input validation and the Assessment JSON contract (BRIEF.md §3)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from napari_hcr.case import make_case
+from napari_hcr.errors import InputError
+from napari_hcr.verdict import (
+    SCHEMA,
+    STAGE_NAMES,
+    Assessment,
+    BackendUsage,
+    Finding,
+    InputDigest,
+    Location,
+    SnapshotRef,
+    StageResult,
+)
+
+
+def _assessment(verdict: str = "unacceptable", score: float = 0.1) -> Assessment:
+    stages = [
+        StageResult(name, f"text of {name}",
+                    (Finding("leak", "major", "Outgrowth into the scalp.", Location(0, 41, (41.0, 20.5, 30.0))),),
+                    0.01)
+        for name in STAGE_NAMES
+    ]
+    return Assessment(
+        verdict=verdict, confidence=0.9, score=score, structure="brain", modality="MRI-T1",
+        stages=stages, measures={"size": np.float32(1650.5), "components": 1},
+        snapshots=[SnapshotRef(0, 41, "largest area on axis 0")],
+        backend=BackendUsage("offline", "offline-1", calls=4), seconds=0.5,
+        input=InputDigest("a" * 64, "b" * 64, 1),
+    )
+
+
+def test_json_has_the_brief_keys_and_round_trips() -> None:
+    original = _assessment()
+    data = json.loads(original.to_json())
+    assert data["schema"] == SCHEMA
+    assert list(data) == ["schema", "verdict", "confidence", "score", "structure", "modality", "stages",
+                          "measures", "snapshots", "backend", "seconds", "input"]
+    assert [s["name"] for s in data["stages"]] == list(STAGE_NAMES)
+    assert data["stages"][0]["findings"][0]["where"] == {"axis": 0, "slice": 41, "point": [41.0, 20.5, 30.0]}
+    assert data["measures"]["size"] == pytest.approx(1650.5)
+    assert {"name", "model", "tokens_in", "tokens_out", "calls"} <= set(data["backend"])
+    assert set(data["input"]) == {"image_sha256", "mask_sha256", "label"}
+    again = Assessment.from_json(original.to_json())
+    assert again.stages == original.stages
+    assert again.findings[0].where == Location(0, 41, (41.0, 20.5, 30.0))
+
+
+def test_json_rejects_other_schemas_and_bad_values() -> None:
+    data = json.loads(_assessment().to_json())
+    data["schema"] = "something/else"
+    with pytest.raises(ValueError, match="schema"):
+        Assessment.from_dict(data)
+    with pytest.raises(ValueError, match="verdict"):
+        _assessment(verdict="maybe")
+    with pytest.raises(ValueError, match="score"):
+        _assessment(score=1.5)
+    with pytest.raises(ValueError, match="severity"):
+        Finding("x", "critical", "y")
+
+
+def test_make_case_picks_the_largest_label_and_keeps_spacing() -> None:
+    labels = np.zeros((4, 8, 8), np.uint8)
+    labels[1:3, 1:3, 1:3] = 2
+    labels[0:4, 4:8, 4:8] = 5
+    case = make_case(np.ones(labels.shape), labels, spacing=(2.0, 1.0, 0.5))
+    assert case.label == 5
+    assert case.spacing == (2.0, 1.0, 0.5)
+    assert case.mask.sum() == 64
+    assert case.digest().label == 5
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "labels_shape", "fill", "message"),
+    [
+        ((4, 8, 8), (4, 8, 9), True, "does not match the image shape"),
+        ((2, 4, 8, 8), (2, 4, 8, 8), True, "4 dimensions"),
+        ((4, 8, 8), (4, 8, 8), False, "mask is empty"),
+    ],
+)
+def test_make_case_rejects_bad_input_with_a_sentence(image_shape, labels_shape, fill, message) -> None:
+    labels = np.zeros(labels_shape, np.uint8)
+    if fill:
+        labels[..., 1:3, 1:3] = 1
+    with pytest.raises(InputError, match=message):
+        make_case(np.zeros(image_shape, np.float32), labels)
+
+
+def test_make_case_rejects_a_label_that_is_not_there() -> None:
+    labels = np.zeros((8, 8), np.uint8)
+    labels[2:4, 2:4] = 1
+    with pytest.raises(InputError, match="Label 3 does not occur"):
+        make_case(np.zeros((8, 8)), labels, label=3)
+
+
+def test_rgb_image_becomes_grey_for_measures_and_keeps_colour() -> None:
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[..., 0] = 200
+    labels = np.zeros((16, 16), np.uint8)
+    labels[4:10, 4:10] = 1
+    case = make_case(rgb, labels)
+    assert case.image.shape == (16, 16)
+    assert case.rgb is not None and case.rgb.shape == (16, 16, 3)
+    assert case.image[0, 0] == pytest.approx(200 * 0.299, rel=1e-3)
