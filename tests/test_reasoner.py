@@ -1,0 +1,124 @@
+"""The pipeline's streaming, cancel and cache behaviour, independent of any UI."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from napari_hcr.backends import make_backend
+from napari_hcr.backends.base import StageAnswer
+from napari_hcr.cache import AssessmentCache
+from napari_hcr.case import make_case
+from napari_hcr.reasoner import Done, Progress, StageDone, assess, assess_steps
+from napari_hcr.stages import CaseFacts, StageRequest
+from napari_hcr.verdict import STAGE_NAMES, BackendUsage
+
+
+def _ball_case():
+    grid = np.mgrid[:40, :48, :48]
+    centre = np.array([20, 24, 24]).reshape(3, 1, 1, 1)
+    ball = ((grid - centre) ** 2).sum(0) < 12**2
+    rng = np.random.default_rng(0)
+    image = np.where(ball, 100.0, 20.0) + rng.normal(0, 3, ball.shape)
+    return make_case(image.astype(np.float32), ball.astype(np.uint8), structure="generic")
+
+
+class BlockingBackend:
+    """Answers the first stage, then blocks until released: a model call that hangs."""
+
+    name = "blocking"
+    model = "blocking-1"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.closed = threading.Event()
+
+    def open(self, facts: CaseFacts) -> BlockingBackend:
+        return self
+
+    def answer(self, request: StageRequest) -> StageAnswer:
+        if request.spec.name != "knowledge_recall":
+            self.release.wait(10)
+        return StageAnswer(f"{request.spec.name} done")
+
+    def usage(self) -> BackendUsage:
+        return BackendUsage(self.name, self.model)
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_stages_stream_in_order_then_one_done() -> None:
+    events = list(assess_steps(_ball_case(), make_backend("offline")))
+    stage_events = [e for e in events if isinstance(e, StageDone)]
+    assert [e.result.name for e in stage_events] == list(STAGE_NAMES)
+    assert [e.index for e in stage_events] == [0, 1, 2, 3]
+    assert isinstance(events[-1], Done)
+    assert sum(isinstance(e, Done) for e in events) == 1
+    assessment = events[-1].assessment
+    assert assessment.verdict in ("acceptable", "unacceptable")
+    assert assessment.backend.calls == 4
+    assert [s.name for s in assessment.stages] == list(STAGE_NAMES)
+
+
+def test_a_pending_call_yields_heartbeats_and_closing_abandons_it_quickly() -> None:
+    backend = BlockingBackend()
+    steps = assess_steps(_ball_case(), backend, poll=0.05)
+    seen_first_stage = False
+    heartbeats_after = 0
+    for event in steps:
+        if isinstance(event, StageDone):
+            seen_first_stage = True
+        elif isinstance(event, Progress) and seen_first_stage:
+            heartbeats_after += 1
+            if heartbeats_after == 3:
+                break
+    started = time.perf_counter()
+    steps.close()
+    assert time.perf_counter() - started < 0.5
+    assert backend.closed.is_set(), "closing the run must close the backend session"
+    backend.release.set()
+
+
+def test_cached_second_run_does_not_open_a_session(tmp_path) -> None:
+    class CountingOffline:
+        name = "offline"
+        model = "offline-counting"
+
+        def __init__(self) -> None:
+            self.opened = 0
+            self.inner = make_backend("offline")
+
+        def open(self, facts):
+            self.opened += 1
+            return self.inner.open(facts)
+
+    backend = CountingOffline()
+    cache = AssessmentCache(tmp_path)
+    first = assess(_ball_case(), backend, cache=cache)
+    second = assess(_ball_case(), backend, cache=cache)
+    assert backend.opened == 1
+    assert second.backend.cached and not first.backend.cached
+    assert second.verdict == first.verdict and second.stages == first.stages
+
+
+def test_a_changed_mask_misses_the_cache(tmp_path) -> None:
+    cache = AssessmentCache(tmp_path)
+    case = _ball_case()
+    assess(case, make_backend("offline"), cache=cache)
+    labels = case.labels.copy()
+    labels[20, 24, 24] = 0
+    edited = make_case(case.image, labels, structure="generic")
+    calls_before = len(list(tmp_path.rglob("*.json")))
+    assess(edited, make_backend("offline"), cache=cache)
+    assert len(list(tmp_path.rglob("*.json"))) == calls_before + 1
+
+
+def test_unknown_backend_is_a_sentence() -> None:
+    from napari_hcr.errors import HCRError
+
+    with pytest.raises(HCRError, match="Unknown backend 'nope'"):
+        make_backend("nope")
