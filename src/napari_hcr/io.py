@@ -1,0 +1,248 @@
+"""Read and write image/mask files with their voxel spacing, in one array orientation.
+
+Every 3-D volume that carries an orientation (NIfTI, NRRD with a space) is turned into
+(axial, coronal, sagittal) order: axis 0 inferior->superior, axis 1 anterior->posterior,
+axis 2 patient right->left. Measures such as symmetry and the snapshots' radiological view
+rely on that, so the conversion happens once, here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .case import Case, make_case
+from .errors import InputError
+
+_NIFTI = (".nii", ".nii.gz")
+_NRRD = (".nrrd", ".nhdr")
+_TIFF = (".tif", ".tiff")
+_PICTURE = (".png", ".jpg", ".jpeg")
+_NPY = (".npy",)
+SUPPORTED: tuple[str, ...] = _NIFTI + _NRRD + _TIFF + _PICTURE + _NPY
+
+
+@dataclass(frozen=True)
+class Volume:
+    """An array and its voxel size in millimetres, one entry per array axis (RGB: per spatial axis)."""
+
+    data: np.ndarray
+    spacing: tuple[float, ...]
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def read_volume(path: str | os.PathLike[str]) -> Volume:
+    """Read ``path`` into a :class:`Volume`, or raise :class:`InputError` with one sentence."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix not in SUPPORTED:
+        raise InputError(
+            f"{path.name} has an unsupported file type; use one of {', '.join(SUPPORTED)}."
+        )
+    if not path.is_file():
+        raise InputError(f"{path.name} does not exist or is not a file.")
+    reader = {**{s: _read_nifti for s in _NIFTI}, **{s: _read_nrrd for s in _NRRD},
+              **{s: _read_tiff for s in _TIFF}, **{s: _read_picture for s in _PICTURE},
+              ".npy": _read_npy}[suffix]
+    try:
+        volume = reader(path)
+    except InputError:
+        raise
+    except Exception as error:  # every library raises its own types for a corrupt file
+        raise InputError(f"{path.name} could not be read as a {suffix} file ({_reason(error)}).") from error
+    if volume.data.size == 0:
+        raise InputError(f"{path.name} holds an empty array.")
+    return volume
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:160]
+
+
+def _read_nifti(path: Path) -> Volume:
+    import nibabel as nib
+
+    image = nib.load(str(path))
+    if len(image.shape) > 3:
+        if any(n > 1 for n in image.shape[3:]):
+            # Left for make_case to reject with its sentence about extra dimensions.
+            return Volume(np.asarray(image.dataobj), tuple(float(z) for z in image.header.get_zooms()))
+        image = nib.squeeze_image(image)
+    if len(image.shape) == 2:
+        data = np.asanyarray(image.dataobj)
+        zooms = image.header.get_zooms()[:2]
+        return Volume(np.asarray(data).T.copy(), (float(zooms[1]), float(zooms[0])))
+    canonical = nib.as_closest_canonical(image)
+    data = np.asarray(canonical.dataobj)
+    zooms = tuple(float(z) for z in canonical.header.get_zooms()[:3])
+    return Volume(_ras_to_hcr(data), (zooms[2], zooms[1], zooms[0]))
+
+
+def _ras_to_hcr(data: np.ndarray) -> np.ndarray:
+    """RAS+ array (x to the right, y anterior, z superior) -> (S, P, L) array order."""
+    out = np.transpose(data, (2, 1, 0))
+    return np.ascontiguousarray(out[:, ::-1, ::-1])
+
+
+def _hcr_to_ras(data: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.transpose(data[:, ::-1, ::-1], (2, 1, 0)))
+
+
+_NRRD_TO_RAS = {
+    "right-anterior-superior": (1, 1, 1), "ras": (1, 1, 1),
+    "left-anterior-superior": (-1, 1, 1), "las": (-1, 1, 1),
+    "left-posterior-superior": (-1, -1, 1), "lps": (-1, -1, 1),
+    "scanner-xyz": (1, 1, 1), "3d-right-handed": (1, 1, 1),
+}
+
+
+def _read_nrrd(path: Path) -> Volume:
+    import nrrd
+
+    data, header = nrrd.read(str(path))
+    directions = header.get("space directions")
+    space = str(header.get("space", "")).lower()
+    if directions is not None:
+        rows = [np.asarray(d, dtype=float) for d in directions]
+        spatial = [r for r in rows if r is not None and np.all(np.isfinite(r))]
+        spacing = tuple(float(np.linalg.norm(r)) for r in spatial)
+        if data.ndim == 3 and len(spatial) == 3 and space in _NRRD_TO_RAS:
+            import nibabel as nib
+
+            flips = np.asarray(_NRRD_TO_RAS[space], dtype=float)
+            affine = np.eye(4)
+            affine[:3, :3] = np.stack(spatial, axis=1) * flips[:, None]
+            origin = header.get("space origin")
+            if origin is not None:
+                affine[:3, 3] = np.asarray(origin, dtype=float) * flips
+            image = nib.Nifti1Image(data, affine)
+            canonical = nib.as_closest_canonical(image)
+            zooms = tuple(float(z) for z in canonical.header.get_zooms()[:3])
+            return Volume(_ras_to_hcr(np.asarray(canonical.dataobj)), (zooms[2], zooms[1], zooms[0]))
+        return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)) or (1.0,) * data.ndim)
+    spacings = header.get("spacings")
+    if spacings is not None:
+        spacing = tuple(float(s) if np.isfinite(s) else 1.0 for s in spacings)
+    else:
+        spacing = (1.0,) * data.ndim
+    # pynrrd returns Fortran (x fastest) order; reverse to the C order the rest of the code uses.
+    return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)))
+
+
+def _read_tiff(path: Path) -> Volume:
+    import tifffile
+
+    with tifffile.TiffFile(str(path)) as tif:
+        data = tif.asarray()
+        page = tif.pages[0]
+        rgb = data.ndim >= 3 and data.shape[-1] in (3, 4) and page.photometric == 2
+        spatial_ndim = data.ndim - 1 if rgb else data.ndim
+        spacing = [1.0] * spatial_ndim
+        yx = _tiff_pixel_size(page)
+        if yx is not None and spatial_ndim >= 2:
+            spacing[-2], spacing[-1] = yx
+        if tif.imagej_metadata and spatial_ndim == 3:
+            z = tif.imagej_metadata.get("spacing")
+            if z:
+                spacing[0] = float(z)
+    return Volume(np.asarray(data), tuple(spacing))
+
+
+def _tiff_pixel_size(page: object) -> tuple[float, float] | None:
+    tags = page.tags  # type: ignore[attr-defined]
+    if "XResolution" not in tags or "YResolution" not in tags:
+        return None
+    xres = tags["XResolution"].value
+    yres = tags["YResolution"].value
+    try:
+        x = xres[1] / xres[0]
+        y = yres[1] / yres[0]
+    except (TypeError, ZeroDivisionError, IndexError):
+        return None
+    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 1
+    scale = {2: 25.4, 3: 10.0}.get(int(unit), 1.0)  # inch / centimetre -> mm; none: as is
+    if not (np.isfinite(x) and np.isfinite(y)) or x <= 0 or y <= 0:
+        return None
+    if int(unit) == 1 and x == 1.0 and y == 1.0:
+        return None
+    return (float(y * scale), float(x * scale))
+
+
+def _read_picture(path: Path) -> Volume:
+    import imageio.v3 as iio
+
+    data = np.asarray(iio.imread(str(path)))
+    if data.ndim == 3 and data.shape[-1] == 4:
+        data = data[..., :3]
+    if data.ndim == 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    return Volume(data, (1.0, 1.0))
+
+
+def _read_npy(path: Path) -> Volume:
+    data = np.load(str(path), allow_pickle=False)
+    spatial = data.ndim - 1 if data.ndim == 3 and data.shape[-1] in (3, 4) and data.dtype == np.uint8 else data.ndim
+    return Volume(data, (1.0,) * spatial)
+
+
+def write_volume(path: str | os.PathLike[str], volume: Volume) -> None:
+    """Write ``volume`` so :func:`read_volume` gives back the same array and spacing."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix in _NIFTI:
+        import nibabel as nib
+
+        data = volume.data
+        if data.dtype == bool:
+            data = data.astype(np.uint8)
+        if data.ndim == 3:
+            sz, sy, sx = volume.spacing
+            affine = np.diag([sx, sy, sz, 1.0])
+            image = nib.Nifti1Image(_hcr_to_ras(data), affine)
+        elif data.ndim == 2:
+            sy, sx = volume.spacing
+            image = nib.Nifti1Image(np.ascontiguousarray(data.T), np.diag([sx, sy, 1.0, 1.0]))
+        else:
+            raise InputError(f"{path.name}: only 2-D or 3-D arrays can be written as NIfTI.")
+        image.header.set_xyzt_units("mm")
+        nib.save(image, str(path))
+    elif suffix == ".npy":
+        np.save(str(path), volume.data, allow_pickle=False)
+    elif suffix in _TIFF:
+        import tifffile
+
+        tifffile.imwrite(str(path), volume.data, imagej=volume.data.ndim == 3,
+                         resolution=(1.0 / volume.spacing[-1], 1.0 / volume.spacing[-2]),
+                         metadata={"spacing": volume.spacing[0], "unit": "mm"} if volume.data.ndim == 3 else {})
+    elif suffix in _PICTURE:
+        import imageio.v3 as iio
+
+        iio.imwrite(str(path), volume.data)
+    else:
+        raise InputError(f"{path.name}: writing {suffix} files is not supported; use .nii.gz or .npy.")
+
+
+def load_case(
+    image_path: str | os.PathLike[str],
+    mask_path: str | os.PathLike[str],
+    *,
+    label: int | None = None,
+    structure: str = "generic",
+    modality: str = "MRI-T1",
+) -> Case:
+    """Read an image and its mask into a validated :class:`Case` (spacing from the image file)."""
+    image = read_volume(image_path)
+    mask = read_volume(mask_path)
+    labels = mask.data
+    if labels.ndim == 3 and labels.shape[-1] in (3, 4) and image.data.ndim == 2:
+        labels = labels[..., 0]
+    spacing = image.spacing if len(image.spacing) == labels.ndim else mask.spacing
+    return make_case(image.data, labels, label=label, spacing=spacing, structure=structure, modality=modality)

@@ -1,0 +1,156 @@
+"""Pictures of the slices that matter: slice choice, window/level and the mask overlay as PNG.
+
+A reader (person or model) judges a mask from a handful of slices, so which slices are shown
+matters as much as how: the largest cross-sections give the overall shape, and the slices
+where the measures found something odd (area jumps, missing slices, islands, holes) let the
+reader see that problem instead of taking the number on trust.
+
+Planes are shown the radiological way for the array convention of :mod:`napari_hcr.io`:
+axial slices with anterior up and the patient's right on the left; coronal and sagittal
+slices with superior up. Pixels keep their physical aspect ratio.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
+
+from .case import Case
+from .measures import Measures
+from .verdict import SnapshotRef
+
+AXIS_NAMES = {0: "axial", 1: "coronal", 2: "sagittal"}
+OUTLINE = np.array([255, 214, 0], dtype=np.float32)  # bright yellow: visible on grey and most colour
+FILL = np.array([0, 190, 255], dtype=np.float32)
+FILL_ALPHA = 0.18
+MIN_JUMP = 1.5  # below this ratio a slice-to-slice change is ordinary anatomy, not worth a picture
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ref: SnapshotRef
+    png: bytes
+    width: int
+    height: int
+
+
+def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[SnapshotRef]:
+    """Up to ``limit`` distinct slices, most informative first (see the module docstring)."""
+    if case.ndim == 2:
+        return [SnapshotRef(-1, 0, "the whole image")]
+    picks: list[SnapshotRef] = []
+
+    def add(axis: int, index: int, why: str) -> None:
+        index = int(np.clip(index, 0, case.image.shape[axis] - 1))
+        if all((p.axis, p.slice) != (axis, index) for p in picks):
+            picks.append(SnapshotRef(axis, index, why))
+
+    for axis in (0, 1, 2):
+        add(axis, measures.largest_area_slice[axis], f"largest area on axis {axis} ({AXIS_NAMES[axis]})")
+    if len(measures.components) > 1:
+        island = measures.components[1]
+        add(island.where.axis, island.where.slice, f"island of {_size(island.size, measures.size_unit)}")
+    if measures.gaps:
+        gap = measures.gaps[0]
+        add(gap.axis, gap.slice - 1, f"next to missing slice {gap.slice} on axis {gap.axis}")
+    jump = measures.largest_jump
+    if jump is not None and jump.ratio >= MIN_JUMP:
+        add(jump.axis, jump.slice, f"area jumps {jump.ratio:.1f}x on axis {jump.axis}")
+    if measures.largest_hole is not None:
+        hole = measures.largest_hole
+        add(hole.axis, hole.slice, f"largest hole ({_size(measures.hole_size, measures.size_unit)} of holes)")
+    start, stop = measures.bbox[0]
+    reach = max(1, (stop - start) // 8)
+    add(0, start + reach, "near the inferior end")
+    add(0, stop - 1 - reach, "near the superior end")
+    return picks[:limit]
+
+
+def _size(value: float, unit: str) -> str:
+    return f"{value:.1f} {unit}" if value >= 0.1 else f"{value:.3f} {unit}"
+
+
+def render(case: Case, ref: SnapshotRef, *, size: int = 512) -> bytes:
+    """PNG of slice ``ref`` with the mask outlined; the longest side is ``size`` pixels."""
+    return _render(case, ref, size, _window(case))[0]
+
+
+def take_snapshots(case: Case, measures: Measures, *, size: int = 512) -> list[Snapshot]:
+    window = _window(case)
+    out = []
+    for ref in choose_slices(case, measures):
+        png, width, height = _render(case, ref, size, window)
+        out.append(Snapshot(ref, png, width, height))
+    return out
+
+
+def _window(case: Case) -> tuple[float, float]:
+    """Grey levels mapped to black and white: 1st-99th percentile around the mask.
+
+    The neighbourhood (mask box grown by half its size) holds the structure and what borders
+    it, so the contrast the reader needs is not washed out by air or by far-away bright tissue.
+    """
+    mask = case.mask
+    if case.ndim == 3:
+        bounds = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    else:
+        bounds = [np.flatnonzero(mask.any(axis=1 - axis)) for axis in range(2)]
+    box = []
+    for hit, n in zip(bounds, mask.shape):
+        grow = max(2, (hit[-1] - hit[0]) // 2)
+        box.append(slice(max(0, hit[0] - grow), min(n, hit[-1] + 1 + grow)))
+    region = case.image[tuple(box)]
+    step = max(1, int(round((region.size / 250_000) ** (1 / region.ndim))))
+    sample = region[tuple(slice(None, None, step) for _ in range(region.ndim))]
+    low, high = (float(v) for v in np.percentile(sample, [1, 99]))
+    if high <= low:
+        low, high = float(sample.min()), float(sample.max())
+    return low, high if high > low else low + 1.0
+
+
+def _plane(array: np.ndarray, ref: SnapshotRef) -> np.ndarray:
+    if ref.axis < 0:
+        return array
+    plane = np.take(array, ref.slice, axis=ref.axis)
+    return plane if ref.axis == 0 else plane[::-1]  # superior up for coronal and sagittal
+
+
+def _render(case: Case, ref: SnapshotRef, size: int, window: tuple[float, float]) -> tuple[bytes, int, int]:
+    if case.ndim == 3 and not 0 <= ref.slice < case.image.shape[ref.axis]:
+        raise ValueError(f"slice {ref.slice} is outside axis {ref.axis} of shape {case.image.shape}")
+    mask = _plane(case.labels, ref) == case.label
+    rows, cols = mask.shape
+    if case.ndim == 3:
+        row_mm, col_mm = (s for a, s in enumerate(case.spacing) if a != ref.axis)
+    else:
+        row_mm, col_mm = case.spacing
+    scale = size / max(rows * row_mm, cols * col_mm)
+    height, width = max(1, round(rows * row_mm * scale)), max(1, round(cols * col_mm * scale))
+
+    if case.rgb is not None:
+        base = Image.fromarray(_to_uint8_rgb(case.rgb))
+    else:
+        low, high = window
+        grey = np.clip((_plane(case.image, ref) - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
+        base = Image.fromarray(grey).convert("RGB")
+    picture = np.asarray(base.resize((width, height), Image.BILINEAR), dtype=np.float32)
+    inside = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)) > 0
+    thickness = 2 if max(width, height) >= 256 else 1
+    edge = inside & ~ndi.binary_erosion(inside, iterations=thickness, border_value=0)
+    picture[inside] = picture[inside] * (1 - FILL_ALPHA) + FILL * FILL_ALPHA
+    picture[edge] = OUTLINE
+    buffer = io.BytesIO()
+    Image.fromarray(picture.astype(np.uint8)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue(), width, height
+
+
+def _to_uint8_rgb(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype == np.uint8:
+        return np.ascontiguousarray(rgb)
+    low, high = (float(v) for v in np.percentile(rgb, [0.5, 99.5]))
+    scaled = (rgb.astype(np.float32) - low) * (255.0 / max(high - low, 1e-12))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
