@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,21 +57,30 @@ def read_volume(path: str | os.PathLike[str]) -> Volume:
     except InputError:
         raise
     except Exception as error:  # every library raises its own types for a corrupt file
-        raise InputError(f"{path.name} could not be read as a {suffix} file ({_reason(error)}).") from error
+        raise InputError(f"{path.name} could not be read as a {suffix} file ({_reason(error, path)}).") from error
     if volume.data.size == 0:
         raise InputError(f"{path.name} holds an empty array.")
     return volume
 
 
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text[:160]
+def _reason(error: Exception, path: Path) -> str:
+    """The library's own complaint, on one line and without the directory (paths can be private)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    text = text.replace(str(path.parent) + os.sep, "").replace(str(path.resolve().parent) + os.sep, "")
+    text = text.replace("`", "'").rstrip(".")
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _read_nifti(path: Path) -> Volume:
     import nibabel as nib
 
-    image = nib.load(str(path))
+    return volume_from_nifti(nib.load(str(path)))
+
+
+def volume_from_nifti(image: Any) -> Volume:
+    """A loaded nibabel image (file or in memory, e.g. from nilearn) in this package's orientation."""
+    import nibabel as nib
+
     if len(image.shape) > 3:
         if any(n > 1 for n in image.shape[3:]):
             # Left for make_case to reject with its sentence about extra dimensions.

@@ -31,6 +31,7 @@ from .verdict import Location
 WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large boxes
 RING_MM = 3.0  # thickness of the bands either side of the boundary used for contrast
 SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against
+DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
 JUMP_FLOOR = 0.1  # slices smaller than this share of the peak area are tips, not jumps
 
 
@@ -169,7 +170,7 @@ def measure(case: Case) -> Measures:
 
     components = _components(grid, origin, to_size, ndim)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
-    area = _surface(grid.fraction, grid.spacing)
+    area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
     smooth = _surface(ndi.gaussian_filter(grid.fraction, [SMOOTH_MM / s for s in grid.spacing]), grid.spacing)
     content = voxels * unit_volume
     compactness = _compactness(content, area, ndim)
