@@ -187,13 +187,16 @@ def _tiff_pixel_size(page: object) -> tuple[float, float] | None:
 
 
 def _read_picture(path: Path) -> Volume:
-    import imageio.v3 as iio
+    from PIL import Image
 
-    data = np.asarray(iio.imread(str(path)))
-    if data.ndim == 3 and data.shape[-1] == 4:
-        data = data[..., :3]
-    if data.ndim == 3 and data.shape[-1] == 1:
-        data = data[..., 0]
+    with Image.open(path) as picture:
+        picture.load()
+        # Palette ("P") images keep their indices: label masks are often stored that way.
+        if picture.mode in ("1", "LA"):
+            picture = picture.convert("L")
+        elif picture.mode not in ("L", "P", "I", "I;16", "F", "RGB"):
+            picture = picture.convert("RGB")
+        data = np.asarray(picture)
     return Volume(data, (1.0, 1.0))
 
 
@@ -233,9 +236,9 @@ def write_volume(path: str | os.PathLike[str], volume: Volume) -> None:
                          resolution=(1.0 / volume.spacing[-1], 1.0 / volume.spacing[-2]),
                          metadata={"spacing": volume.spacing[0], "unit": "mm"} if volume.data.ndim == 3 else {})
     elif suffix in _PICTURE:
-        import imageio.v3 as iio
+        from PIL import Image
 
-        iio.imwrite(str(path), volume.data)
+        Image.fromarray(volume.data).save(path)
     else:
         raise InputError(f"{path.name}: writing {suffix} files is not supported; use .nii.gz or .npy.")
 

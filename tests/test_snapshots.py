@@ -1,0 +1,113 @@
+"""Snapshots: which slices are chosen, and that the PNGs show the mask where it is."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from napari_hcr.case import make_case
+from napari_hcr.measures import measure
+from napari_hcr.snapshots import OUTLINE, choose_slices, render, take_snapshots
+from napari_hcr.verdict import SnapshotRef
+
+
+def decode(png: bytes) -> np.ndarray:
+    picture = Image.open(io.BytesIO(png))
+    assert picture.format == "PNG"
+    return np.asarray(picture.convert("RGB"))
+
+
+def outline_pixels(picture: np.ndarray) -> np.ndarray:
+    return np.all(picture == OUTLINE.astype(np.uint8), axis=-1)
+
+
+@pytest.fixture(scope="module")
+def brain_case(mni_2mm):
+    return make_case(mni_2mm.image, mni_2mm.mask, spacing=mni_2mm.spacing, structure="brain")
+
+
+def test_snapshots_decode_to_the_requested_size(brain_case):
+    measures = measure(brain_case)
+    shots = take_snapshots(brain_case, measures, size=256)
+    assert 3 <= len(shots) <= 6
+    for shot in shots:
+        picture = decode(shot.png)
+        assert picture.shape[:2] == (shot.height, shot.width)
+        assert max(shot.width, shot.height) == 256
+        assert outline_pixels(picture).any()
+
+
+def test_chosen_slices_include_largest_areas_without_duplicates(brain_case):
+    measures = measure(brain_case)
+    refs = choose_slices(brain_case, measures, limit=6)
+    places = [(r.axis, r.slice) for r in refs]
+    assert len(places) == len(set(places)) <= 6
+    for axis in range(3):
+        assert (axis, measures.largest_area_slice[axis]) in places
+    assert all(r.why for r in refs)
+    assert len(choose_slices(brain_case, measures, limit=2)) == 2
+
+
+def test_island_slice_is_chosen(mni_2mm):
+    mask = mni_2mm.mask.copy()
+    mask[5:10, 5:10, 5:10] = 1  # an island of 1 mL far from the brain
+    case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
+    refs = choose_slices(case, measure(case))
+    assert [(r.axis, r.slice) for r in refs if r.why.startswith("island of 1.0 mL")] == [(0, 7)]
+
+
+def test_slice_next_to_missing_slices_is_chosen(mni_2mm):
+    mask = mni_2mm.mask.copy()
+    mask[30:33] = 0
+    case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
+    refs = choose_slices(case, measure(case))
+    assert [(r.axis, r.slice) for r in refs if "missing slice 30" in r.why] == [(0, 29)]
+
+
+def test_aspect_ratio_follows_spacing(mni_2mm):
+    case = make_case(mni_2mm.image, mni_2mm.mask, spacing=(4.0, 2.0, 2.0))
+    rows, cols = case.image.shape[0], case.image.shape[2]  # a coronal plane: axis 0 by axis 2
+    picture = decode(render(case, SnapshotRef(1, 60, "test"), size=300))
+    height, width = picture.shape[:2]
+    assert height / width == pytest.approx(rows * 4.0 / (cols * 2.0), rel=0.02)
+
+
+def test_coronal_view_has_superior_up(mni_2mm):
+    mask = mni_2mm.mask.copy()
+    mask[:60] = 0  # keep only the top of the brain
+    case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
+    picture = decode(render(case, SnapshotRef(1, 55, "test"), size=200))
+    rows = np.flatnonzero(outline_pixels(picture).any(axis=1))
+    assert rows.size and rows.max() < picture.shape[0] * 0.45
+
+
+def test_axial_view_puts_the_patients_right_on_the_left(mni_2mm):
+    mask = mni_2mm.mask.copy()
+    mask[:, :, 50:] = 0  # keep only the right hemisphere (low indices on the last axis)
+    case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
+    picture = decode(render(case, SnapshotRef(0, 45, "test"), size=200))
+    cols = np.flatnonzero(outline_pixels(picture).any(axis=0))
+    assert cols.size and cols.max() < picture.shape[1] * 0.6
+
+
+def test_rgb_image_is_rendered_in_colour():
+    rgb = np.zeros((90, 120, 3), dtype=np.uint8)
+    rgb[..., 2] = 180  # blue background
+    mask = np.zeros((90, 120), dtype=np.uint8)
+    mask[30:60, 40:80] = 1
+    case = make_case(rgb, mask, spacing=(1.0, 1.0))
+    shots = take_snapshots(case, measure(case), size=240)
+    assert [s.ref for s in shots] == [SnapshotRef(-1, 0, "the whole image")]
+    picture = decode(shots[0].png)
+    assert picture.shape == (180, 240, 3)
+    np.testing.assert_array_equal(picture[5, 5], (0, 0, 180))
+    outline = outline_pixels(picture)
+    assert outline[60:120, 80].any() and not outline[:50].any()
+
+
+def test_slice_outside_the_volume_is_refused(brain_case):
+    with pytest.raises(ValueError):
+        render(brain_case, SnapshotRef(0, 10_000, "test"))
