@@ -95,29 +95,29 @@ def _outside_depth_mm(mask: np.ndarray, affine: np.ndarray) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=np.abs(np.diag(affine)[:3]))
 
 
-def save(data: np.ndarray, affine: np.ndarray, name: str) -> Path:
+def save(data: np.ndarray, affine: np.ndarray, folder: Path, name: str) -> Path:
     """Write a gzip'd NIfTI without a timestamp so rebuilding gives identical bytes."""
     image = nib.Nifti1Image(data, affine)
     image.header.set_xyzt_units("mm")
     image.set_qform(affine, code=4)  # 4 = MNI152 space
     image.set_sform(affine, code=4)
-    path = HERE / name
+    path = folder / name
     path.write_bytes(gzip.compress(image.to_bytes(), compresslevel=9, mtime=0))
     return path
 
 
-def main() -> None:
+def build(folder: Path = HERE) -> list[Path]:
+    """Write the four samples into ``folder`` and return their paths."""
     image, mask = brain_inputs()
     affine = image.affine
-    written = [
-        save(np.asarray(image.dataobj), affine, "mni152_t1_2mm.nii.gz"),
-        save(mask.astype(np.uint8), affine, "mni152_brain_good_2mm.nii.gz"),
-        save(leak_mask(mask, affine).astype(np.uint8), affine, "mni152_brain_leak_2mm.nii.gz"),
-        save(missing_mask(mask, affine).astype(np.uint8), affine, "mni152_brain_missing_2mm.nii.gz"),
+    return [
+        save(np.asarray(image.dataobj), affine, folder, "mni152_t1_2mm.nii.gz"),
+        save(mask.astype(np.uint8), affine, folder, "mni152_brain_good_2mm.nii.gz"),
+        save(leak_mask(mask, affine).astype(np.uint8), affine, folder, "mni152_brain_leak_2mm.nii.gz"),
+        save(missing_mask(mask, affine).astype(np.uint8), affine, folder, "mni152_brain_missing_2mm.nii.gz"),
     ]
-    for path in written:
-        print(f"{path.name}: {path.stat().st_size} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    for written in build():
+        print(f"{written.name}: {written.stat().st_size} bytes")

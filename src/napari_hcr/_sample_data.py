@@ -1,0 +1,66 @@
+"""napari sample-data contribution: the bundled MNI152 T1 with a good and two faulty brain masks.
+
+The three samples share one T1 image so a user can open them side by side and see what the
+check says about each. Files are read through ``napari_hcr.io`` so they arrive in the same
+orientation and with the same spacing as any file the user opens; see ``sample_data/README.md``
+for how each mask was made. No napari import here: the functions return plain LayerDataTuples.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import numpy as np
+
+from .io import Volume, read_volume
+
+IMAGE_FILE = "mni152_t1_2mm.nii.gz"
+MASK_FILES = {
+    "good": "mni152_brain_good_2mm.nii.gz",
+    "leak": "mni152_brain_leak_2mm.nii.gz",
+    "missing": "mni152_brain_missing_2mm.nii.gz",
+}
+MASK_NAMES = {
+    "good": "brain mask (good)",
+    "leak": "brain mask (leak into scalp)",
+    "missing": "brain mask (missing slices)",
+}
+METADATA = {"structure": "brain", "modality": "MRI-T1"}
+
+LayerDataTuple = tuple[np.ndarray, dict[str, Any], str]
+
+
+def sample_good() -> list[LayerDataTuple]:
+    return _sample("good")
+
+
+def sample_leak() -> list[LayerDataTuple]:
+    return _sample("leak")
+
+
+def sample_missing() -> list[LayerDataTuple]:
+    return _sample("missing")
+
+
+def sample_path(name: str) -> Traversable:
+    """The bundled file ``name``; open it with ``importlib.resources.as_file`` for a real path."""
+    return resources.files("napari_hcr") / "sample_data" / name
+
+
+def _read(name: str) -> Volume:
+    with resources.as_file(sample_path(name)) as path:
+        return read_volume(path)
+
+
+def _sample(kind: str) -> list[LayerDataTuple]:
+    image = _read(IMAGE_FILE)
+    mask = _read(MASK_FILES[kind])
+    scale = tuple(image.spacing)
+    image_meta = {"name": "MNI152 T1", "scale": scale, "metadata": dict(METADATA)}
+    labels_meta = {"name": MASK_NAMES[kind], "scale": scale, "metadata": dict(METADATA)}
+    return [
+        (image.data, image_meta, "image"),
+        (mask.data.astype(np.uint8), labels_meta, "labels"),
+    ]
