@@ -1,0 +1,151 @@
+"""The pieces the result is drawn with: verdict badge, stage cards, findings and thumbnails.
+
+They only display; what a click means (moving the viewer) is decided by the widget, which
+listens to ``findingActivated`` and ``snapshotActivated``.
+"""
+
+from __future__ import annotations
+
+from qtpy.QtCore import QSize, Qt, Signal
+from qtpy.QtGui import QColor, QIcon, QPixmap
+from qtpy.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..snapshots import Snapshot
+from ..stages import STAGES
+from ..verdict import Finding, Location, StageResult
+from ..wording import percent, where_text
+
+VERDICT_COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
+NOTE_COLOURS = {"info": "#5f6368", "warning": "#b06000", "error": "#c5221f"}
+SEVERITY_COLOURS = {"major": "#c5221f", "minor": "#e37400", "info": "#80868b"}
+TITLES = {spec.name: spec.title for spec in STAGES}
+THUMB = 96
+
+
+class VerdictBadge(QLabel):
+    """The verdict in one glance, or a plain sentence when there is no verdict to show."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("hcrVerdict")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignCenter)
+        self.verdict: str | None = None
+        self.clear()
+
+    def show_verdict(self, verdict: str, confidence: float, cached: bool = False) -> None:
+        self.verdict = verdict
+        extra = " (from cache)" if cached else ""
+        self.setText(f"{verdict.upper()}  ·  {percent(confidence)} confident{extra}")
+        self._paint(VERDICT_COLOURS[verdict], bold=True)
+
+    def show_note(self, text: str, kind: str = "info") -> None:
+        self.verdict = None
+        self.setText(text)
+        self._paint(NOTE_COLOURS[kind], bold=kind != "info")
+
+    def clear(self) -> None:  # type: ignore[override]
+        self.verdict = None
+        self.setText("")
+        self.setStyleSheet("")
+        self.hide()
+
+    def _paint(self, colour: str, *, bold: bool) -> None:
+        weight = "bold" if bold else "normal"
+        self.setStyleSheet(
+            f"QLabel#hcrVerdict {{ background: {colour}; color: white; border-radius: 6px;"
+            f" padding: 8px; font-weight: {weight}; }}"
+        )
+        self.show()
+
+
+class StageCard(QFrame):
+    """One finished stage: its title, time, text and findings."""
+
+    def __init__(self, result: StageResult, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result = result
+        self.setFrameShape(QFrame.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        title = QLabel(f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{result.seconds:.1f} s</small>")
+        body = QLabel(result.text)
+        body.setWordWrap(True)
+        body.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(title)
+        layout.addWidget(body)
+        self.body = body
+
+
+class FindingList(QListWidget):
+    """Every finding of an assessment; clicking one with a place emits it."""
+
+    findingActivated = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSelectionMode(QListWidget.SingleSelection)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+
+    def show_findings(self, findings: list[Finding]) -> None:
+        self.clear()
+        order = {"major": 0, "minor": 1, "info": 2}
+        for finding in sorted(findings, key=lambda f: order[f.severity]):
+            place = f" ({where_text(finding.where)})" if finding.where else ""
+            item = QListWidgetItem(f"{finding.severity}: {finding.detail}{place}")
+            item.setForeground(QColor(SEVERITY_COLOURS[finding.severity]))
+            item.setData(Qt.UserRole, finding)
+            if finding.where is not None:
+                item.setToolTip("Click to show this place in the viewer")
+            self.addItem(item)
+        self.setVisible(bool(findings))
+        self.setFixedHeight(min(160, 8 + sum(self.sizeHintForRow(i) for i in range(self.count()))))
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        finding = item.data(Qt.UserRole)
+        if finding is not None and finding.where is not None:
+            self.findingActivated.emit(finding)
+
+
+class ThumbnailStrip(QListWidget):
+    """Snapshot thumbnails in a row; clicking one emits its Location."""
+
+    snapshotActivated = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListWidget.IconMode)
+        self.setFlow(QListWidget.LeftToRight)
+        self.setWrapping(False)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setFixedHeight(THUMB + 44)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.setMovement(QListWidget.Static)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+        self.hide()
+
+    def show_snapshots(self, snapshots: tuple[Snapshot, ...] | list[Snapshot]) -> None:
+        self.clear()
+        for snapshot in snapshots:
+            pixmap = QPixmap()
+            pixmap.loadFromData(snapshot.png, "PNG")
+            ref = snapshot.ref
+            caption = "image" if ref.axis < 0 else f"ax {ref.axis} · {ref.slice}"
+            item = QListWidgetItem(QIcon(pixmap), caption)
+            item.setToolTip(f"{ref.why} ({where_text(Location(ref.axis, ref.slice))}); click to go there")
+            item.setData(Qt.UserRole, Location(ref.axis, ref.slice))
+            self.addItem(item)
+        self.setVisible(bool(snapshots))
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        self.snapshotActivated.emit(item.data(Qt.UserRole))

@@ -1,0 +1,148 @@
+"""The generator that runs in napari's thread worker, and how it is started and cancelled.
+
+Everything slow happens here, off the Qt thread: materialising the layer data, building the
+Case (``np.unique`` over the mask), and the reasoner itself. Slow single calls go to a helper
+thread while the generator keeps yielding heartbeats, so a cancel is seen within ``poll``
+seconds. Cancelling sets a flag the generator checks after every yield and then closes the
+reasoner from the worker thread, which closes the backend session (abandoning an LLM
+conversation) before the worker reports that it finished.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+from napari.qt.threading import GeneratorWorker, create_worker
+
+from ..backends.base import Backend
+from ..cache import AssessmentCache
+from ..case import Case, make_case
+from ..errors import HCRError, InputError
+from ..reasoner import Progress, assess_steps
+from ._layers import LayerInputs, to_array
+
+T = TypeVar("T")
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="napari-hcr-widget")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One press of Run: which layers, which labels (``None``: every label present), how."""
+
+    inputs: LayerInputs
+    labels: tuple[int, ...] | None
+    structures: dict[int, str]
+    default_structure: str
+    modality: str
+    backend: Backend
+    cache: AssessmentCache | None
+    poll: float = 0.1
+
+    def structure(self, label: int) -> str:
+        return self.structures.get(label, self.default_structure)
+
+
+@dataclass(frozen=True)
+class LabelStarted:
+    """The events that follow belong to this label, until the next LabelStarted."""
+
+    label: int
+    structure: str
+    position: int
+    count: int
+
+
+@dataclass(frozen=True)
+class LabelFailed:
+    """One label of a multi-label run could not be assessed; the others go on."""
+
+    label: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Returned (not raised) when the person cancelled, so the UI can say so calmly."""
+
+
+def run_events(request: RunRequest, cancel: threading.Event) -> Generator[Any, None, Cancelled | None]:
+    """Relay the run's events; after each one, honour a cancel by closing the run here,
+    in the worker thread, which closes the backend session before the worker finishes."""
+    events = _events(request)
+    try:
+        for event in events:
+            yield event
+            if cancel.is_set():
+                return Cancelled()
+    finally:
+        events.close()
+    return None
+
+
+def _events(request: RunRequest) -> Generator[Any, None, None]:
+    """Yield LabelStarted, then the reasoner's events, for each label in turn."""
+    image, labels = yield from _off_thread(
+        lambda: (to_array(request.inputs.image), to_array(request.inputs.labels)), "Reading the layers", request.poll
+    )
+    if request.labels is None:
+        values = yield from _off_thread(lambda: _present_labels(labels), "Finding the labels", request.poll)
+    else:
+        values = request.labels
+    if not values:
+        raise InputError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
+    for position, value in enumerate(values):
+        try:
+            case: Case = yield from _off_thread(
+                lambda v=value: make_case(
+                    image, labels, label=v, spacing=request.inputs.spacing,
+                    structure=request.structure(v), modality=request.modality,
+                ),
+                "Checking the input",
+                request.poll,
+            )
+        except HCRError as error:
+            if len(values) == 1:
+                raise
+            yield LabelFailed(int(value), str(error))
+            continue
+        yield LabelStarted(int(value), case.structure, position, len(values))
+        yield from assess_steps(case, request.backend, cache=request.cache, poll=request.poll)
+
+
+def start_worker(
+    request: RunRequest,
+    on_event: Callable[[Any], None],
+    on_returned: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+    on_finished: Callable[[], None],
+) -> tuple[GeneratorWorker, threading.Event]:
+    """Start a run; returns the worker and the flag that cancels it."""
+    cancel = threading.Event()
+    worker: GeneratorWorker = create_worker(run_events, request, cancel, _start_thread=False)
+    worker.yielded.connect(on_event)
+    worker.returned.connect(on_returned)
+    worker.errored.connect(on_error)
+    worker.finished.connect(on_finished)
+    worker.start()
+    return worker, cancel
+
+
+def _present_labels(labels: np.ndarray) -> tuple[int, ...]:
+    values = np.unique(labels)
+    return tuple(int(v) for v in values if v != 0)
+
+
+def _off_thread(work: Callable[[], T], message: str, poll: float) -> Generator[Progress, None, T]:
+    """Run ``work`` on a helper thread, yielding a heartbeat every ``poll`` seconds."""
+    future: Future[T] = _POOL.submit(work)
+    while True:
+        try:
+            return future.result(timeout=poll)
+        except FutureTimeout:
+            yield Progress(0, message)
