@@ -19,13 +19,14 @@ connectivity) to the outside.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from .case import Case
+from .refinement import Refinement, refine
 from .verdict import Location
 
 WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large boxes
@@ -86,6 +87,7 @@ class Measures:
     extent_fraction: tuple[float, ...]
     centroid_fraction: tuple[float, ...]
     largest_area_slice: dict[int, int]
+    refinement: Refinement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-able summary: rounded numbers, no per-slice arrays, a few examples."""
@@ -128,6 +130,7 @@ class Measures:
             "extent_fraction": [_r(f, 3) for f in self.extent_fraction],
             "centroid_fraction": [_r(f, 3) for f in self.centroid_fraction],
             "largest_area_slice": {str(k): v for k, v in self.largest_area_slice.items()},
+            "refinement": None if self.refinement is None else self.refinement.to_dict(),
         }
 
 
@@ -192,7 +195,7 @@ def measure(case: Case) -> Measures:
     outside_mean = float(out_vals.mean()) if out_vals.size else inside_mean
 
     centroid = _centroid(sub, origin)
-    return Measures(
+    measures = Measures(
         ndim=ndim,
         shape=shape,
         spacing=spacing,
@@ -221,6 +224,7 @@ def measure(case: Case) -> Measures:
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
     )
+    return replace(measures, refinement=refine(case, measures))
 
 
 class _Grid:
