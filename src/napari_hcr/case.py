@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .knowledge import canonical_structure
 from .verdict import InputDigest
 
 
@@ -110,7 +111,7 @@ def make_case(
         labels=np.ascontiguousarray(labels),
         label=int(label),
         spacing=spacing,
-        structure=structure,
+        structure=canonical_structure(structure),
         modality=modality,
         rgb=rgb,
     )

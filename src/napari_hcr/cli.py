@@ -79,6 +79,8 @@ def _assess(args: argparse.Namespace) -> int:
     from .reasoner import Done, StageDone, assess_steps
 
     case = load_case(args.image, args.mask, label=args.label, structure=args.structure, modality=args.modality)
+    if case.structure != args.structure:
+        print(f"napari-hcr: '{args.structure}' is read as the '{case.structure}' profile.")
     options = {key: value for key, value in (("model", args.model), ("base_url", args.base_url)) if value}
     backend = make_backend(args.backend, **options)
     cache = None if args.no_cache or args.backend == "offline" else AssessmentCache()
@@ -104,7 +106,8 @@ def _stage_block(index: int, result) -> str:
 
     lines = [f"\n[{index + 1}/4] {STAGES[index].title} ({result.seconds:.2f} s)"]
     lines += textwrap.wrap(result.text, width=96, initial_indent="  ", subsequent_indent="  ")
-    for finding in result.findings:
+    listed = () if result.name == "clinical_synthesis" else result.findings
+    for finding in listed:
         if finding.severity != "info":
             lines.append(f"  - [{finding.severity}] {finding.kind}: {finding.detail} ({where_text(finding.where)})")
     return "\n".join(lines)

@@ -65,7 +65,7 @@ class OfflineSession:
 
 def recall_text(profile: Profile) -> str:
     unit = "mL"
-    lines = [f"A correct {profile.display_name} mask on {profile.modality}: {profile.description}"]
+    lines = [f"A correct {profile.display_name} segmentation on {profile.modality}. {_sentence(profile.description)}"]
     if profile.volume_ml:
         lines.append(f"Expected size: {range_text(profile.volume_ml.low, profile.volume_ml.high, unit)}.")
     if profile.components is not None:
@@ -76,12 +76,12 @@ def recall_text(profile: Profile) -> str:
     lines.append("Enclosed holes are " + ("possible." if profile.holes_allowed else "not expected."))
     if profile.compactness:
         lines.append(f"Compactness typically {profile.compactness.low:.2f}-{profile.compactness.high:.2f}.")
-    lines.append(f"Site: {profile.site}.")
-    lines.append(f"Intensity: {profile.intensity}.")
+    lines.append(f"Site: {_sentence(profile.site)}")
+    lines.append(f"Intensity: {_sentence(profile.intensity)}")
     if profile.paired:
         lines.append("The structure is paired or left-right symmetric; a lopsided mask is suspect.")
     if profile.failures:
-        lines.append("Failures that matter clinically: " + "; ".join(profile.failures) + ".")
+        lines.append("Failures that matter clinically: " + "; ".join(f.rstrip(". ") for f in profile.failures) + ".")
     return " ".join(lines)
 
 
@@ -147,9 +147,9 @@ def inference_text(findings: list[Finding]) -> str:
     else:
         lines = [f"{len(problems)} disagreement(s) with the expected anatomy:"]
         for f in sorted(problems, key=lambda f: f.severity != "major"):
-            lines.append(f"[{f.severity}] {f.detail} (at {where_text(f.where)}).")
+            lines.append(f"[{f.severity}] {_sentence(f.detail)[:-1]} (at {where_text(f.where)}).")
     if agreed:
-        lines.append("In agreement: " + " ".join(f.detail for f in agreed))
+        lines.append("In agreement: " + " ".join(_sentence(f.detail) for f in agreed))
     return " ".join(lines)
 
 
@@ -159,10 +159,16 @@ def synthesis_text(findings: list[Finding], verdict: str, score: float, confiden
     head = f"Verdict: {verdict} (probability acceptable {score:.2f}, confidence {confidence:.2f})."
     if verdict == "unacceptable":
         deciding = major or minor
-        reasons = " ".join(f"{f.detail} (at {where_text(f.where)})." for f in deciding[:4])
+        reasons = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in deciding[:4])
         why = f" Decided by: {reasons}" if reasons else " The combined evidence falls below the acceptance threshold."
         return head + why + " Correct these regions before the mask is used clinically."
     if minor or major:
-        notes = " ".join(f"{f.detail} (at {where_text(f.where)})." for f in (major + minor)[:3])
+        notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in (major + minor)[:3])
         return head + f" Remaining deviations are within what is clinically tolerable: {notes}"
     return head + " Size, topology, boundary and intensity all match the expected anatomy."
+
+
+def _sentence(text: str) -> str:
+    """Profile and finding phrases come with or without capitals and stops; make them sentences."""
+    text = text.strip().rstrip(".")
+    return (text[:1].upper() + text[1:] + ".") if text else ""
