@@ -165,7 +165,9 @@ def measure(case: Case) -> Measures:
     sub = mask[box]
     sub_image = image[box]
 
-    areas, voxels = _areas(sub, box, shape, spacing)
+    profiles = _profiles(sub)
+    voxels = int(profiles[0].sum())
+    areas = _areas(profiles, box, shape, spacing)
     grid = _Grid(sub, sub_image, stride, spacing)
     work = grid.fraction >= 0.5
     if not work.any():  # a mask thinner than one block: fall back to "any voxel in the block"
@@ -194,7 +196,7 @@ def measure(case: Case) -> Measures:
     inside_cv = inside_std / abs(inside_mean) if abs(inside_mean) > 1e-12 else 0.0
     outside_mean = float(out_vals.mean()) if out_vals.size else inside_mean
 
-    centroid = _centroid(sub, origin)
+    centroid = _centroid(profiles, origin)
     measures = Measures(
         ndim=ndim,
         shape=shape,
@@ -292,30 +294,36 @@ def _bbox(mask: np.ndarray) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _areas(sub: np.ndarray, box: tuple[slice, ...], shape: tuple[int, ...], spacing: tuple[float, ...]
-           ) -> tuple[dict[int, np.ndarray], int]:
-    """Per-slice mask area in mm² along every axis of a 3-D mask (exact), and the voxel count."""
-    if sub.ndim != 3:
-        return {}, int(np.count_nonzero(sub))
-    per0 = sub.sum(axis=(1, 2), dtype=np.int64)
-    plane = sub.sum(axis=0, dtype=np.int64)
-    counts = {0: per0, 1: plane.sum(axis=1), 2: plane.sum(axis=0)}
+def _profiles(sub: np.ndarray) -> dict[int, np.ndarray]:
+    """Mask voxel count per slice along every axis (exact); two passes over the box in all."""
+    if sub.ndim == 3:
+        plane = sub.sum(axis=0, dtype=np.int64)
+        return {0: sub.sum(axis=(1, 2), dtype=np.int64), 1: plane.sum(axis=1), 2: plane.sum(axis=0)}
+    return {0: sub.sum(axis=1, dtype=np.int64), 1: sub.sum(axis=0, dtype=np.int64)}
+
+
+def _areas(profiles: dict[int, np.ndarray], box: tuple[slice, ...], shape: tuple[int, ...],
+           spacing: tuple[float, ...]) -> dict[int, np.ndarray]:
+    """Per-slice mask area in mm² along every axis of a 3-D mask, over the whole image length."""
+    if len(shape) != 3:
+        return {}
     areas = {}
-    for axis, count in counts.items():
+    for axis, count in profiles.items():
         full = np.zeros(shape[axis], dtype=np.float64)
         pixel = float(np.prod([s for a, s in enumerate(spacing) if a != axis]))
         full[box[axis]] = count * pixel
         areas[axis] = full
-    return areas, int(per0.sum())
+    return areas
 
 
 def _stride(shape: tuple[int, ...], spacing: tuple[float, ...]) -> tuple[int, ...]:
-    """Block size per axis so the working grid stays within budget with near-cubic blocks."""
-    total = float(np.prod(shape))
-    if total <= WORK_BUDGET:
-        return (1,) * len(shape)
-    target = (float(np.prod(spacing)) * total / WORK_BUDGET) ** (1.0 / len(shape))
-    return tuple(max(1, int(round(target / s))) for s in spacing)
+    """Block size per axis so the working grid stays within budget, with blocks as near cubic
+    (in millimetres) as integer strides allow: the finest physical block side grows first."""
+    stride = [1] * len(shape)
+    while math.prod(-(-n // k) for n, k in zip(shape, stride)) > WORK_BUDGET:
+        finest = min(range(len(shape)), key=lambda a: (spacing[a] * stride[a], -shape[a]))
+        stride[finest] += 1
+    return tuple(stride)
 
 
 def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int) -> tuple[Component, ...]:
@@ -436,13 +444,10 @@ def _percentile_of(image: np.ndarray, value: float) -> float:
     return float(100.0 * np.searchsorted(foreground, value, side="right") / foreground.size)
 
 
-def _centroid(sub: np.ndarray, origin: np.ndarray) -> tuple[float, ...]:
-    out = []
-    for axis in range(sub.ndim):
-        other = tuple(a for a in range(sub.ndim) if a != axis)
-        profile = sub.sum(axis=other, dtype=np.int64) if other else sub.astype(np.int64)
-        out.append(float((profile * np.arange(profile.size)).sum() / profile.sum() + origin[axis]))
-    return tuple(out)
+def _centroid(profiles: dict[int, np.ndarray], origin: np.ndarray) -> tuple[float, ...]:
+    return tuple(
+        float((p * np.arange(p.size)).sum() / p.sum() + origin[axis]) for axis, p in sorted(profiles.items())
+    )
 
 
 def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:

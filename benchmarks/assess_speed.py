@@ -1,0 +1,101 @@
+"""How long an offline assessment takes, split into measures, snapshots and the four stages.
+
+Two real volumes: the MNI152 T1 at 1 mm (189x233x197 after reorientation) with its brain mask,
+and the same anatomy resampled to 300x512x512 (a typical clinical MR grid) so the mask stays
+realistic. Each figure is the median over ``--repeats`` runs on this machine.
+
+Run from the repository root:  python benchmarks/assess_speed.py [--repeats 5] [--small-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from napari_hcr.backends import make_backend
+from napari_hcr.case import Case, make_case
+from napari_hcr.io import volume_from_nifti
+from napari_hcr.measures import measure
+from napari_hcr.reasoner import Done, StageDone, assess_steps
+from napari_hcr.snapshots import take_snapshots
+
+LARGE_SHAPE = (300, 512, 512)
+
+
+def mni_case() -> Case:
+    from nilearn import datasets
+
+    image = volume_from_nifti(datasets.load_mni152_template(resolution=1))
+    mask = volume_from_nifti(datasets.load_mni152_brain_mask(resolution=1))
+    return make_case(image.data.astype(np.float32), (mask.data > 0.5).astype(np.uint8),
+                     spacing=image.spacing, structure="brain", modality="MRI-T1")
+
+
+def resampled(case: Case, shape: tuple[int, ...]) -> Case:
+    """The same anatomy on a finer grid; spacing shrinks so the physical size is unchanged."""
+    factors = [n / m for n, m in zip(shape, case.image.shape)]
+    image = ndi.zoom(case.image, factors, order=1, grid_mode=True, mode="grid-constant")
+    mask = ndi.zoom(case.labels, factors, order=0, grid_mode=True, mode="grid-constant")
+    spacing = tuple(s * m / n for s, m, n in zip(case.spacing, case.image.shape, image.shape))
+    return make_case(image, mask, spacing=spacing, structure=case.structure, modality=case.modality)
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def stage_and_total_seconds(case: Case, repeats: int) -> tuple[float, float]:
+    """Median time of the four offline stages (from StageDone events) and of the whole run."""
+    backend = make_backend("offline")
+    stages, totals = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        stage_time = 0.0
+        for event in assess_steps(case, backend, poll=0.05):
+            if isinstance(event, StageDone):
+                stage_time += event.result.seconds
+            elif isinstance(event, Done):
+                totals.append(time.perf_counter() - start)
+        stages.append(stage_time)
+    return statistics.median(stages), statistics.median(totals)
+
+
+def report(name: str, case: Case, repeats: int) -> float:
+    measures = measure(case)  # warm-up: imports and first-call costs are not what we time
+    take_snapshots(case, measures)
+    t_measure = median_seconds(lambda: measure(case), repeats)
+    t_snap = median_seconds(lambda: take_snapshots(case, measures), repeats)
+    t_stages, t_total = stage_and_total_seconds(case, repeats)
+    shape = "x".join(str(n) for n in case.image.shape)
+    print(f"{name} ({shape}, brain {measures.size:.0f} mL, median of {repeats}):")
+    print(f"  measures   {t_measure:6.3f} s")
+    print(f"  snapshots  {t_snap:6.3f} s")
+    print(f"  stages     {t_stages:6.3f} s")
+    print(f"  total      {t_total:6.3f} s  (whole assess_steps run, offline backend)")
+    return t_total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--small-only", action="store_true", help="skip the 300x512x512 volume")
+    args = parser.parse_args()
+    case = mni_case()
+    report("MNI152 1 mm", case, args.repeats)
+    if not args.small_only:
+        total = report("MNI152 resampled", resampled(case, LARGE_SHAPE), args.repeats)
+        print(f"target: total under 2 s on the larger volume -> {'met' if total < 2.0 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
