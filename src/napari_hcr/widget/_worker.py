@@ -124,7 +124,7 @@ def start_worker(
 ) -> tuple[GeneratorWorker, threading.Event]:
     """Start a run; returns the worker and the flag that cancels it."""
     cancel = threading.Event()
-    worker: GeneratorWorker = create_worker(run_events, request, cancel, _start_thread=False)
+    worker: GeneratorWorker = create_worker(run_events, request, cancel, _start_thread=False, _ignore_errors=True)
     worker.yielded.connect(on_event)
     worker.returned.connect(on_returned)
     worker.errored.connect(on_error)

@@ -1,0 +1,198 @@
+"""The dock widget in a real napari viewer: runs, streaming, responsiveness, cancel, staleness, errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pytest
+from gui_helpers import SlowBackend, StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
+
+from napari_hcr.errors import BackendError
+from napari_hcr.reasoner import StageDone
+from napari_hcr.widget import QCWidget
+from napari_hcr.widget._views import StageCard
+from napari_hcr.widget._widget import STALE
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def widget_with_brain(make_napari_viewer, mni_2mm):
+    viewer = make_napari_viewer()
+    image, labels = add_brain(viewer, mni_2mm)
+    widget = QCWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="HCR Quality Check")
+    return viewer, widget, labels
+
+
+def stage_titles(widget: QCWidget) -> list[str]:
+    cards = [widget.cards.itemAt(i).widget() for i in range(widget.cards.count())]
+    return [card.result.name for card in cards if isinstance(card, StageCard)]
+
+
+def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    assert widget.labels_combo.currentText() == "brain"
+    assert widget.image_combo.currentText() == "T1"
+    assert widget.backend_combo.currentData() == "offline"
+
+    assert run_and_wait(qtbot, widget) == "verdict"
+
+    assert stage_titles(widget) == [
+        "knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis",
+    ]
+    assert widget.badge.verdict in ("acceptable", "unacceptable")
+    assert "confident" in widget.badge.text()
+    assert widget.thumbnails.count() >= 1
+    assert len(widget.review.entries) == 1
+    entry = widget.review.entries[0]
+    assert entry.assessment.structure == "brain"
+    assert entry.assessment.modality == "MRI-T1"
+
+
+def test_stages_stream_in_as_they_finish(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    backend = SlowBackend(delay=0.15)
+    seen: list[int] = []
+
+    def on_stage(event) -> None:
+        if isinstance(event, StageDone):
+            seen.append(len(stage_titles(widget)))
+
+    with qtbot.waitSignal(widget.runStarted):
+        widget.run(backend)
+    widget.run_state.worker.yielded.connect(on_stage)
+    qtbot.waitSignal(widget.runFinished, timeout=10000).wait()
+    assert seen == [1, 2, 3, 4]
+
+
+def test_spacing_from_layer_scale_and_structure_from_metadata(qtbot, make_napari_viewer, mni_2mm):
+    viewer = make_napari_viewer()
+    add_brain(viewer, mni_2mm, scale=(1.5, 2.0, 2.5))
+    widget = QCWidget(viewer)
+    backend = SlowBackend(delay=0.0)
+    run_and_wait(qtbot, widget, backend=backend)
+    facts = backend.facts[0]
+    assert facts.spacing == (1.5, 2.0, 2.5)
+    assert facts.structure == "brain"
+    assert facts.modality == "MRI-T1"
+
+
+def test_event_loop_keeps_turning_while_a_slow_backend_runs(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    meter = StallMeter()
+    meter.start()
+    outcome = run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.4))
+    meter.stop()
+    assert outcome == "verdict"
+    assert meter.ticks > 100  # the run lasted over 1.6 s and the timer kept firing
+    assert meter.longest_ms < 100, f"the Qt event loop stalled for {meter.longest_ms} ms"
+
+
+def test_cancel_stops_a_run_within_one_second(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    backend = SlowBackend(delay=30.0)
+    widget.run(backend)
+    qtbot.waitUntil(lambda: "Knowledge recall" in widget.status.text(), timeout=10000)
+    started = time.perf_counter()
+    with qtbot.waitSignal(widget.runFinished, timeout=1000) as blocker:
+        widget.cancel_button.click()
+    elapsed = time.perf_counter() - started
+    assert blocker.args == ["cancelled"]
+    assert elapsed < 1.0
+    assert backend.closed.is_set(), "the backend session (the conversation) was not closed"
+    assert widget.status.text() == "Cancelled."
+    assert widget.badge.verdict is None
+    assert widget.run_button.isEnabled()
+
+
+def test_labels_painted_mid_run_never_show_the_verdict(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    widget.run(SlowBackend(delay=0.3))
+    qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
+    labels.paint((40, 50, 50), 0)  # erase a blob inside the brain
+    with qtbot.waitSignal(widget.runFinished, timeout=5000) as blocker:
+        pass
+    assert blocker.args == ["stale"]
+    assert widget.badge.text() == STALE
+    assert widget.badge.verdict is None
+    assert widget.review.entries == []
+
+
+def test_labels_replaced_mid_run_never_show_the_verdict(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    widget.run(SlowBackend(delay=0.3))
+    qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
+    labels.data = np.zeros_like(labels.data)
+    qtbot.waitSignal(widget.runFinished, timeout=5000).wait()
+    assert widget.badge.text() == STALE
+
+
+def test_layer_deleted_mid_run_does_not_crash(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    widget.run(SlowBackend(delay=0.3))
+    qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
+    with qtbot.waitSignal(widget.runFinished, timeout=5000) as blocker:
+        viewer.layers.remove(labels)
+    assert blocker.args == ["stale"]
+    assert widget.badge.text() == STALE
+    assert widget.labels_combo.count() == 0
+    widget.run_button.click()
+    assert "no labels layer" in widget.badge.text()
+
+
+@pytest.mark.parametrize(
+    ("make_layers", "sentence"),
+    [
+        (lambda v, a: v.add_image(a.image, name="T1"), "There is no labels layer to check"),
+        (lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(np.zeros_like(a.mask), name="m")),
+         "The mask is empty"),
+        (lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(a.mask[:, :, :50].copy(), name="m")),
+         "does not match the image shape"),
+    ],
+    ids=["no-labels", "empty-mask", "shape-mismatch"],
+)
+def test_input_errors_read_as_sentences(qtbot, make_napari_viewer, mni_2mm, make_layers, sentence):
+    viewer = make_napari_viewer()
+    make_layers(viewer, mni_2mm)
+    widget = QCWidget(viewer)
+    if widget.labels_layer() is None:
+        widget.run_button.click()
+        assert not widget.running
+    else:
+        assert run_and_wait(qtbot, widget) == "error"
+    assert sentence in widget.badge.text()
+    assert widget.badge.verdict is None
+    assert "Traceback" not in widget.badge.text()
+
+
+def test_backend_error_is_a_sentence(qtbot, widget_with_brain):
+    viewer, widget, labels = widget_with_brain
+    backend = SlowBackend(delay=0.0, fail_with=BackendError("The model refused to look at this image."))
+    assert run_and_wait(qtbot, widget, backend=backend) == "error"
+    assert widget.badge.text() == "The model refused to look at this image."
+
+
+def test_unexpected_error_is_a_sentence_and_the_traceback_goes_to_the_log(qtbot, widget_with_brain, caplog):
+    viewer, widget, labels = widget_with_brain
+    backend = SlowBackend(delay=0.0, fail_with=ZeroDivisionError("division by zero in a stage"))
+    with caplog.at_level(logging.ERROR, logger="napari_hcr.widget._widget"):
+        assert run_and_wait(qtbot, widget, backend=backend) == "error"
+    assert widget.badge.text() == "The check failed unexpectedly (ZeroDivisionError); details are in the log."
+    records = [r for r in caplog.records if r.exc_info]
+    assert records and records[0].exc_info[0] is ZeroDivisionError
+
+
+def test_widget_follows_the_active_layers(qtbot, make_napari_viewer, mni_2mm):
+    viewer = make_napari_viewer()
+    add_brain(viewer, mni_2mm)
+    other = viewer.add_labels(np.array(mni_2mm.mask, copy=True), name="other")
+    widget = QCWidget(viewer)
+    assert widget.labels_combo.currentText() == "other"
+    viewer.layers.selection.active = viewer.layers["brain"]
+    assert widget.labels_combo.currentText() == "brain"
+    other.name = "renamed"
+    assert widget.labels_combo.findText("renamed") >= 0
+    assert widget.labels_combo.currentText() == "brain"
