@@ -10,12 +10,10 @@ SDK's own retries stay off: its backoff ignores the server's ``retryDelay``, our
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 from google import genai
 from google.genai import errors as genai_errors
@@ -24,7 +22,7 @@ from google.genai import types
 from ..errors import BackendError
 from ..secrets import HOW_TO_ADD_KEY, find_api_key, redact, vertex_mode
 from ..stages import CaseFacts
-from .llm import LLMSession, Reply, RetryPolicy, TransientError
+from .llm import LLMSession, Reply, RetryPolicy, TransientError, is_loopback
 from .prompting import Image, Turn
 from .structured import StageModel
 
@@ -71,7 +69,7 @@ class GeminiBackend:
         options: dict[str, Any] = {"timeout": max(1, int(self.timeout_s * 1000))}
         if self.base_url:
             options["base_url"] = self.base_url
-        if _is_loopback(self.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL", "")):
+        if is_loopback(self.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL", "")):
             options["client_args"] = {"trust_env": False}
             options["async_client_args"] = {"trust_env": False}
         try:
@@ -209,13 +207,3 @@ _NETWORK_ERRORS = _network_errors()
 
 def _is_timeout(error: BaseException) -> bool:
     return "Timeout" in type(error).__name__
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -12,12 +12,14 @@ lets another thread ``close()`` it while a call is pending (the reasoner's Cance
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from ..errors import BackendError, BlockedError, CancelledError
 from ..secrets import redact
@@ -209,3 +211,18 @@ class LLMSession:
 
     def _clean(self, text: str) -> str:
         return redact(text, self._secrets)
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` names this machine; transports then bypass proxy variables.
+
+    A server on this machine must never be reached through a proxy: the request would fail,
+    or worse, carry the snapshots off the machine to the proxy.
+    """
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

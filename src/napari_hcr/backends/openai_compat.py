@@ -15,7 +15,6 @@ A loopback server is reached without any proxy, so scan pixels never pass throug
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import os
 import re
@@ -28,7 +27,7 @@ import openai
 from ..errors import BackendError
 from ..secrets import redact
 from ..stages import CaseFacts
-from .llm import Finish, LLMSession, Reply, TransientError
+from .llm import Finish, LLMSession, Reply, TransientError, is_loopback
 from .prompting import Image, Turn
 from .structured import StageModel
 
@@ -94,7 +93,7 @@ class _Server:
         self.where = _shown(base_url)
         self.timeout_s = timeout_s
         self.secrets = (api_key,) if api_key else ()
-        http_client = openai.DefaultHttpxClient(trust_env=False) if _is_loopback(base_url) else None
+        http_client = openai.DefaultHttpxClient(trust_env=False) if is_loopback(base_url) else None
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s,
                                     max_retries=0, http_client=http_client)
 
@@ -233,15 +232,6 @@ def _port_ok(url: str) -> bool:
         return False
     return True
 
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _server_message(error: openai.APIStatusError) -> str:
