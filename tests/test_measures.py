@@ -108,6 +108,14 @@ def test_dilation_off_the_brain_lowers_edge_agreement_and_contrast(mni_2mm, good
     assert found.boundary_contrast < good.boundary_contrast / 2
 
 
+def test_shifted_mask_leaves_the_edges(mni_2mm, good):
+    shifted = np.roll(mni_2mm.mask, 3, axis=2)  # 6 mm to the patient's left
+    found = brain(mni_2mm, shifted)
+    assert found.size == pytest.approx(good.size)
+    assert found.edge_agreement < 0.6 < good.edge_agreement
+    assert found.boundary_contrast < good.boundary_contrast / 2
+
+
 def test_cutting_a_hemisphere_breaks_symmetry(mni_2mm, good):
     mask = mni_2mm.mask.copy()
     mask[45:, :, 50:] = 0  # the upper half of the left hemisphere (last axis runs right to left)

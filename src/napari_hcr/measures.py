@@ -33,6 +33,7 @@ WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large 
 RING_MM = 3.0  # thickness of the bands either side of the boundary used for contrast
 SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against
 DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
+EDGE_SHARE = 0.3  # a ridge this strong relative to the boundary's strongest edges counts as an edge
 JUMP_FLOOR = 0.1  # slices smaller than this share of the peak area are tips, not jumps
 
 
@@ -186,7 +187,7 @@ def measure(case: Case) -> Measures:
     in_vals = grid.image[inner]
     out_vals = grid.image[outer]
     contrast = _contrast(in_vals, out_vals)
-    edges = _edge_agreement(work, grid, image)
+    edges = _edge_agreement(work, grid)
 
     inside = sub_image[tuple(slice(None, None, s) for s in stride)][sub[tuple(slice(None, None, s) for s in stride)]]
     if inside.size == 0:
@@ -406,28 +407,43 @@ def _contrast(inside: np.ndarray, outside: np.ndarray) -> float:
     return diff / pooled
 
 
-def _edge_agreement(work: np.ndarray, grid: _Grid, image: np.ndarray) -> float:
-    """Share of boundary voxels within one voxel of a strong image edge.
+def _edge_agreement(work: np.ndarray, grid: _Grid) -> float:
+    """Share of boundary voxels that lie on a strong image edge.
 
-    A strong edge is a gradient magnitude (Gaussian derivative, per mm) above the 80th
-    percentile of the gradient over the structure's neighbourhood, so the threshold follows
-    the image's own contrast whatever the modality or intensity scale.
+    Edges are ridges of the gradient magnitude (Gaussian derivative, per mm): voxels whose
+    gradient is not exceeded by either neighbour along the gradient direction, as in Canny's
+    non-maximum suppression, so an edge is one voxel thin and a boundary drawn two voxels off it
+    does not count. A ridge is strong when its gradient reaches ``EDGE_SHARE`` of the 95th
+    percentile of the gradient near the boundary, a threshold that follows the image's own
+    contrast whatever the modality or intensity scale. A boundary voxel agrees when it or an
+    outside face neighbour is a strong ridge (the true edge usually falls between the two).
     """
     boundary = work & ~ndi.binary_erosion(work, border_value=1)
     if not boundary.any():
         return 0.0
-    values = grid.image
-    grad2 = np.zeros(values.shape, dtype=np.float32)
-    for axis, step in enumerate(grid.spacing):
-        d = ndi.gaussian_filter1d(values, sigma=1.0, axis=axis, order=1, mode="nearest")
-        grad2 += (d / step) ** 2
-    grad = np.sqrt(grad2)
-    neighbourhood = _near(work, grid.spacing, RING_MM * 2)
-    threshold = float(np.percentile(grad[neighbourhood], 80))
-    if threshold <= 0:
+    derivs = [
+        ndi.gaussian_filter1d(grid.image, sigma=1.0, axis=axis, order=1, mode="nearest") / step
+        for axis, step in enumerate(grid.spacing)
+    ]
+    grad = np.sqrt(sum(d * d for d in derivs))
+    index = np.nonzero(_near(boundary, grid.spacing, RING_MM))
+    values = grad[index]
+    peak = float(np.percentile(values, 95))
+    if peak <= 0:
         return 0.0
-    local_max = ndi.maximum_filter(grad, size=3)
-    return float(np.count_nonzero(local_max[boundary] >= threshold) / np.count_nonzero(boundary))
+    # Direction of the gradient in index space (per-mm gradient scaled by 1/spacing), rounded
+    # to one of the 26 neighbour steps.
+    direction = np.stack([d[index] / s for d, s in zip(derivs, grid.spacing)])
+    direction /= np.linalg.norm(direction, axis=0) + 1e-12
+    step = np.where(np.abs(direction) > 0.3827, np.sign(direction), 0).astype(np.intp)
+    coords = np.stack(index)
+    top = np.array(grad.shape)[:, None] - 1
+    ahead = grad[tuple(np.clip(coords + step, 0, top))]
+    behind = grad[tuple(np.clip(coords - step, 0, top))]
+    strong = np.zeros(grad.shape, dtype=bool)
+    strong[index] = (values >= ahead) & (values >= behind) & (values >= EDGE_SHARE * peak)
+    agrees = strong | ndi.binary_dilation(strong & ~work)
+    return float(np.count_nonzero(agrees[boundary]) / np.count_nonzero(boundary))
 
 
 def _percentile_of(image: np.ndarray, value: float) -> float:
