@@ -196,6 +196,9 @@ class _QuietServer(ThreadingHTTPServer):
 def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle on, the second waits for the client's
+        # delayed ACK (~40 ms), a stall of this test server that no real endpoint shows.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 (http.server naming)
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))

@@ -1,8 +1,9 @@
 """Gemini through the official google-genai SDK: only the transport, the rest is ``llm.py``.
 
-Each assessment gets its own ``genai.Client`` so Cancel can close its connection without
-touching another run. Endpoint and mode follow the SDK's own conventions: an explicit
-``base_url`` wins, otherwise the SDK reads ``GOOGLE_GEMINI_BASE_URL`` (gateways, proxies,
+A backend builds one ``genai.Client`` on first use and shares it between its sessions (the
+SDK allows that across threads; building one costs ~60 ms of TLS setup). Cancel does not need
+to close it: the session abandons a pending request, which ends within the timeout. Endpoint
+and mode follow the SDK's own conventions: an explicit ``base_url`` wins, otherwise the SDK reads ``GOOGLE_GEMINI_BASE_URL`` (gateways, proxies,
 tests) and the Vertex AI variables (``GOOGLE_GENAI_USE_VERTEXAI``, ``GOOGLE_CLOUD_PROJECT``,
 ``GOOGLE_CLOUD_LOCATION``) exactly as documented by Google; we never override them. The
 SDK's own retries stay off: its backoff ignores the server's ``retryDelay``, ours honours it.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,17 +57,25 @@ class GeminiBackend:
         self.base_url = base_url
         self.max_output_tokens = max_output_tokens
         self.retry = retry or RetryPolicy()
+        self._client_lock = threading.Lock()
+        self._client: genai.Client | None = None
 
     def __repr__(self) -> str:
         return f"GeminiBackend(model={self.model!r}, base_url={self.base_url!r})"
 
     def open(self, facts: CaseFacts) -> LLMSession:
-        transport = GeminiTransport(self._client(), self.model, self.thinking_budget, self.max_output_tokens,
+        transport = GeminiTransport(self._shared_client(), self.model, self.thinking_budget, self.max_output_tokens,
                                     self.timeout_s, self._api_key)
         return LLMSession(transport, facts, name=self.name, model=self.model, label=LABEL, policy=self.retry,
                           secrets=(self._api_key,))
 
-    def _client(self) -> genai.Client:
+    def _shared_client(self) -> genai.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._new_client()
+            return self._client
+
+    def _new_client(self) -> genai.Client:
         options: dict[str, Any] = {"timeout": max(1, int(self.timeout_s * 1000))}
         if self.base_url:
             options["base_url"] = self.base_url
@@ -121,7 +131,7 @@ class GeminiTransport:
         raise failure
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: the client belongs to the backend and outlives this session."""
 
     def _api_error(self, error: genai_errors.APIError) -> Exception:
         code = int(error.code or 0)
