@@ -191,3 +191,15 @@ def test_two_dimensional_rgb_with_hole_and_island():
     assert found.components[1].voxels == 25
     assert found.holes == 1 and found.hole_size == pytest.approx(100)
     assert found.compactness < 0.9  # a square with a hole is no disc
+
+
+def test_noise_is_not_an_edge_but_a_step_is():
+    rng = np.random.default_rng(3)
+    ball = (((np.indices((50, 60, 60)) - np.array([25, 30, 30])[:, None, None, None]) ** 2).sum(axis=0)
+            < 15**2).astype(np.uint8)
+    noise = rng.normal(0, 1, ball.shape)
+    on_noise = measure(make_case(noise, ball))
+    on_step = measure(make_case(noise + 3 * ball, ball))
+    assert on_noise.edge_agreement < 0.2
+    assert on_step.edge_agreement > 0.7
+    assert abs(on_noise.boundary_contrast) < 0.5 < on_step.boundary_contrast

@@ -34,6 +34,7 @@ RING_MM = 3.0  # thickness of the bands either side of the boundary used for con
 SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against
 DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
 EDGE_SHARE = 0.3  # a ridge this strong relative to the boundary's strongest edges counts as an edge
+EDGE_NOISE = 2.0  # ... and at least this many times the median gradient there (noise is no edge)
 JUMP_FLOOR = 0.1  # slices smaller than this share of the peak area are tips, not jumps
 
 
@@ -414,8 +415,9 @@ def _edge_agreement(work: np.ndarray, grid: _Grid) -> float:
     gradient is not exceeded by either neighbour along the gradient direction, as in Canny's
     non-maximum suppression, so an edge is one voxel thin and a boundary drawn two voxels off it
     does not count. A ridge is strong when its gradient reaches ``EDGE_SHARE`` of the 95th
-    percentile of the gradient near the boundary, a threshold that follows the image's own
-    contrast whatever the modality or intensity scale. A boundary voxel agrees when it or an
+    percentile of the gradient near the boundary and ``EDGE_NOISE`` times its median (so pure
+    noise, whose ridges are everywhere, does not pass for edges): thresholds that follow the
+    image's own contrast whatever the modality or intensity scale. A boundary voxel agrees when it or an
     outside face neighbour is a strong ridge (the true edge usually falls between the two).
     """
     boundary = work & ~ndi.binary_erosion(work, border_value=1)
@@ -441,7 +443,8 @@ def _edge_agreement(work: np.ndarray, grid: _Grid) -> float:
     ahead = grad[tuple(np.clip(coords + step, 0, top))]
     behind = grad[tuple(np.clip(coords - step, 0, top))]
     strong = np.zeros(grad.shape, dtype=bool)
-    strong[index] = (values >= ahead) & (values >= behind) & (values >= EDGE_SHARE * peak)
+    threshold = max(EDGE_SHARE * peak, EDGE_NOISE * float(np.median(values)))
+    strong[index] = (values >= ahead) & (values >= behind) & (values >= threshold)
     agrees = strong | ndi.binary_dilation(strong & ~work)
     return float(np.count_nonzero(agrees[boundary]) / np.count_nonzero(boundary))
 
