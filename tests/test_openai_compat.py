@@ -92,7 +92,7 @@ def test_four_stages_in_order_with_image_parts(case, connections):
 
     requests = fake.chat_requests
     assert len(requests) == 4
-    for number, (request, spec) in enumerate(zip(requests, STAGES), start=1):
+    for number, (request, spec) in enumerate(zip(requests, STAGES, strict=True), start=1):
         assert request.model == "m" and request.messages[0]["role"] == "system"
         assert request.texts(-1)[0].startswith(f"Stage {number} of 4: {spec.title}.")
         assert request.body["response_format"]["type"] == "json_schema"
@@ -111,8 +111,8 @@ def test_four_stages_in_order_with_image_parts(case, connections):
 
 def test_json_wrapped_in_prose_still_yields_a_valid_assessment(case):
     replies = [prose_reply(p) for p in stage_payloads("acceptable", 0.9, 0.7)]
-    replies[0].body["choices"][0]["message"]["content"] = (
-        "<think>A draft: {\"text\": \"draft\"}; no, give every field.</think>" + replies[0].body["choices"][0]["message"]["content"])
+    message = replies[0].body["choices"][0]["message"]
+    message["content"] = '<think>A draft: {"text": "draft"}; no, give every field.</think>' + message["content"]
     with FakeOpenAI(replies) as fake:
         assessment = assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url))
     assert len(fake.chat_requests) == 4  # no repair turn was needed
@@ -161,6 +161,21 @@ def test_unknown_model_gives_one_clear_sentence_without_retrying(case):
     assert len(fake.chat_requests) == 1
 
 
+def test_a_wrong_api_path_says_to_check_the_address(case):
+    with FakeOpenAI(stage_replies()) as fake:
+        with pytest.raises(BackendError, match="no OpenAI-compatible API there .* usually ends in /v1") as caught:
+            assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url.replace("/v1", "/api")))
+    _one_sentence(str(caught.value))
+
+
+def test_a_loading_server_is_retried(case):
+    loading = error_reply(503, "model is loading", headers={"Retry-After": "0"})
+    with FakeOpenAI([loading, *stage_replies()]) as fake:
+        assessment = assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url))
+    assert assessment.verdict == "acceptable" and assessment.backend.calls == 5
+    assert fake.chat_requests[0].body == fake.chat_requests[1].body
+
+
 def test_a_slow_server_times_out_with_one_clear_sentence(case):
     with FakeOpenAI([chat_reply("{}", delay_s=5.0)]) as fake:
         with pytest.raises(BackendError) as caught:
@@ -202,8 +217,9 @@ def test_settings_come_from_arguments_or_the_environment(monkeypatch):
     backend = make_backend("openai_compat")
     assert (backend.model, backend.base_url) == ("gemma3:4b", "http://gpu-box.local:8000/v1")
     assert make_backend("openai_compat", model="m", base_url="http://h:1/v1/").base_url == "http://h:1/v1"
-    with pytest.raises(BackendError, match="not an http"):
-        OpenAICompatBackend(model="m", base_url="ftp://h/v1")
+    for bad in ("ftp://h/v1", "http://h:99999/v1", "127.0.0.1:11434"):
+        with pytest.raises(BackendError, match="not an http"):
+            OpenAICompatBackend(model="m", base_url=bad)
     shown = repr(OpenAICompatBackend(model="m", base_url="http://user:pw@h:8000/v1"))
     assert "pw" not in shown and "h:8000" in shown
 

@@ -79,11 +79,10 @@ def server_url(base_url: str | None = None) -> str:
     serves the API there and forgetting it is the commonest setup slip.
     """
     url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(url):
+    if not _is_http_url(url):
         raise BackendError(f"The local server address {_shown(url)!r} is not an http(s) URL such as "
                            f"{DEFAULT_BASE_URL}.")
-    return url if parts.path not in ("", "/") else f"{url}/v1"
+    return url if urlsplit(url).path not in ("", "/") else f"{url}/v1"
 
 
 class _Server:
@@ -225,12 +224,13 @@ def _shown(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _port_ok(url: str) -> bool:
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
     try:
-        urlsplit(url).port
+        port = parts.port  # a port that is not a number from 0 to 65535 raises here
     except ValueError:
         return False
-    return True
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
 
@@ -240,7 +240,7 @@ def _server_message(error: openai.APIStatusError) -> str:
         inner = body.get("error", body)
         text = inner.get("message") if isinstance(inner, dict) else inner
         if text:
-            return str(text)[:200]
+            return str(text).strip().rstrip(".")[:200]
     return error.response.reason_phrase or "no detail"
 
 
