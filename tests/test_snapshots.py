@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from napari_hcr.case import make_case
+from napari_hcr.io import load_case
 from napari_hcr.measures import measure
 from napari_hcr.snapshots import OUTLINE, choose_slices, render, take_snapshots
 from napari_hcr.verdict import SnapshotRef
@@ -65,6 +67,20 @@ def test_slice_next_to_missing_slices_is_chosen(mni_2mm):
     case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
     refs = choose_slices(case, measure(case))
     assert [(r.axis, r.slice) for r in refs if "missing slice 30" in r.why] == [(0, 29)]
+
+
+def test_leak_slab_is_chosen_in_the_bundled_sample():
+    samples = Path(__file__).resolve().parents[1] / "sample_data"
+    image = samples / "mni152_t1_2mm.nii.gz"
+    leak = load_case(image, samples / "mni152_brain_leak_2mm.nii.gz")
+    good = load_case(image, samples / "mni152_brain_good_2mm.nii.gz")
+    leak_refs = choose_slices(leak, measure(leak))
+    assert not any("refinement" in r.why for r in choose_slices(good, measure(good)))
+    picked = [r for r in leak_refs if "refinement" in r.why]
+    assert len(picked) == 1 and picked[0].axis == 0
+    # The refinement reports the centre of a slab about ten slices thick that overlaps the leak.
+    rows = np.flatnonzero((leak.mask & ~good.mask).any(axis=(1, 2)))
+    assert rows[0] - 5 <= picked[0].slice <= rows[-1] + 5
 
 
 def test_aspect_ratio_follows_spacing(mni_2mm):

@@ -2,8 +2,9 @@
 
 A reader (person or model) judges a mask from a handful of slices, so which slices are shown
 matters as much as how: the largest cross-sections give the overall shape, and the slices
-where the measures found something odd (area jumps, missing slices, islands, holes) let the
-reader see that problem instead of taking the number on trust.
+where the measures found something odd (islands, missing slices, area jumps, holes, the slab
+where the image disagrees most with the boundary) let the reader see that problem instead of
+taking the number on trust.
 
 Planes are shown the radiological way for the array convention of :mod:`napari_hcr.io`:
 axial slices with anterior up and the patient's right on the left; coronal and sagittal
@@ -26,7 +27,8 @@ from .verdict import SnapshotRef
 AXIS_NAMES = {0: "axial", 1: "coronal", 2: "sagittal"}
 OUTLINE = np.array([255, 214, 0], dtype=np.float32)  # bright yellow: visible on grey and most colour
 FILL = np.array([0, 190, 255], dtype=np.float32)
-FILL_ALPHA = 0.18
+FILL_ALPHA = 0.12
+MIN_DISAGREEMENT = 0.25  # share of a slab's mask the image-driven refinement moved; below: noise
 MIN_JUMP = 1.5  # below this ratio a slice-to-slice change is ordinary anatomy, not worth a picture
 
 
@@ -63,6 +65,10 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
     if measures.largest_hole is not None:
         hole = measures.largest_hole
         add(hole.axis, hole.slice, f"largest hole ({_size(measures.hole_size, measures.size_unit)} of holes)")
+    moved = measures.refinement
+    if moved is not None and moved.where is not None and moved.local_disagreement >= MIN_DISAGREEMENT:
+        add(moved.where.axis, moved.where.slice,
+            f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here")
     start, stop = measures.bbox[0]
     reach = max(1, (stop - start) // 8)
     add(0, start + reach, "near the inferior end")
