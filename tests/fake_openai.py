@@ -183,6 +183,9 @@ class FakeOpenAI:
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes; with Nagle's algorithm on, the body would wait
+        # for the client's delayed ACK (~40 ms a reply on Linux) and slow every test.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
             self._serve(b"")

@@ -231,7 +231,7 @@ def _write_case(tmp_path, case):
     return str(image), str(mask)
 
 
-def test_cli_runs_the_four_stages_on_a_local_server(tmp_path, case, capsys):
+def test_cli_runs_the_four_stages_on_a_local_server(tmp_path, case, capsys, connections):
     image, mask = _write_case(tmp_path, case)
     out = tmp_path / "out.json"
     with FakeOpenAI(stage_replies("unacceptable", 0.1, 0.9)) as fake:
@@ -243,7 +243,8 @@ def test_cli_runs_the_four_stages_on_a_local_server(tmp_path, case, capsys):
     assert positions == sorted(positions)
     assert "backend openai_compat (m)" in printed and "VERDICT: UNACCEPTABLE" in printed
     assert json.loads(out.read_text())["backend"]["name"] == "openai_compat"
-    assert len(fake.chat_requests) == 4
+    assert len(fake.chat_requests) == 4 and len(fake.chat_requests[1].images(-1)) > 0
+    assert {address[0] for address in connections} == {"127.0.0.1"}
 
 
 def test_cli_reports_a_missing_server_in_one_line(tmp_path, case, capsys):
