@@ -263,10 +263,26 @@ def test_the_sdk_base_url_variable_is_honoured(case: Case, monkeypatch: pytest.M
     assert [r.model for r in fake.requests] == ["gemini-flash-lite-latest"] * 4
 
 
-def test_vertex_mode_needs_no_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vertex_mode_follows_the_sdk_variables(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
     assert gemini_key_available()
-    assert GeminiBackend().model == "gemini-2.5-flash"
+    with FakeGemini(stage_replies()) as fake:
+        assess(case, backend(fake))
+    assert fake.requests[0].path == "/v1beta1/publishers/google/models/gemini-2.5-flash:generateContent"
+
+
+def test_vertex_mode_without_credentials_says_how_to_log_in(case: Case, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path) -> None:
+    from google.auth.compute_engine import _metadata
+
+    monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    for name, value in (("GOOGLE_GENAI_USE_VERTEXAI", "1"), ("GOOGLE_CLOUD_PROJECT", "p"),
+                        ("GOOGLE_CLOUD_LOCATION", "us-central1")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(BackendError, match="Vertex AI credentials were not found"):
+        assess(case, GeminiBackend())
 
 
 def _request(case: Case, stage: int = 0) -> StageRequest:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from google import genai
+from google.auth import exceptions as auth_exceptions
 from google.genai import errors as genai_errors
 from google.genai import types
 
@@ -118,6 +119,10 @@ class GeminiTransport:
             response = self._client.models.generate_content(model=self._model, contents=contents, config=config)
         except genai_errors.APIError as error:
             failure = self._api_error(error)
+        except auth_exceptions.GoogleAuthError:
+            failure = BackendError("Vertex AI credentials were not found or could not be refreshed: run "
+                                   "'gcloud auth application-default login', or unset GOOGLE_GENAI_USE_VERTEXAI "
+                                   "and set GEMINI_API_KEY.")
         except _NETWORK_ERRORS as error:
             if _is_timeout(error):
                 failure = BackendError(f"Gemini did not answer within {self._timeout_s:g} s; try again or raise "

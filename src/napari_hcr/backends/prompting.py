@@ -51,6 +51,9 @@ MEASURE_NOTES: dict[str, str] = {
     "symmetry": "left-right overlap of the mask with its mirror (0-1), paired structures",
     "largest_jump": "largest slice-to-slice area change along an axis",
     "gaps": "empty slices inside the mask's extent",
+    "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
+                  "mask, grown/shrunk the share of volume added/removed, depths in voxels, "
+                  "local_disagreement the largest share of one slab that changed side, where that slab is",
 }
 
 
