@@ -79,13 +79,14 @@ def test_nrrd_without_space_uses_spacings(tmp_path):
     assert volume.spacing == pytest.approx((0.5, 1.0, 2.5))
 
 
-def test_tiff_reads_imagej_spacing(tmp_path):
+@pytest.mark.parametrize("unit, scale", [("mm", 1.0), ("micron", 1e-3)])
+def test_tiff_reads_imagej_spacing_in_mm(tmp_path, unit, scale):
     data = np.arange(5 * 6 * 7, dtype=np.uint16).reshape(5, 6, 7)
     tifffile.imwrite(str(tmp_path / "s.tif"), data, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
-                     metadata={"spacing": 2.0, "unit": "micron"})
+                     metadata={"spacing": 2.0, "unit": unit})
     volume = read_volume(tmp_path / "s.tif")
     np.testing.assert_array_equal(volume.data, data)
-    assert volume.spacing == pytest.approx((2.0, 0.5, 0.25))
+    assert volume.spacing == pytest.approx((2.0 * scale, 0.5 * scale, 0.25 * scale))
 
 
 def test_tiff_without_resolution_has_unit_spacing(tmp_path):
@@ -139,3 +140,15 @@ def test_load_case_rejects_mismatched_shapes(tmp_path):
     write_volume(tmp_path / "m.nii.gz", Volume(np.ones((4, 5, 7), np.uint8), (1.0, 1.0, 1.0)))
     with pytest.raises(InputError, match="does not match"):
         load_case(tmp_path / "i.nii.gz", tmp_path / "m.nii.gz")
+
+
+def test_load_case_from_rgb_png_and_mask_png(tmp_path):
+    rgb = np.zeros((40, 50, 3), dtype=np.uint8)
+    rgb[10:30, 10:40] = (220, 90, 40)
+    mask = np.zeros((40, 50), dtype=np.uint8)
+    mask[10:30, 10:40] = 255
+    Image.fromarray(rgb).save(tmp_path / "photo.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    case = load_case(tmp_path / "photo.png", tmp_path / "mask.png", structure="lesion")
+    assert case.image.shape == (40, 50) and case.rgb is not None and case.rgb.shape == (40, 50, 3)
+    assert case.label == 255 and int(case.mask.sum()) == 600

@@ -159,11 +159,19 @@ def _read_tiff(path: Path) -> Volume:
         yx = _tiff_pixel_size(page)
         if yx is not None and spatial_ndim >= 2:
             spacing[-2], spacing[-1] = yx
-        if tif.imagej_metadata and spatial_ndim == 3:
-            z = tif.imagej_metadata.get("spacing")
-            if z:
-                spacing[0] = float(z)
+        imagej = tif.imagej_metadata or {}
+        if imagej and spatial_ndim == 3 and imagej.get("spacing"):
+            spacing[0] = float(imagej["spacing"])
+        if imagej:
+            # ImageJ stores sizes in its own unit (often microns); the rest of napari-hcr uses mm.
+            scale = _IMAGEJ_UNIT_MM.get(str(imagej.get("unit", "")).strip().lower(), 1.0)
+            spacing = [s * scale for s in spacing]
     return Volume(np.asarray(data), tuple(spacing))
+
+
+# ImageJ may write the micro sign as the literal escape text "\u00B5m", hence that key.
+_IMAGEJ_UNIT_MM = {"micron": 1e-3, "um": 1e-3, "\\u00b5m": 1e-3, "µm": 1e-3, "nm": 1e-6,
+                   "mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
 
 
 def _tiff_pixel_size(page: object) -> tuple[float, float] | None:
