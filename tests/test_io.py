@@ -35,6 +35,22 @@ def test_nifti_round_trip_keeps_array_and_spacing(tmp_path):
     assert back.spacing == pytest.approx((3.0, 1.5, 0.8))
 
 
+@pytest.mark.parametrize(
+    "name, data, spacing",
+    [
+        ("v.npy", np.arange(60, dtype=np.int32).reshape(3, 4, 5), (1.0, 1.0, 1.0)),
+        ("v.tif", np.arange(60, dtype=np.uint16).reshape(3, 4, 5), (2.5, 0.5, 0.75)),
+        ("v.png", np.arange(20, dtype=np.uint8).reshape(4, 5), (1.0, 1.0)),
+        ("v.nii", np.arange(20, dtype=np.uint8).reshape(4, 5), (0.7, 0.3)),
+    ],
+)
+def test_other_formats_round_trip(tmp_path, name, data, spacing):
+    write_volume(tmp_path / name, Volume(data, spacing))
+    back = read_volume(tmp_path / name)
+    np.testing.assert_array_equal(back.data, data)
+    assert back.spacing == pytest.approx(spacing)
+
+
 def test_nifti_orientation_follows_the_convention(tmp_path):
     """Axis 0 runs inferior->superior, axis 1 anterior->posterior, axis 2 right->left."""
     ras = np.diag([2.0, 2.0, 3.0, 1.0])
