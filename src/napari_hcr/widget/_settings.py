@@ -12,8 +12,6 @@ from dataclasses import dataclass, fields
 
 from qtpy.QtCore import QSettings
 
-from ..secrets import find_api_key
-
 ORGANISATION = "napari-hcr"
 APPLICATION = "qc-widget"
 
@@ -56,15 +54,6 @@ def save_settings(settings: WidgetSettings) -> None:
     for item in fields(WidgetSettings):
         store.setValue(item.name, getattr(settings, item.name))
     store.sync()
-
-
-def gemini_key(settings: WidgetSettings) -> str | None:
-    """The key to use: the one entered in the widget, else the environment's."""
-    return find_api_key(settings.gemini_key)
-
-
-def key_from_environment() -> bool:
-    return find_api_key() is not None
 
 
 def _coerce(raw: object, default: object) -> object:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from napari.layers import Image, Labels, Layer
@@ -342,18 +344,16 @@ class QCWidget(QWidget):
     def _settings_changed(self) -> None:
         self._update_backend_menu()
 
-    def make_backend(self, name: str | None = None) -> Backend:
-        """The chosen backend with its options from Settings; a HCRError names what is missing."""
-        name = name or self.backend_combo.currentData()
+    def _backend_factory(self, auto: bool) -> Callable[[], Backend]:
+        """How to build the chosen backend (auto re-checks stay offline), read now, built later
+        in the worker; a HCRError from building names what is missing."""
+        name = "offline" if auto else self.backend_combo.currentData()
+        s = self.settings
         if name == "gemini":
-            return make_backend(
-                "gemini", model=self.settings.gemini_model, api_key=find_api_key(self.settings.gemini_key)
-            )
+            return partial(make_backend, "gemini", model=s.gemini_model, api_key=find_api_key(s.gemini_key))
         if name == "openai_compat":
-            return make_backend(
-                "openai_compat", base_url=self.settings.local_url, model=self.settings.local_model or None
-            )
-        return make_backend(name)
+            return partial(make_backend, "openai_compat", base_url=s.local_url, model=s.local_model or None)
+        return partial(make_backend, name)
 
     # --------------------------------------------------------------- running
     @property
@@ -367,7 +367,6 @@ class QCWidget(QWidget):
         image, labels = self.image_layer(), self.labels_layer()
         try:
             inputs = _layers.gather(image, labels)
-            backend = backend or self.make_backend("offline" if auto else None)
         except HCRError as error:
             self._say_error(str(error))
             return False
@@ -385,7 +384,7 @@ class QCWidget(QWidget):
             structures=structures,
             default_structure=_layers.structure_for(labels, image, self.label_spin.value(), chosen),
             modality=self.modality_combo.currentText().strip() or "MRI-T1",
-            backend=backend,
+            backend=(lambda: backend) if backend is not None else self._backend_factory(auto),
             cache=AssessmentCache() if self.settings.use_cache else None,
         )
         self._clear_results(keep_compare=auto)

@@ -33,14 +33,18 @@ _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="napari-hcr-widget"
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One press of Run: which layers, which labels (``None``: every label present), how."""
+    """One press of Run: which layers, which labels (``None``: every label present), how.
+
+    ``backend`` is a factory: building one may import a large SDK, which must not happen on
+    the Qt thread.
+    """
 
     inputs: LayerInputs
     labels: tuple[int, ...] | None
     structures: dict[int, str]
     default_structure: str
     modality: str
-    backend: Backend
+    backend: Callable[[], Backend]
     cache: AssessmentCache | None
     poll: float = 0.1
 
@@ -87,6 +91,7 @@ def run_events(request: RunRequest, cancel: threading.Event) -> Generator[Any, N
 
 def _events(request: RunRequest) -> Generator[Any, None, None]:
     """Yield LabelStarted, then the reasoner's events, for each label in turn."""
+    backend = yield from _off_thread(request.backend, "Preparing the backend", request.poll)
     image, labels = yield from _off_thread(
         lambda: (to_array(request.inputs.image), to_array(request.inputs.labels)), "Reading the layers", request.poll
     )
@@ -112,7 +117,7 @@ def _events(request: RunRequest) -> Generator[Any, None, None]:
             yield LabelFailed(int(value), str(error))
             continue
         yield LabelStarted(int(value), case.structure, position, len(values))
-        yield from assess_steps(case, request.backend, cache=request.cache, poll=request.poll)
+        yield from assess_steps(case, backend, cache=request.cache, poll=request.poll)
 
 
 def start_worker(
