@@ -125,6 +125,14 @@ def test_429_with_retry_info_is_retried_honouring_the_hint(case: Case) -> None:
     assert policy.waits == [0.2]
 
 
+def test_a_retry_after_header_is_honoured_too(case: Case) -> None:
+    policy = RecordingPolicy(base_s=0.001, cap_s=0.01)
+    replies = [error_reply(503, "UNAVAILABLE", "Overloaded.", retry_after="0.3"), *stage_replies()]
+    with FakeGemini(replies) as fake:
+        assess(case, backend(fake, retry=policy))
+    assert policy.waits == [0.3] and len(fake.requests) == 5
+
+
 def test_500_then_success_is_retried_and_503_gives_up_with_a_sentence(case: Case) -> None:
     with FakeGemini([error_reply(500, "INTERNAL", "oops"), *stage_replies()]) as fake:
         assert assess(case, backend(fake)).verdict == "acceptable"
@@ -175,6 +183,17 @@ def test_malformed_answer_is_retried_once_with_a_repair_turn(case: Case) -> None
     assert [c["role"] for c in repair.contents] == ["user", "model", "user", "model", "user"]
     assert repair.texts(-2) == ["Sure! Here is my analysis: the mask looks fine."]
     assert "could not be used (the answer holds no complete JSON object)" in repair.texts(-1)[0]
+
+
+def test_an_empty_answer_is_asked_again_within_the_same_turn(case: Case) -> None:
+    replies = stage_replies()
+    replies.insert(0, text_reply(""))
+    with FakeGemini(replies) as fake:
+        assert assess(case, backend(fake)).verdict == "acceptable"
+    first, again = fake.requests[:2]
+    assert len(again.contents) == len(first.contents) == 1, "no empty model turn is sent back"
+    assert again.texts(-1)[:-1] == first.texts(-1)
+    assert "could not be used" in again.texts(-1)[-1]
 
 
 def test_malformed_twice_fails_cleanly_naming_the_stage(case: Case) -> None:

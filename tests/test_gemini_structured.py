@@ -28,9 +28,18 @@ SHAPE = (40, 48, 44)
     'Here you go:\n```json\n{"text": "ok", "findings": [],}\n```\nHope this helps.',
     'Answer: {"text": "ok", "findings": []} -- end',
     '{"broken": } then {"text": "ok", "findings": []}',
+    '{"text": "cut\n{"text": "ok", "findings": []}',
 ])
 def test_extract_json_finds_the_object_in_prose_and_fences(text: str) -> None:
     assert extract_json(text) == {"text": "ok", "findings": []}
+
+
+def test_extract_json_prefers_the_answer_to_a_nested_or_quoted_object() -> None:
+    text = 'A finding looks like {"kind": "leak"}; my answer: {"text": "ok", "findings": [{"kind": "leak"}]}'
+    assert extract_json(text)["text"] == "ok"
+    truncated = '{"text": "Leak.", "findings": [{"kind": "leak", "severity": "major", "detail": "x"}, {"ki'
+    with pytest.raises(AnswerError, match="text: Field required"):
+        parse_stage("anatomical_inference", truncated, SHAPE)
 
 
 @pytest.mark.parametrize("text", ["", "no json here", '{"text": "cut off', "[1, 2, 3]"])

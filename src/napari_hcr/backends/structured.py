@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -67,13 +68,25 @@ def schema_for(stage: str) -> type[StageModel]:
 
 
 def extract_json(text: str) -> dict[str, Any]:
-    """The first JSON object in ``text``, which may wrap it in prose or a code fence.
+    """The JSON object in ``text``, which may wrap it in prose or a code fence.
 
-    Tolerates trailing commas (a common small-model slip); raises :class:`AnswerError` when
-    no complete object is found, e.g. a truncated answer, rather than guessing its end.
+    Tolerates trailing commas (a common small-model slip). Prefers an object with a ``text``
+    field, so a finding nested inside a truncated answer is not mistaken for the answer.
+    Raises :class:`AnswerError` when no complete object is found rather than guessing its end.
     """
-    candidates = [text]
-    candidates += re.findall(r"```(?:json|JSON)?\s*(.*?)```", text, flags=re.DOTALL)
+    first = None
+    for value in _objects(text):
+        if "text" in value:
+            return value
+        first = first or value
+    if first is None:
+        raise AnswerError("the answer holds no complete JSON object")
+    return first
+
+
+def _objects(text: str) -> Iterator[dict[str, Any]]:
+    """Every JSON object that parses from some ``{`` in the text, its fenced blocks first."""
+    candidates = re.findall(r"```(?:json|JSON)?\s*(.*?)```", text, flags=re.DOTALL) + [text]
     decoder = json.JSONDecoder()
     for candidate in candidates:
         for source in (candidate, re.sub(r",\s*([}\]])", r"\1", candidate)):
@@ -82,12 +95,10 @@ def extract_json(text: str) -> dict[str, Any]:
                 try:
                     value, _ = decoder.raw_decode(source, start)
                 except json.JSONDecodeError:
-                    start = source.find("{", start + 1)
-                    continue
+                    value = None
                 if isinstance(value, dict):
-                    return value
+                    yield value
                 start = source.find("{", start + 1)
-    raise AnswerError("the answer holds no complete JSON object")
 
 
 def parse_stage(stage: str, text: str, shape: tuple[int, ...]) -> StageAnswer:
