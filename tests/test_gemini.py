@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from fake_gemini import (
     FakeGemini,
     blocked_reply,
@@ -22,6 +20,8 @@ from fake_gemini import (
     text_reply,
     truncated_reply,
 )
+from PIL import Image
+
 from napari_hcr.backends import make_backend
 from napari_hcr.backends.gemini import GeminiBackend, gemini_key_available
 from napari_hcr.backends.llm import RetryPolicy
@@ -146,16 +146,16 @@ def test_500_then_success_is_retried_and_503_gives_up_with_a_sentence(case: Case
 
 
 def test_a_long_retry_hint_fails_at_once_instead_of_freezing(case: Case) -> None:
-    with FakeGemini([error_reply(429, "RESOURCE_EXHAUSTED", "Quota.", retry_delay="3600s")]) as fake:
-        with pytest.raises(BackendError, match="asks to wait 3600 s"):
-            assess(case, backend(fake))
+    reply = error_reply(429, "RESOURCE_EXHAUSTED", "Quota.", retry_delay="3600s")
+    with FakeGemini([reply]) as fake, pytest.raises(BackendError, match="asks to wait 3600 s"):
+        assess(case, backend(fake))
     assert len(fake.requests) == 1
 
 
 def test_401_gives_one_clear_sentence_and_is_not_retried(case: Case) -> None:
-    with FakeGemini([error_reply(401, "UNAUTHENTICATED", "API key not valid.")]) as fake:
-        with pytest.raises(BackendError) as caught:
-            assess(case, backend(fake))
+    reply = error_reply(401, "UNAUTHENTICATED", "API key not valid.")
+    with FakeGemini([reply]) as fake, pytest.raises(BackendError) as caught:
+        assess(case, backend(fake))
     message = str(caught.value)
     assert message == ("Gemini rejected the API key (401 UNAUTHENTICATED): check GEMINI_API_KEY or the key in "
                        "the widget's Gemini settings.")

@@ -159,11 +159,11 @@ class GeminiTransport:
 
 def _reply(response: types.GenerateContentResponse) -> Reply:
     usage = response.usage_metadata
-    tokens = dict(
-        tokens_in=int(getattr(usage, "prompt_token_count", None) or 0),
-        tokens_out=int(getattr(usage, "candidates_token_count", None) or 0),
-        tokens_thinking=int(getattr(usage, "thoughts_token_count", None) or 0),
-    )
+    tokens = {
+        "tokens_in": int(getattr(usage, "prompt_token_count", None) or 0),
+        "tokens_out": int(getattr(usage, "candidates_token_count", None) or 0),
+        "tokens_thinking": int(getattr(usage, "thoughts_token_count", None) or 0),
+    }
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason is not None:
         return Reply("", "blocked", f"prompt blocked: {_name(feedback.block_reason)}", **tokens)
