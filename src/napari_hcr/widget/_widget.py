@@ -221,8 +221,9 @@ class QCWidget(QWidget):
         index = self.structure_combo.findData(self.settings.structure)
         self.structure_combo.setCurrentIndex(max(index, 0))
         self.modality_combo.setCurrentText(self.settings.modality)
+        wanted = self.settings.backend
         self._update_backend_menu()
-        index = self.backend_combo.findData(self.settings.backend)
+        index = self.backend_combo.findData(wanted)
         if index >= 0 and self._backend_enabled(index):
             self.backend_combo.setCurrentIndex(index)
         self._backend_chosen()
