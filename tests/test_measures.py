@@ -66,6 +66,7 @@ def test_island_is_counted_and_located(mni_2mm, good):
     assert island.size == pytest.approx(1.0)
     assert island.where.axis == 0 and island.where.slice == 7
     np.testing.assert_allclose(island.where.point, (7, 7, 7))
+    assert found.gaps == ()  # the space between brain and island is no missing slice
 
 
 def test_carved_cavity_is_a_hole(mni_2mm, good):

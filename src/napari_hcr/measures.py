@@ -35,6 +35,7 @@ SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares a
 DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
 EDGE_SHARE = 0.3  # a ridge this strong relative to the boundary's strongest edges counts as an edge
 EDGE_NOISE = 2.0  # ... and at least this many times the median gradient there (noise is no edge)
+SUBSTANTIAL = 0.05  # share of the mask a component needs to count towards the extent for gaps
 JUMP_FLOOR = 0.1  # slices smaller than this share of the peak area are tips, not jumps
 
 
@@ -175,7 +176,7 @@ def measure(case: Case) -> Measures:
     if not work.any():  # a mask thinner than one block: fall back to "any voxel in the block"
         work = grid.counts > 0
 
-    components = _components(grid, origin, to_size, ndim)
+    components, extent = _components(grid, origin, to_size, ndim)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
     area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
     smooth = _surface(ndi.gaussian_filter(grid.fraction, [SMOOTH_MM / s for s in grid.spacing]), grid.spacing)
@@ -221,7 +222,7 @@ def measure(case: Case) -> Measures:
         inside_percentile=_percentile_of(image, float(np.median(inside))),
         area_per_slice=areas,
         largest_jump=_largest_jump(areas),
-        gaps=_gaps(areas),
+        gaps=_gaps(areas, extent, origin),
         symmetry=_symmetry(work),
         bbox=bbox,
         extent_fraction=tuple((b - a) / n for (a, b), n in zip(bbox, shape)),
@@ -328,7 +329,14 @@ def _stride(shape: tuple[int, ...], spacing: tuple[float, ...]) -> tuple[int, ..
     return tuple(stride)
 
 
-def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int) -> tuple[Component, ...]:
+def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int
+                ) -> tuple[tuple[Component, ...], list[tuple[int, int]]]:
+    """Components largest first, and the crop-voxel extent per axis of the substantial ones.
+
+    The extent covers components holding at least ``SUBSTANTIAL`` of the mask, so a small
+    island far from the structure does not make the empty space between them look like
+    missing slices, while a structure cut in two by missing slices still spans the gap.
+    """
     occupied = grid.counts > 0
     labels, count = ndi.label(occupied, structure=np.ones((3,) * ndim, dtype=bool))
     index = np.arange(1, count + 1)
@@ -341,7 +349,13 @@ def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int) -> t
             continue
         point = tuple(float(v) for v in grid.to_voxel(np.asarray(centres[i])) + origin)
         out.append(Component(int(voxels[i]), float(voxels[i]) * to_size, _location(point, ndim)))
-    return tuple(out)
+    boxes = ndi.find_objects(labels)
+    big = [boxes[i] for i in range(count) if voxels[i] >= SUBSTANTIAL * voxels.sum()]
+    extent = [
+        (min(b[axis].start for b in big) * k, max(b[axis].stop for b in big) * k)
+        for axis, k in enumerate(grid.stride)
+    ]
+    return tuple(out), extent
 
 
 def _location(point: tuple[float, ...], ndim: int) -> Location:
@@ -484,10 +498,13 @@ def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:
     return best
 
 
-def _gaps(areas: dict[int, np.ndarray]) -> tuple[Location, ...]:
+def _gaps(areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray
+          ) -> tuple[Location, ...]:
+    """Empty slices between the first and last non-empty slice of the substantial parts."""
     out = []
     for axis, area in areas.items():
-        filled = np.flatnonzero(area > 0)
+        start, stop = (int(origin[axis]) + e for e in extent[axis])
+        filled = start + np.flatnonzero(area[start:stop] > 0)
         if filled.size < 2:
             continue
         inner = np.arange(filled[0], filled[-1] + 1)
