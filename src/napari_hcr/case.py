@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -43,6 +44,11 @@ class Case:
         return self.image.ndim
 
     def digest(self) -> InputDigest:
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> InputDigest:
+        """Hashing a large volume takes a noticeable fraction of a second: do it once per case."""
         return InputDigest(
             image_sha256=_sha256(self.rgb if self.rgb is not None else self.image),
             mask_sha256=_sha256(self.mask),
