@@ -12,24 +12,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
-import threading
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
+from loopback import LoopbackServer, Reply
+
 _PATH = re.compile(r"^/(?P<version>v1(?:beta1?)?)/(?:.*/)?models/(?P<model>[^/:]+):generateContent$")
-
-
-@dataclass
-class Reply:
-    """One scripted answer: an HTTP status, a JSON body, optional headers and delay."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float | None = None
 
 
 @dataclass
@@ -137,97 +125,23 @@ def stage_replies(verdict: str = "acceptable", score: float = 0.9, confidence: f
     return [json_reply(p, delay_s=delay_s) for p in stage_payloads(verdict, score, confidence)]
 
 
-class FakeGemini:
+class FakeGemini(LoopbackServer):
     """Serve scripted replies in order on 127.0.0.1; use as a context manager.
 
     When the script runs out the server answers 400 INVALID_ARGUMENT (not retried), so an
     unexpected extra request fails the test instead of hanging it.
     """
 
-    def __init__(self, replies: list[Reply] | None = None, delay_s: float = 0.0):
-        self.delay_s = delay_s
-        self.requests: list[Recorded] = []
-        self._replies: deque[Reply] = deque(replies or [])
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-gemini", daemon=True)
+    name = "fake-gemini"
+    content_type = "application/json; charset=UTF-8"
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return self.address + "/"
 
-    def add(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies.extend(replies)
-
-    def start(self) -> FakeGemini:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeGemini:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _next(self, recorded: Recorded) -> Reply:
-        with self._lock:
-            self.requests.append(recorded)
-            if self._replies:
-                return self._replies.popleft()
-        return error_reply(400, "INVALID_ARGUMENT", "fake server: no scripted reply left")
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up (a cancelled or timed-out call) is expected, not a failure."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes; with Nagle on, the second waits for the client's
-        # delayed ACK (~40 ms), a stall of this test server that no real endpoint shows.
-        disable_nagle_algorithm = True
-
-        def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            match = _PATH.match(self.path.split("?")[0])
-            if not match:
-                self._send(error_reply(404, "NOT_FOUND", f"fake server: unknown path {self.path}"))
-                return
-            recorded = Recorded(self.path, match["version"], match["model"],
-                                {k.lower(): v for k, v in self.headers.items()}, json.loads(raw or b"{}"), len(raw))
-            reply = fake._next(recorded)
-            delay = fake.delay_s if reply.delay_s is None else reply.delay_s
-            if delay and fake._stopping.wait(delay):
-                return
-            self._send(reply)
-
-        def _send(self, reply: Reply) -> None:
-            data = json.dumps(reply.body).encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-            """Stay quiet: request lines would clutter test output."""
-
-    return Handler
+    def answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        match = _PATH.match(path)
+        if method != "POST" or not match:
+            return error_reply(404, "NOT_FOUND", f"fake server: unknown path {path}")
+        recorded = Recorded(path, match["version"], match["model"], headers, json.loads(raw or b"{}"), len(raw))
+        return self.next_reply(recorded, error_reply(400, "INVALID_ARGUMENT", "fake server: no scripted reply left"))

@@ -13,26 +13,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 from fake_gemini import stage_payloads
+from loopback import LoopbackServer, Reply
 
 __all__ = ["FakeOpenAI", "Recorded", "Reply", "chat_reply", "error_reply", "json_reply", "prose_reply",
            "stage_payloads", "stage_replies", "truncated_reply"]
-
-
-@dataclass
-class Reply:
-    """One scripted answer: HTTP status, JSON body, extra headers, and how long to stall first."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
 
 
 @dataclass
@@ -118,7 +106,7 @@ def stage_replies(verdict: str = "acceptable", score: float = 0.9, confidence: f
     return [json_reply(p, delay_s=delay_s) for p in stage_payloads(verdict, score, confidence)]
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """Serve scripted chat replies in order on 127.0.0.1; use as a context manager.
 
     ``models`` are the names the server holds (listed by ``GET /v1/models``). When the script
@@ -126,92 +114,40 @@ class FakeOpenAI:
     request fails the test instead of hanging it.
     """
 
+    name = "fake-openai"
+
     def __init__(self, replies: list[Reply] | None = None, *, models: tuple[str, ...] = ("m",)):
+        super().__init__(replies)
         self.models = models
-        self.requests: list[Recorded] = []
-        self._replies: deque[Reply] = deque(replies or [])
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self.address + "/v1"
 
     @property
     def chat_requests(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def add(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies.extend(replies)
-
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def answer(self, recorded: Recorded) -> Reply:
+    def answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
         """The reply to one request; records it first, so even a 404 shows what was sent."""
+        recorded = Recorded(method, path, headers, json.loads(raw or b"{}"))
+        if method == "GET":
+            return self._record(recorded, self._model_list(path))
+        if not path.endswith("/v1/chat/completions"):
+            return self._record(recorded, error_reply(404, f"fake server: no route {path}", kind="not_found_error"))
+        if recorded.model not in self.models:
+            return self._record(recorded, error_reply(404, f'model "{recorded.model}" not found, try pulling it first',
+                                                      kind="not_found_error"))
+        return self.next_reply(recorded, error_reply(400, "fake server: no scripted reply left",
+                                                     kind="invalid_request_error"))
+
+    def _record(self, recorded: Recorded, reply: Reply) -> Reply:
         with self._lock:
             self.requests.append(recorded)
-            if recorded.method == "GET":
-                return self._model_list(recorded.path)
-            if not recorded.path.endswith("/v1/chat/completions"):
-                return error_reply(404, f"fake server: no route {recorded.path}", kind="not_found_error")
-            if recorded.model not in self.models:
-                return error_reply(404, f'model "{recorded.model}" not found, try pulling it first',
-                                   kind="not_found_error")
-            if self._replies:
-                return self._replies.popleft()
-        return error_reply(400, "fake server: no scripted reply left", kind="invalid_request_error")
+        return reply
 
     def _model_list(self, path: str) -> Reply:
         if not path.endswith("/v1/models"):
             return error_reply(404, f"fake server: no route {path}", kind="not_found_error")
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "library"} for name in self.models]
         return Reply(200, {"object": "list", "data": data})
-
-
-def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body leave in two writes; with Nagle's algorithm on, the body would wait
-        # for the client's delayed ACK (~40 ms a reply on Linux) and slow every test.
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            self._serve(b"")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-
-        def _serve(self, raw: bytes) -> None:
-            recorded = Recorded(self.command, self.path.split("?")[0],
-                                {k.lower(): v for k, v in self.headers.items()}, json.loads(raw or b"{}"))
-            reply = fake.answer(recorded)
-            if reply.delay_s and fake._stopping.wait(reply.delay_s):
-                return
-            data = json.dumps(reply.body).encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-            """Stay quiet: request lines would clutter test output."""
-
-    return Handler
