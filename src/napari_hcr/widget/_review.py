@@ -14,6 +14,8 @@ from qtpy.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -29,7 +31,10 @@ DECISION_TEXT = {"": "—", "agree": "agree", "override": "override"}
 
 
 class ReviewLog(QWidget):
-    """A table of the session's assessments; selecting a row emits its entry."""
+    """A table of the session's assessments; the selected row's decision is edited below it.
+
+    Selecting a row emits its entry, so the widget can show that assessment again.
+    """
 
     entrySelected = Signal(object)
 
@@ -39,12 +44,29 @@ class ReviewLog(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.setSelectionMode(QTableWidget.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemChanged.connect(self._note_edited)
+        self.table.setTextElideMode(Qt.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.Interactive)
+        header.resizeSection(0, 130)
+        header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selected)
+
+        self.decision = QComboBox()
+        for value in DECISIONS:
+            self.decision.addItem(DECISION_TEXT[value], value)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("why you agree or override")
+        self.decision.currentIndexChanged.connect(self._edited)
+        self.note.textEdited.connect(self._edited)
+        editor = QHBoxLayout()
+        editor.addWidget(QLabel("Your decision"))
+        editor.addWidget(self.decision)
+        editor.addWidget(self.note, 1)
+
         self.export_csv_button = QPushButton("Export log (CSV)…")
         self.export_json_button = QPushButton("Selected as JSON…")
         self.export_html_button = QPushButton("Selected as HTML…")
@@ -56,38 +78,32 @@ class ReviewLog(QWidget):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addLayout(editor)
         layout.addLayout(buttons)
-        self._update_buttons()
+        self._selected()
 
     def add(self, entry: ReviewEntry) -> None:
         self.entries.append(entry)
         row = self.table.rowCount()
-        self.table.blockSignals(True)
         self.table.insertRow(row)
         a = entry.assessment
         cells = (
-            entry.layer, str(entry.label), f"{a.verdict} ({percent(a.confidence)})",
+            entry.layer, str(entry.label), f"{a.verdict} {percent(a.confidence)}",
             a.backend.name + (" · cache" if a.backend.cached else ""), entry.when.strftime("%H:%M:%S"),
+            DECISION_TEXT[entry.decision], entry.note,
         )
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setFlags(item.flags() & ~Qt.ItemIsEditable)
+            item.setToolTip(text)
             self.table.setItem(row, column, item)
-        decision = QComboBox()
-        for value in DECISIONS:
-            decision.addItem(DECISION_TEXT[value], value)
-        decision.currentIndexChanged.connect(lambda _i, e=entry, box=decision: self._decided(e, box))
-        self.table.setCellWidget(row, 5, decision)
-        self.table.setItem(row, 6, QTableWidgetItem(entry.note))
-        self.table.blockSignals(False)
         self.table.selectRow(row)
-        self._update_buttons()
 
     def set_decision(self, row: int, decision: str, note: str = "") -> None:
-        """What a reviewer does with the row's controls, callable from scripts and tests."""
-        box: QComboBox = self.table.cellWidget(row, 5)
-        box.setCurrentIndex(DECISIONS.index(decision))
-        self.table.item(row, 6).setText(note)
+        """What a reviewer does with the controls under the table, callable from scripts and tests."""
+        self.table.selectRow(row)
+        self.decision.setCurrentIndex(DECISIONS.index(decision))
+        self.note.setText(note)
+        self._edited()
 
     def selected_entry(self) -> ReviewEntry | None:
         rows = self.table.selectionModel().selectedRows()
@@ -114,24 +130,35 @@ class ReviewLog(QWidget):
             decision=entry.decision, note=entry.note,
         )
 
-    def _decided(self, entry: ReviewEntry, box: QComboBox) -> None:
-        entry.decision = box.currentData()
-
-    def _note_edited(self, item: QTableWidgetItem) -> None:
-        if item.column() == 6:
-            self.entries[item.row()].note = item.text()
+    def _edited(self, *_: object) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        row = rows[0].row()
+        entry = self.entries[row]
+        entry.decision = self.decision.currentData()
+        entry.note = self.note.text()
+        self.table.item(row, 5).setText(DECISION_TEXT[entry.decision])
+        self.table.item(row, 6).setText(entry.note)
+        self.table.item(row, 6).setToolTip(entry.note)
 
     def _selected(self) -> None:
-        self._update_buttons()
         entry = self.selected_entry()
-        if entry is not None:
-            self.entrySelected.emit(entry)
-
-    def _update_buttons(self) -> None:
+        chosen = entry is not None
         self.export_csv_button.setEnabled(bool(self.entries))
-        chosen = self.selected_entry() is not None
         self.export_json_button.setEnabled(chosen)
         self.export_html_button.setEnabled(chosen)
+        self.decision.setEnabled(chosen)
+        self.note.setEnabled(chosen)
+        if entry is None:
+            return
+        for control in (self.decision, self.note):
+            control.blockSignals(True)
+        self.decision.setCurrentIndex(DECISIONS.index(entry.decision))
+        self.note.setText(entry.note)
+        for control in (self.decision, self.note):
+            control.blockSignals(False)
+        self.entrySelected.emit(entry)
 
     def _ask(self, caption: str, name: str, pattern: str) -> str:
         path, _ = QFileDialog.getSaveFileName(self, caption, name, pattern)

@@ -6,6 +6,8 @@ listens to ``findingActivated`` and ``snapshotActivated``.
 
 from __future__ import annotations
 
+import html
+
 from qtpy.QtCore import QSize, Qt, Signal
 from qtpy.QtGui import QColor, QIcon, QPixmap
 from qtpy.QtWidgets import (
@@ -26,6 +28,7 @@ VERDICT_COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
 NOTE_COLOURS = {"info": "#5f6368", "warning": "#b06000", "error": "#c5221f"}
 SEVERITY_COLOURS = {"major": "#c5221f", "minor": "#e37400", "info": "#80868b"}
 TITLES = {spec.name: spec.title for spec in STAGES}
+LINK = "#8ab4f8"
 THUMB = 96
 
 
@@ -67,7 +70,9 @@ class VerdictBadge(QLabel):
 
 
 class StageCard(QFrame):
-    """One finished stage: its title, time, text and findings."""
+    """One finished stage: its title, time and text, long text folded to its opening lines."""
+
+    FOLD = 320
 
     def __init__(self, result: StageResult, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,12 +81,29 @@ class StageCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         title = QLabel(f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{result.seconds:.1f} s</small>")
-        body = QLabel(result.text)
-        body.setWordWrap(True)
-        body.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.RichText)
+        self.body.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.LinksAccessibleByMouse)
+        self.body.linkActivated.connect(self._toggle)
         layout.addWidget(title)
-        layout.addWidget(body)
-        self.body = body
+        layout.addWidget(self.body)
+        self.folded = len(result.text) > self.FOLD
+        self._render()
+
+    def _toggle(self, _link: str) -> None:
+        self.folded = not self.folded
+        self._render()
+
+    def _render(self) -> None:
+        text = html.escape(self.result.text).replace("\n", "<br>")
+        if len(self.result.text) <= self.FOLD:
+            self.body.setText(text)
+        elif self.folded:
+            cut = html.escape(self.result.text[: self.FOLD].rsplit(" ", 1)[0]).replace("\n", "<br>")
+            self.body.setText(f'{cut}… <a href="more" style="color:{LINK}">more</a>')
+        else:
+            self.body.setText(f'{text} <a href="less" style="color:{LINK}">less</a>')
 
 
 class FindingList(QListWidget):
@@ -97,9 +119,12 @@ class FindingList(QListWidget):
         self.itemActivated.connect(self._clicked)
 
     def show_findings(self, findings: list[Finding]) -> None:
+        """Each distinct finding once; info notes without a place stay in the stage text."""
         self.clear()
         order = {"major": 0, "minor": 1, "info": 2}
-        for finding in sorted(findings, key=lambda f: order[f.severity]):
+        distinct = list(dict.fromkeys(f for f in findings if f.severity != "info" or f.where is not None))
+        findings = sorted(distinct, key=lambda f: order[f.severity])
+        for finding in findings:
             place = f" ({where_text(finding.where)})" if finding.where else ""
             item = QListWidgetItem(f"{finding.severity}: {finding.detail}{place}")
             item.setForeground(QColor(SEVERITY_COLOURS[finding.severity]))
@@ -108,7 +133,7 @@ class FindingList(QListWidget):
                 item.setToolTip("Click to show this place in the viewer")
             self.addItem(item)
         self.setVisible(bool(findings))
-        self.setFixedHeight(min(160, 8 + sum(self.sizeHintForRow(i) for i in range(self.count()))))
+        self.setFixedHeight(min(180, 14 + 56 * len(findings)))  # wrapped rows: up to three lines each
 
     def _clicked(self, item: QListWidgetItem) -> None:
         finding = item.data(Qt.UserRole)

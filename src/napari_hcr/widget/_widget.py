@@ -508,9 +508,10 @@ class QCWidget(QWidget):
     # --------------------------------------------------------------- showing
     def _clear_stage_view(self) -> None:
         while self.cards.count():
-            item = self.cards.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            card = self.cards.takeAt(0).widget()
+            if card is not None:
+                card.hide()  # deleteLater alone leaves it painted until the loop turns
+                card.deleteLater()
         self.thumbnails.show_snapshots(())
         self.findings.show_findings([])
 
