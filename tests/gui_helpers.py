@@ -50,7 +50,7 @@ class SlowBackend:
 
     delay: float = 0.3
     verdict: str = "unacceptable"
-    where: Location = Location(0, 30)
+    where: Location = field(default_factory=lambda: Location(0, 30))
     fail_with: Exception | None = None
     name: str = "slow-test"
     model: str = "sleepy-1"

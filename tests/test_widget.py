@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def widget_with_brain(make_napari_viewer, mni_2mm):
     viewer = make_napari_viewer()
-    image, labels = add_brain(viewer, mni_2mm)
+    _, labels = add_brain(viewer, mni_2mm)
     widget = QCWidget(viewer)
     viewer.window.add_dock_widget(widget, name="HCR Quality Check")
     return viewer, widget, labels
@@ -33,7 +33,7 @@ def stage_titles(widget: QCWidget) -> list[str]:
 
 
 def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     assert widget.labels_combo.currentText() == "brain"
     assert widget.image_combo.currentText() == "T1"
     assert widget.backend_combo.currentData() == "offline"
@@ -53,7 +53,7 @@ def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with
 
 
 def test_stages_stream_in_as_they_finish(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=0.15)
     seen: list[int] = []
 
@@ -81,7 +81,7 @@ def test_spacing_from_layer_scale_and_structure_from_metadata(qtbot, make_napari
 
 
 def test_event_loop_keeps_turning_while_a_slow_backend_runs(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     meter = StallMeter()
     meter.start()
     outcome = run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.4))
@@ -92,7 +92,7 @@ def test_event_loop_keeps_turning_while_a_slow_backend_runs(qtbot, widget_with_b
 
 
 def test_cancel_stops_a_run_within_one_second(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=30.0)
     widget.run(backend)
     qtbot.waitUntil(lambda: "Knowledge recall" in widget.status.text(), timeout=10000)
@@ -109,7 +109,7 @@ def test_cancel_stops_a_run_within_one_second(qtbot, widget_with_brain):
 
 
 def test_labels_painted_mid_run_never_show_the_verdict(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, labels = widget_with_brain
     widget.run(SlowBackend(delay=0.3))
     qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
     labels.paint((40, 50, 50), 0)  # erase a blob inside the brain
@@ -122,7 +122,7 @@ def test_labels_painted_mid_run_never_show_the_verdict(qtbot, widget_with_brain)
 
 
 def test_labels_replaced_mid_run_never_show_the_verdict(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, labels = widget_with_brain
     widget.run(SlowBackend(delay=0.3))
     qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
     labels.data = np.zeros_like(labels.data)
@@ -169,14 +169,14 @@ def test_input_errors_read_as_sentences(qtbot, make_napari_viewer, mni_2mm, make
 
 
 def test_backend_error_is_a_sentence(qtbot, widget_with_brain):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=0.0, fail_with=BackendError("The model refused to look at this image."))
     assert run_and_wait(qtbot, widget, backend=backend) == "error"
     assert widget.badge.text() == "The model refused to look at this image."
 
 
 def test_unexpected_error_is_a_sentence_and_the_traceback_goes_to_the_log(qtbot, widget_with_brain, caplog):
-    viewer, widget, labels = widget_with_brain
+    _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=0.0, fail_with=ZeroDivisionError("division by zero in a stage"))
     with caplog.at_level(logging.ERROR, logger="napari_hcr.widget._widget"):
         assert run_and_wait(qtbot, widget, backend=backend) == "error"
@@ -196,3 +196,13 @@ def test_widget_follows_the_active_layers(qtbot, make_napari_viewer, mni_2mm):
     other.name = "renamed"
     assert widget.labels_combo.findText("renamed") >= 0
     assert widget.labels_combo.currentText() == "brain"
+
+
+def test_closing_the_widget_mid_run_stops_the_run(qtbot, widget_with_brain):
+    _, widget, _ = widget_with_brain
+    backend = SlowBackend(delay=30.0)
+    widget.run(backend)
+    qtbot.waitUntil(lambda: "Knowledge recall" in widget.status.text(), timeout=10000)
+    widget.close()
+    qtbot.waitUntil(backend.closed.is_set, timeout=1000)
+    assert backend.answered == []

@@ -41,7 +41,7 @@ def choose_gemini(widget: QCWidget) -> None:
     widget.backend_combo.setCurrentIndex(index)
 
 
-def test_without_a_key_gemini_is_offered_with_how_to_add_one(viewer_with_brain, isolated_state):
+def test_without_a_key_gemini_is_offered_with_how_to_add_one(viewer_with_brain):
     widget = QCWidget(viewer_with_brain)
     index = widget.backend_combo.findData("gemini")
     item = widget.backend_combo.model().item(index)

@@ -56,7 +56,7 @@ def test_clicking_a_finding_moves_the_viewer_to_its_slice(qtbot, brain_viewer):
 
 
 def test_a_finding_on_another_axis_turns_the_view(qtbot, brain_viewer):
-    viewer, widget, labels = brain_viewer
+    viewer, widget, _ = brain_viewer
     run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.0, where=Location(1, 40)))
     row = next(i for i in range(widget.findings.count()) if "leaks" in widget.findings.item(i).text())
     click_row(qtbot, widget.findings, row)
@@ -65,7 +65,7 @@ def test_a_finding_on_another_axis_turns_the_view(qtbot, brain_viewer):
 
 
 def test_clicking_a_thumbnail_moves_the_viewer_to_its_slice(qtbot, brain_viewer):
-    viewer, widget, labels = brain_viewer
+    viewer, widget, _ = brain_viewer
     run_and_wait(qtbot, widget)
     assert widget.thumbnails.count() >= 2
     for row in range(widget.thumbnails.count()):
@@ -102,7 +102,7 @@ def test_two_label_mask_yields_two_rows_and_a_row_shows_its_stages(qtbot, make_n
 
 
 def test_review_log_exports_csv_json_and_a_self_contained_html(qtbot, brain_viewer, tmp_path):
-    viewer, widget, labels = brain_viewer
+    _, widget, _ = brain_viewer
     run_and_wait(qtbot, widget)
     run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.0))
     log = widget.review
@@ -128,7 +128,7 @@ def test_review_log_exports_csv_json_and_a_self_contained_html(qtbot, brain_view
 
 
 def test_a_paint_edit_triggers_exactly_one_recheck_after_the_debounce(qtbot, brain_viewer):
-    viewer, widget, labels = brain_viewer
+    _, widget, labels = brain_viewer
     widget.settings_panel.delay.setValue(300)
     widget.settings_panel.auto_recheck.setChecked(True)
     run_and_wait(qtbot, widget)
@@ -151,7 +151,7 @@ def test_a_paint_edit_triggers_exactly_one_recheck_after_the_debounce(qtbot, bra
 
 
 def test_painting_during_a_run_never_starts_a_second_one(qtbot, brain_viewer):
-    viewer, widget, labels = brain_viewer
+    _, widget, labels = brain_viewer
     widget.settings_panel.delay.setValue(200)
     widget.settings_panel.auto_recheck.setChecked(True)
     in_flight = {"now": 0, "most": 0}

@@ -26,13 +26,23 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 _TITLES = {spec.name: spec.title for spec in STAGES}
 _COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#202124}"
+    ".badge{display:inline-block;color:#fff;border-radius:6px;padding:.4em .8em;font-weight:bold}"
+    "figure{display:inline-block;margin:.5em}figcaption{font-size:.85em;color:#5f6368}"
+    "table{border-collapse:collapse}td,th{border:1px solid #dadce0;padding:.2em .5em;text-align:left}"
+    ".major{color:#c5221f}.minor{color:#e37400}.info{color:#5f6368}"
+)
 
 
 class PictureLike(Protocol):
     """What the report needs of a snapshot: where it is and its PNG bytes."""
 
-    ref: SnapshotRef
-    png: bytes
+    @property
+    def ref(self) -> SnapshotRef: ...
+
+    @property
+    def png(self) -> bytes: ...
 
 
 @dataclass
@@ -113,14 +123,10 @@ def render_html(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#202124}"
-        ".badge{display:inline-block;color:#fff;border-radius:6px;padding:.4em .8em;font-weight:bold}"
-        "figure{display:inline-block;margin:.5em}figcaption{font-size:.85em;color:#5f6368}"
-        "table{border-collapse:collapse}td,th{border:1px solid #dadce0;padding:.2em .5em;text-align:left}"
-        ".major{color:#c5221f}.minor{color:#e37400}.info{color:#5f6368}</style></head><body>",
+        f"<style>{_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        f'<p><span class="badge" style="background:{colour}">{esc(a.verdict.upper())}</span> '
-        f"confidence {percent(a.confidence)}, probability acceptable {percent(a.score)}</p>",
+        (f'<p><span class="badge" style="background:{colour}">{esc(a.verdict.upper())}</span> '
+         f"confidence {percent(a.confidence)}, probability acceptable {percent(a.score)}</p>"),
         "<table>",
         _row("Structure", a.structure),
         _row("Modality", a.modality),

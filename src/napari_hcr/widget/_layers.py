@@ -15,7 +15,7 @@ import numpy as np
 from napari.layers import Image, Labels, Layer
 
 from ..errors import InputError
-from ..knowledge import canonical_structure, GENERIC
+from ..knowledge import GENERIC
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,8 @@ def metadata_modality(image: Image | None, labels: Labels | None) -> str | None:
 
 
 def structure_for(labels: Labels | None, image: Image | None, label: int, chosen: str) -> str:
-    """Per-label metadata beats the menu only when the menu is left on 'from layer'."""
-    if chosen:
-        return chosen
-    named = metadata_structure(labels, image, label)
-    if named is None:
-        return GENERIC
-    return canonical_structure(named) if canonical_structure(named) != GENERIC else named
+    """The menu's structure, or when it is left on 'from layer metadata', the layers' own."""
+    return chosen or metadata_structure(labels, image, label) or GENERIC
 
 
 def to_array(data: Any) -> np.ndarray:

@@ -24,7 +24,7 @@ def go_to(viewer: Viewer, labels: Labels, location: Location, label: int) -> tup
     if location.axis >= 0 and viewer.dims.ndisplay == 2:
         world_axis = location.axis + offset
         order = [a for a in viewer.dims.order if a != world_axis]
-        viewer.dims.order = tuple([world_axis, *order])
+        viewer.dims.order = (world_axis, *order)
         viewer.dims.set_point(world_axis, float(world[location.axis]))
     displayed = list(viewer.dims.displayed)
     centre = [float(world[a - offset]) for a in displayed if a >= offset]
@@ -66,11 +66,12 @@ def _data_point(labels: Labels, location: Location, label: int) -> tuple[float, 
     if location.axis < 0 or len(shape) == 2:
         plane = np.asarray(labels.data)
         return _centre(plane == label, shape)
-    index = [slice(None)] * len(shape)
-    index[location.axis] = min(max(location.slice, 0), shape[location.axis] - 1)
+    at = min(max(location.slice, 0), shape[location.axis] - 1)
+    index: list[slice | int] = [slice(None)] * len(shape)
+    index[location.axis] = at
     plane = np.asarray(labels.data[tuple(index)]) == label
     in_plane = list(_centre(plane, plane.shape))
-    in_plane.insert(location.axis, float(index[location.axis]))
+    in_plane.insert(location.axis, float(at))
     return tuple(in_plane)
 
 

@@ -7,6 +7,7 @@ listens to ``findingActivated`` and ``snapshotActivated``.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from qtpy.QtCore import QSize, Qt, Signal
 from qtpy.QtGui import QColor, QIcon, QPixmap
@@ -19,7 +20,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..snapshots import Snapshot
+from ..report import PictureLike
 from ..stages import STAGES
 from ..verdict import Finding, Location, StageResult
 from ..wording import percent, where_text
@@ -159,7 +160,7 @@ class ThumbnailStrip(QListWidget):
         self.itemActivated.connect(self._clicked)
         self.hide()
 
-    def show_snapshots(self, snapshots: tuple[Snapshot, ...] | list[Snapshot]) -> None:
+    def show_snapshots(self, snapshots: Sequence[PictureLike]) -> None:
         self.clear()
         for snapshot in snapshots:
             pixmap = QPixmap()

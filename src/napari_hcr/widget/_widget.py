@@ -19,7 +19,7 @@ from typing import Any
 from napari.layers import Image, Labels, Layer
 from napari.qt.threading import GeneratorWorker
 from napari.viewer import Viewer
-from qtpy.QtCore import Qt, QTimer, Signal
+from qtpy.QtCore import QTimer, Signal
 from qtpy.QtGui import QStandardItemModel
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -41,9 +41,8 @@ from ..cache import AssessmentCache
 from ..errors import HCRError
 from ..knowledge import available_structures
 from ..reasoner import TOTAL_STEPS, Done, Progress, StageDone
-from ..report import ReviewEntry
+from ..report import PictureLike, ReviewEntry
 from ..secrets import HOW_TO_ADD_KEY, find_api_key
-from ..snapshots import Snapshot
 from ..verdict import Assessment, Finding, Location, StageResult
 from ..wording import percent
 from . import _layers
@@ -69,7 +68,7 @@ class LabelResult:
     structure: str
     stages: list[StageResult] = field(default_factory=list)
     assessment: Assessment | None = None
-    snapshots: tuple[Snapshot, ...] = ()
+    snapshots: tuple[PictureLike, ...] = ()
     message: str = ""
 
 
@@ -392,6 +391,7 @@ class QCWidget(QWidget):
         clear_highlight(self.viewer)
         stamp = self.edits.stamp(image, labels)
         worker, cancel = start_worker(request, self._on_event, self._on_returned, self._on_error, self._on_finished)
+        self.destroyed.connect(cancel.set)  # a widget deleted mid-run must not leave its run going
         self.run_state = ActiveRun(worker, cancel, image, labels, stamp, auto, multi)
         self.last_results = self.run_state.results
         self.run_button.setEnabled(False)
@@ -432,15 +432,14 @@ class QCWidget(QWidget):
         elif isinstance(event, LabelFailed):
             run.results[event.label] = LabelResult(event.label, "", message=event.message)
             self.label_table.set_row(event.label, "", event.message)
-        elif isinstance(event, StageDone):
+        elif isinstance(event, StageDone) and run.current is not None:
             result = run.results[run.current]
             result.stages.append(event.result)
             self.cards.addWidget(StageCard(event.result))
-        elif isinstance(event, Done):
-            self._label_done(run, event)
+        elif isinstance(event, Done) and run.current is not None:
+            self._label_done(run, run.results[run.current], event)
 
-    def _label_done(self, run: ActiveRun, event: Done) -> None:
-        result = run.results[run.current]
+    def _label_done(self, run: ActiveRun, result: LabelResult, event: Done) -> None:
         result.assessment = event.assessment
         result.snapshots = event.snapshots
         result.stages = list(event.assessment.stages)
@@ -590,7 +589,7 @@ class QCWidget(QWidget):
         self.run(auto=True)
 
     # -------------------------------------------------------------- teardown
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt naming)
+    def closeEvent(self, event: Any) -> None:
         self.shutdown()
         super().closeEvent(event)
 
