@@ -88,6 +88,7 @@ def test_gemini_stages_stream_in_and_the_ui_keeps_turning(qtbot, viewer_with_bra
     assert all(seen <= index + 2 for index, seen in enumerate(requests_at_stage[:3]))
     assert len(fake.requests) == 4
     assert widget.badge.verdict == "unacceptable"
+    assert "4 model calls" in widget.status.text()
     assert meter.longest_ms < 100, f"the Qt event loop stalled for {meter.longest_ms} ms"
 
     entry = widget.review.entries[0]

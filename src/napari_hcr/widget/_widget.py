@@ -300,8 +300,10 @@ class QCWidget(QWidget):
 
     def _image_chosen(self, *_: Any) -> None:
         modality = _layers.metadata_modality(self.image_layer(), self.labels_layer())
-        if modality:
+        if modality:  # the layer's own modality shows, but is not remembered as the default
+            self.modality_combo.blockSignals(True)
             self.modality_combo.setCurrentText(modality)
+            self.modality_combo.blockSignals(False)
         named = _layers.metadata_structure(self.labels_layer(), self.image_layer(), self.label_spin.value())
         self.structure_combo.setItemText(0, f"from layer metadata ({named})" if named else "from layer metadata")
 
@@ -485,13 +487,21 @@ class QCWidget(QWidget):
         if outcome == "cancelled":
             self.status.setText("Cancelled.")
         elif outcome == "verdict":
-            self.status.setText(f"Done in {time.perf_counter() - run.started:.1f} s.")
+            self.status.setText(f"Done in {time.perf_counter() - run.started:.1f} s{self._usage_text(run)}.")
         elif outcome == "stale":
             self.status.setText("")
         self.runFinished.emit(outcome)
         if self._recheck_pending:
             self._recheck_pending = False
             self._recheck_timer.start(0)
+
+    @staticmethod
+    def _usage_text(run: ActiveRun) -> str:
+        """What an LLM run cost, so nobody is surprised by a bill; empty for the offline backend."""
+        usages = [r.assessment.backend for r in run.results.values() if r.assessment is not None]
+        calls = sum(u.calls for u in usages if not u.cached and u.tokens_in + u.tokens_out > 0)
+        tokens = sum(u.tokens_in + u.tokens_out + u.tokens_thinking for u in usages if not u.cached)
+        return f", {calls} model call{'s' if calls != 1 else ''}, {tokens:,} tokens" if calls else ""
 
     def _mark_stale(self, run: ActiveRun) -> None:
         """Layers changed under a run: never show its result, and stop spending on it."""
