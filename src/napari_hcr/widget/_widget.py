@@ -379,7 +379,7 @@ class QCWidget(QWidget):
         structures = {}
         if isinstance(labels.metadata.get("structure"), dict):
             structures = {int(k): _layers.structure_for(labels, image, int(k), chosen)
-                          for k in labels.metadata["structure"]}
+                          for k in labels.metadata["structure"] if str(k).isdigit()}
         request = RunRequest(
             inputs=inputs,
             labels=label_values,
@@ -463,9 +463,10 @@ class QCWidget(QWidget):
     def _on_error(self, error: BaseException) -> None:
         run = self.run_state
         if run is not None:
-            run.outcome = "error"
-            if run.stale:
+            if run.stale or run.outcome == "cancelled":
+                log.debug("napari-hcr: error after the run was abandoned: %s", type(error).__name__)
                 return
+            run.outcome = "error"
         if isinstance(error, HCRError):
             log.info("napari-hcr check stopped: %s", error)
             self._say_error(str(error))
