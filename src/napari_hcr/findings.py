@@ -27,19 +27,9 @@ LIMITS: dict[str, float] = {
     "hole_major": 0.002,  # enclosed holes holding this share of the mask: major
     "jump_minor": 1.8,  # slice-to-slice area ratio that is suspicious
     "jump_major": 3.0,
-    "edge_minor": 0.45,  # share of the boundary on a strong image edge
-    "edge_major": 0.30,
-    "cv_minor": 0.30,  # coefficient of variation of the inside intensity
-    "cv_major": 0.45,
     "symmetry_minor": 0.85,  # Dice with the mirror image, paired structures only
     "symmetry_major": 0.75,
-    "roughness_minor": 0.45,
-    "roughness_major": 0.80,
     "compactness_margin": 0.8,  # major below this share of the expected lower bound
-    "refine_minor": 0.06,  # share of the mask the image-driven refinement moves
-    "refine_major": 0.12,
-    "offset_major_vox": 1.5,  # mean boundary offset (voxels) that makes a whole-surface error major
-    "offset_minor_vox": 0.9,
 }
 
 Check = Callable[[Measures, Profile], list[Finding]]
@@ -78,10 +68,10 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
     margin = limit(p, "volume_major")
     where = _main_slice(m)
     if m.size > high:
-        severity = "major" if m.size > high * (1 + margin) else "minor"
+        severity = _graded(m, p, "major" if m.size > high * (1 + margin) else "minor", "volume_excess")
         return [Finding("volume_high", severity, f"volume {size}, above the expected {expected}", where)]
     if m.size < low:
-        severity = "major" if m.size < low * (1 - margin) else "minor"
+        severity = _graded(m, p, "major" if m.size < low * (1 - margin) else "minor", "volume_deficit")
         return [Finding("volume_low", severity, f"volume {size}, below the expected {expected}", where)]
     return _ok("volume", f"volume {size} lies within the expected {expected}.")
 
@@ -89,32 +79,38 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
 def check_islands(m: Measures, p: Profile) -> list[Finding]:
     expected = p.components if p.components is not None else 1
     extra = m.components[expected:]
-    if not extra:
-        return _ok("components", f"{len(m.components)} connected component(s), as expected.")
     share = sum(c.voxels for c in extra) / max(m.voxels, 1)
+    own = "info"
+    if extra and share >= limit(p, "island_min"):
+        own = "major" if share >= limit(p, "island_major") else "minor"
+    if p.components is None and share < 1.0 - float(p.extras.get("main_component_fraction_min", 0.98)):
+        own = "info"  # the profile tolerates small partial-volume pieces
+    severity = _graded(m, p, own, "island_share")
+    if not extra or severity == "info":
+        return _ok("components", f"{len(m.components)} connected component(s); "
+                                 f"{percent(share)} of the mask lies outside the main one.")
     biggest = max(extra, key=lambda c: c.voxels)
-    if share < limit(p, "island_min"):
-        severity = "minor"
-    else:
-        severity = "major" if share >= limit(p, "island_major") else "minor"
-    unit = m.size_unit
     detail = (
-        f"{len(extra)} piece(s) apart from the expected {expected} ({percent(share)} of the mask, "
-        f"largest {size_text(biggest.size, unit)}); expected {expected} connected component(s)"
+        f"{len(extra)} piece(s) apart from the main body ({percent(share)} of the mask, "
+        f"largest {size_text(biggest.size, m.size_unit)}); expected {expected} connected component(s)"
     )
     return [Finding("spurious_islands", severity, detail, biggest.where)]
 
 
 def check_holes(m: Measures, p: Profile) -> list[Finding]:
-    if p.holes_allowed:
-        return []
-    if m.holes == 0:
-        return _ok("holes", "no enclosed holes, as expected.")
     share = m.hole_size / max(m.size, 1e-9)
-    severity = "major" if share >= limit(p, "hole_major") else "minor"
+    own = "info"
+    if not p.holes_allowed and m.holes:
+        own = "major" if share >= limit(p, "hole_major") else "minor"
+    severity = _graded(m, p, own, "hole_share")
+    if severity == "info":
+        if not m.holes:
+            return _ok("holes", "no enclosed holes.")
+        return _ok("holes", f"{m.holes} enclosed hole(s) ({percent(share)} of the mask), usual for {p.display_name}.")
+    expectation = "a correct mask has none" if not p.holes_allowed else "more than correct masks of this structure show"
     detail = (
         f"{m.holes} enclosed hole(s) totalling {size_text(m.hole_size, m.size_unit)} "
-        f"({percent(share)} of the mask); a correct mask has none"
+        f"({percent(share)} of the mask); {expectation}"
     )
     return [Finding("holes", severity, detail, m.largest_hole)]
 
@@ -137,21 +133,24 @@ def check_jump(m: Measures, p: Profile) -> list[Finding]:
     if m.ndim != 3 or j is None:
         return []
     where = Location(j.axis, j.slice)
+    own = "info"
     if j.ratio >= limit(p, "jump_minor"):
-        severity = "major" if j.ratio >= limit(p, "jump_major") else "minor"
+        own = "major" if j.ratio >= limit(p, "jump_major") else "minor"
+    severity = _graded(m, p, own, "area_jump")
+    if severity != "info":
         detail = (
             f"area changes {j.ratio:.1f}x between neighbouring slices ({j.before:.0f} to {j.after:.0f} mm²), "
-            f"above the {limit(p, 'jump_minor'):.1f}x a smooth anatomy allows"
+            f"more than a smooth anatomy allows"
         )
         return [Finding("area_jump", severity, detail, where)]
-    return _ok("area_jump", f"slice-to-slice area changes stay below {j.ratio:.1f}x.")
+    return _ok("area_jump", f"slice-to-slice area changes stay at or below {j.ratio:.1f}x.")
 
 
 def check_edges(m: Measures, p: Profile) -> list[Finding]:
-    minor, major = limit(p, "edge_minor"), limit(p, "edge_major")
-    if m.edge_agreement < minor:
-        severity = "major" if m.edge_agreement < major else "minor"
-        detail = f"only {percent(m.edge_agreement)} of the boundary lies on an image edge, below the expected {percent(minor)}"
+    severity = _graded(m, p, "info", "edge_deficit")
+    if severity != "info":
+        detail = (f"only {percent(m.edge_agreement)} of the boundary lies on an image edge, "
+                  f"fewer than on correct masks of {p.display_name}")
         return [Finding("boundary_off_edge", severity, detail, _worst_or_main(m))]
     return _ok("boundary", f"{percent(m.edge_agreement)} of the boundary follows image edges.")
 
@@ -162,39 +161,43 @@ def check_contrast(m: Measures, p: Profile) -> list[Finding]:
         return []
     c = m.boundary_contrast
     expected = f"{r.low:+.1f} to {r.high:+.1f}"
-    if c < r.low or c > r.high:
-        wrong_sign = (r.low > 0 and c < 0) or (r.high < 0 and c > 0)
-        if wrong_sign:
-            detail = (
-                f"contrast across the boundary {c:+.2f} SD has the opposite sign to the expected "
-                f"{expected} SD: the mask is not on this structure's tissue"
-            )
-            return [Finding("wrong_intensity", "major", detail, _main_slice(m))]
-        if abs(c) < min(abs(r.low), abs(r.high)):
-            detail = f"contrast across the boundary {c:+.2f} SD, weaker than the expected {expected} SD"
-            return [Finding("low_contrast", "minor", detail, _worst_or_main(m))]
-        return _ok("contrast", f"contrast across the boundary {c:+.2f} SD, stronger than the expected {expected} SD.")
-    return _ok("contrast", f"contrast across the boundary {c:+.2f} SD, within the expected {expected} SD.")
+    wrong_sign = (r.low > 0 and c < 0) or (r.high < 0 and c > 0)
+    severity = _graded(m, p, "major" if wrong_sign else "info", "wrong_contrast")
+    if severity != "info":
+        detail = (
+            f"contrast across the boundary {c:+.2f} SD has the opposite sign to the expected "
+            f"{expected} SD: the mask is not on this structure's tissue"
+        )
+        return [Finding("wrong_intensity", severity, detail, _main_slice(m))]
+    severity = _graded(m, p, "info", "contrast_deficit")
+    if severity != "info":
+        detail = f"contrast across the boundary {c:+.2f} SD, weaker than the expected {expected} SD"
+        return [Finding("low_contrast", severity, detail, _worst_or_main(m))]
+    return _ok("contrast", f"contrast across the boundary {c:+.2f} SD (expected {expected} SD).")
 
 
 def check_inside(m: Measures, p: Profile) -> list[Finding]:
-    minor, major = limit(p, "cv_minor"), limit(p, "cv_major")
     findings: list[Finding] = []
     band = p.extras.get("inside_percentile")
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
-        if not lo <= m.inside_percentile <= hi:
+        own = "info" if lo <= m.inside_percentile <= hi else "minor"
+        severity = _graded(m, p, own, "intensity_off")
+        if severity != "info":
             detail = (
                 f"inside intensity sits at the {m.inside_percentile:.0f}th percentile of the image "
-                f"foreground, outside the expected {lo:.0f}-{hi:.0f}th for {p.display_name}"
+                f"foreground, outside the expected {lo:.0f}-{hi:.0f}th for {p.display_name}: "
+                "the mask may be on the wrong structure"
             )
-            findings.append(Finding("wrong_intensity", "major", detail, _main_slice(m)))
-    if m.inside_cv > minor:
-        severity = "major" if m.inside_cv > major else "minor"
-        detail = f"inside intensity varies by {percent(m.inside_cv)}, above the expected {percent(minor)}"
+            findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
+    severity = _graded(m, p, "info", "inside_cv")
+    if severity != "info":
+        detail = (f"inside intensity varies by {percent(m.inside_cv)}, more than inside correct masks of "
+                  f"{p.display_name}: it mixes tissues")
         findings.append(Finding("inhomogeneous_inside", severity, detail, _worst_or_main(m)))
     if not findings:
-        return _ok("intensity", f"inside intensity is homogeneous ({percent(m.inside_cv)} variation).")
+        return _ok("intensity", f"inside intensity fits the structure ({percent(m.inside_cv)} variation, "
+                                f"{m.inside_percentile:.0f}th percentile).")
     return findings
 
 
@@ -202,8 +205,9 @@ def check_symmetry(m: Measures, p: Profile) -> list[Finding]:
     if not p.paired or m.symmetry is None:
         return []
     minor, major = limit(p, "symmetry_minor"), limit(p, "symmetry_major")
-    if m.symmetry < minor:
-        severity = "major" if m.symmetry < major else "minor"
+    own = "info" if m.symmetry >= minor else "major" if m.symmetry < major else "minor"
+    severity = _graded(m, p, own, "asymmetry")
+    if severity != "info":
         detail = f"left-right symmetry {m.symmetry:.2f}, below the expected {minor:.2f}"
         return [Finding("asymmetry", severity, detail, _worst_or_main(m))]
     return _ok("symmetry", f"left-right symmetry {m.symmetry:.2f}.")
@@ -211,18 +215,21 @@ def check_symmetry(m: Measures, p: Profile) -> list[Finding]:
 
 def check_shape(m: Measures, p: Profile) -> list[Finding]:
     findings: list[Finding] = []
-    minor, major = limit(p, "roughness_minor"), limit(p, "roughness_major")
-    if m.roughness > minor:
-        severity = "major" if m.roughness > major else "minor"
-        detail = f"boundary roughness {m.roughness:.2f}, above the expected {minor:.2f}"
+    severity = _graded(m, p, "info", "roughness")
+    if severity != "info":
+        detail = f"boundary roughness {m.roughness:.2f}, rougher than correct masks of {p.display_name}"
         findings.append(Finding("rough_boundary", severity, detail, _main_slice(m)))
-    if p.compactness is not None and m.compactness < p.compactness.low:
-        severity = "major" if m.compactness < p.compactness.low * limit(p, "compactness_margin") else "minor"
-        detail = (
-            f"compactness {m.compactness:.2f}, below the expected "
-            f"{p.compactness.low:.2f}-{p.compactness.high:.2f}"
-        )
-        findings.append(Finding("low_compactness", severity, detail, _main_slice(m)))
+    if p.compactness is not None:
+        own = "info"
+        if m.compactness < p.compactness.low:
+            own = "major" if m.compactness < p.compactness.low * limit(p, "compactness_margin") else "minor"
+        severity = _graded(m, p, own, "compactness_deficit")
+        if severity != "info":
+            detail = (
+                f"compactness {m.compactness:.2f}, below the expected "
+                f"{p.compactness.low:.2f}-{p.compactness.high:.2f}"
+            )
+            findings.append(Finding("low_compactness", severity, detail, _main_slice(m)))
     if not findings:
         return _ok("shape", f"shape as expected (compactness {m.compactness:.2f}, roughness {m.roughness:.2f}).")
     return findings
@@ -238,46 +245,81 @@ def check_site(m: Measures, p: Profile) -> list[Finding]:
                 f"centre at {percent(value)} of the field along axis {axis}, outside the expected "
                 f"{percent(lo)}-{percent(hi)} for {p.site}"
             )
-            return [Finding("off_site", "major", detail, _main_slice(m))]
-    return _ok("site", f"centre lies where expected ({p.site}).")
+            return [Finding("off_site", _graded(m, p, "minor", "off_site"), detail, _main_slice(m))]
+    return _ok("site", "centre lies where expected.")
 
 
 def check_refinement(m: Measures, p: Profile) -> list[Finding]:
-    """Name the failure the image-driven refinement points to: it moved the boundary in all
-    round (over-segmentation), out all round (under-segmentation), both ways (shift), or a lot
-    in one place (a leak or a missing part)."""
+    """Name the failure the image-driven refinement points to: the boundary beyond the image
+    edge all round (over-segmentation), short of it all round (under-segmentation), both ways
+    (a shift), or a large region the image puts outside (a leak) or inside (a missing part)."""
     r = _refinement(m)
     if r is None:
         return []
-    minor, major = limit(p, "offset_minor_vox"), limit(p, "offset_major_vox")
-    where = r.where or _main_slice(m)
     moved = (
         f"an image-driven refinement keeps {percent(r.agreement)} agreement (Dice) with the mask, "
         f"adding {percent(r.grown)} and removing {percent(r.shrunk)} of its volume"
     )
+    c = _contributions(m, p)
     findings: list[Finding] = []
-    if r.shrink_depth >= minor and r.grow_depth >= minor:
-        severity = "major" if min(r.shrink_depth, r.grow_depth) >= major else "minor"
-        detail = (f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels beyond the image edge on one side "
-                  f"and {r.grow_depth:.1f} voxels short of it on the other, expected under {minor:.1f}")
-        findings.append(Finding("shifted", severity, detail, where))
-    elif r.shrink_depth >= minor:
-        severity = "major" if r.shrink_depth >= major else "minor"
-        detail = f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels outside the image edge, expected under {minor:.1f}"
-        findings.append(Finding("over_segmentation", severity, detail, where))
-    elif r.grow_depth >= minor:
-        severity = "major" if r.grow_depth >= major else "minor"
-        detail = f"{moved}: the boundary lies about {r.grow_depth:.1f} voxels inside the image edge, expected under {minor:.1f}"
-        findings.append(Finding("under_segmentation", severity, detail, where))
-    local_minor, local_major = limit(p, "refine_minor"), limit(p, "refine_major")
-    if r.local_disagreement >= local_minor and not findings:
-        severity = "major" if r.local_disagreement >= local_major else "minor"
-        detail = (f"the image disagrees with the mask locally: {percent(r.local_disagreement)} of the mask "
-                  f"near {where_text(where)} changes side under refinement, expected under {percent(local_minor)}")
-        findings.append(Finding("refinement_disagreement", severity, detail, where))
+    shrink = _grade(c.get("refine_shrink", 0.0))
+    grow = _grade(c.get("refine_grow", 0.0))
+    where = r.where or _main_slice(m)
+    if shrink != "info" and grow != "info":
+        detail = (f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels beyond the image edge in places "
+                  f"and {r.grow_depth:.1f} voxels short of it in others, as when the whole mask is displaced")
+        findings.append(Finding("shifted", _worse(shrink, grow), detail, where))
+    elif shrink != "info":
+        detail = f"{moved}: the boundary lies on average {r.shrink_depth:.1f} voxels outside the image edge"
+        findings.append(Finding("over_segmentation", shrink, detail, r.excess_where or where))
+    elif grow != "info":
+        detail = f"{moved}: the boundary lies on average {r.grow_depth:.1f} voxels inside the image edge"
+        findings.append(Finding("under_segmentation", grow, detail, r.missing_where or where))
+    unit = m.size_unit
+    excess = _grade(c.get("refine_excess", 0.0))
+    if excess != "info" and r.excess_where is not None:
+        detail = (f"a region of {size_text(r.excess_region, unit)} of the mask lies more than a voxel beyond the "
+                  "image edge of the structure: the mask leaks into the neighbouring tissue there")
+        findings.append(Finding("leak", excess, detail, r.excess_where))
+    missing = _grade(c.get("refine_missing", 0.0))
+    if missing != "info" and r.missing_where is not None:
+        detail = (f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
+                  "boundary: a part of the structure is missing there")
+        findings.append(Finding("missing_part", missing, detail, r.missing_where))
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
     return findings
+
+
+MINOR_LOGIT = 0.5  # evidence that moves the log-odds this much is worth naming
+MAJOR_LOGIT = 1.5  # ... and this much can decide a verdict on its own
+
+
+def _contributions(m: Measures, p: Profile) -> dict[str, float]:
+    from .scoring import contributions
+
+    return contributions(m, p)
+
+
+def _grade(contribution: float) -> str:
+    if contribution >= MAJOR_LOGIT:
+        return "major"
+    if contribution >= MINOR_LOGIT:
+        return "minor"
+    return "info"
+
+
+def _worse(a: str, b: str) -> str:
+    order = ("info", "minor", "major")
+    return order[max(order.index(a), order.index(b))]
+
+
+def _graded(m: Measures, p: Profile, severity: str, *features: str) -> str:
+    """The worse of the check's own threshold and how much its evidence moved the verdict,
+    so every finding that drives the verdict is named, and a plain fact (an empty slice) is
+    named whatever its weight."""
+    c = _contributions(m, p)
+    return _worse(severity, _grade(sum(c.get(f, 0.0) for f in features)))
 
 
 def _refinement(m: Measures) -> Any:

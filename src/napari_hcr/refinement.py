@@ -28,12 +28,13 @@ if TYPE_CHECKING:
     from .case import Case
     from .measures import Measures
 
-WORK_BUDGET = 400_000  # voxels of the working grid
+WORK_BUDGET = 1_200_000  # voxels of the working grid
 BAND = 4  # working voxels either side of the boundary that may change side
 CORE = 2  # working voxels deep: where the inside model is learnt
 RING = (2, 6)  # working voxels out: where the outside model is learnt
 BINS = 48
 ROUNDS = 3
+DEEP = 1.5  # voxels: a change farther than this from the mask's boundary is more than jitter
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,11 @@ class Refinement:
     ``agreement`` is the Dice of the refined mask with the mask; ``grown``/``shrunk`` the
     share of the mask's volume added/removed; ``grow_depth``/``shrink_depth`` the same volumes
     spread over the mask's surface, in voxels (about how far the boundary moved out/in on
-    average); ``local_disagreement`` the largest share of one slab's mask that changed side
-    (a localised error such as a leak); ``where`` the axial slice (3-D) that moved most.
+    average); ``excess_region`` the volume (mL in 3-D, mm² in 2-D) of the largest connected
+    part of the mask the image puts outside, more than ``DEEP`` voxels from the boundary (a
+    leak), at ``excess_where``; ``missing_region`` the same for the largest part the image
+    puts inside but the mask leaves out (a missing part), at ``missing_where``; ``where`` the
+    larger of the two.
     """
 
     agreement: float
@@ -52,19 +56,36 @@ class Refinement:
     shrunk: float
     grow_depth: float
     shrink_depth: float
-    local_disagreement: float
-    where: Location | None
+    excess_region: float
+    excess_where: Location | None
+    missing_region: float
+    missing_where: Location | None
+    mask_size: float = 0.0
+
+    @property
+    def where(self) -> Location | None:
+        return self.excess_where if self.excess_region >= self.missing_region else self.missing_where
+
+    @property
+    def local_disagreement(self) -> float:
+        """The larger of the two regions as a share of the mask (0-1)."""
+        return max(self.excess_region, self.missing_region) / self.mask_size if self.mask_size > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        where = None if self.where is None else {"axis": self.where.axis, "slice": self.where.slice}
+        def loc(where: Location | None) -> dict[str, int] | None:
+            return None if where is None else {"axis": where.axis, "slice": where.slice}
+
         return {
             "agreement": round(self.agreement, 4),
             "grown": round(self.grown, 4),
             "shrunk": round(self.shrunk, 4),
             "grow_depth": round(self.grow_depth, 3),
             "shrink_depth": round(self.shrink_depth, 3),
+            "excess_region": round(self.excess_region, 3),
+            "excess_where": loc(self.excess_where),
+            "missing_region": round(self.missing_region, 3),
+            "missing_where": loc(self.missing_where),
             "local_disagreement": round(self.local_disagreement, 4),
-            "where": where,
         }
 
 
@@ -78,9 +99,11 @@ def refine(case: Case, measures: Measures) -> Refinement:
     sub_image = case.image[box].astype(np.float32, copy=False)
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
     if not work_mask.any():
-        return Refinement(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, None)
+        return Refinement(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, 0.0, None)
     smooth = ndi.gaussian_filter(work_image, 0.7)
-    refined = _compete(work_mask, smooth)
+    inside = ndi.distance_transform_edt(work_mask)
+    outside = ndi.distance_transform_edt(~work_mask)
+    refined = _compete(work_mask, smooth, inside, outside)
     added = refined & ~work_mask
     removed = work_mask & ~refined
     volume = float(np.count_nonzero(work_mask))
@@ -88,22 +111,24 @@ def refine(case: Case, measures: Measures) -> Refinement:
     # One working voxel is ``stride`` original voxels across: depths are in original voxels.
     scale = float(np.mean(stride))
     agreement = 2.0 * np.count_nonzero(refined & work_mask) / max(1.0, volume + np.count_nonzero(refined))
-    changed = added | removed
-    local, where = _worst_slab(changed, work_mask, stride, box, ndim)
+    unit = float(np.prod(case.spacing)) * float(np.prod(stride)) / (1000.0 if ndim == 3 else 1.0)
+    excess, excess_where = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
+    missing, missing_where = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
     return Refinement(
         agreement=float(agreement),
         grown=np.count_nonzero(added) / volume,
         shrunk=np.count_nonzero(removed) / volume,
         grow_depth=scale * np.count_nonzero(added) / max(surface, 1.0),
         shrink_depth=scale * np.count_nonzero(removed) / max(surface, 1.0),
-        local_disagreement=local,
-        where=where,
+        excess_region=excess,
+        excess_where=excess_where,
+        missing_region=missing,
+        missing_where=missing_where,
+        mask_size=volume * unit,
     )
 
 
-def _compete(mask: np.ndarray, image: np.ndarray) -> np.ndarray:
-    inside_dist = ndi.distance_transform_edt(mask)
-    outside_dist = ndi.distance_transform_edt(~mask)
+def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray) -> np.ndarray:
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
         core = inside_dist > 1
@@ -138,25 +163,18 @@ def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float,
     return table[index].astype(np.float32)
 
 
-def _worst_slab(changed: np.ndarray, mask: np.ndarray, stride: tuple[int, ...], box: tuple[slice, ...],
-                ndim: int) -> tuple[float, Location | None]:
-    """The slab (a few slices thick) whose share of changed voxels is largest."""
-    if ndim != 3:
-        share = float(np.count_nonzero(changed)) / max(1, np.count_nonzero(mask))
-        return share, Location(-1, 0)
-    per_change = changed.sum(axis=(1, 2)).astype(float)
-    per_mask = mask.sum(axis=(1, 2)).astype(float)
-    width = 5
-    kernel = np.ones(width)
-    c = np.convolve(per_change, kernel, mode="same")
-    m = np.convolve(per_mask, kernel, mode="same")
-    floor = 0.05 * float(m.max()) if m.size else 0.0
-    ratio = np.where(m > max(floor, 1.0), c / np.maximum(m, 1.0), 0.0)
-    if not ratio.any():
+def _largest_region(deep: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...],
+                    ndim: int) -> tuple[float, Location | None]:
+    """Size of the largest connected region that moved deep (``unit`` per voxel), and where it is."""
+    if not deep.any():
         return 0.0, None
-    i = int(np.argmax(ratio))
-    original = box[0].start + i * stride[0] + stride[0] // 2
-    return float(ratio[i]), Location(0, int(original))
+    labels, count = ndi.label(deep, structure=np.ones((3,) * ndim, dtype=bool))
+    sizes = np.bincount(labels.ravel())[1:]
+    biggest = int(np.argmax(sizes)) + 1
+    centre = ndi.center_of_mass(deep, labels, biggest)
+    point = tuple(float(b.start + (c + 0.5) * k - 0.5) for b, c, k in zip(box, centre, stride))
+    where = Location(0, int(round(point[0])), point) if ndim == 3 else Location(-1, 0, point)
+    return float(sizes[biggest - 1]) * unit, where
 
 
 def _box(bbox: tuple[tuple[int, int], ...], shape: tuple[int, ...], margin: int) -> tuple[slice, ...]:

@@ -8,7 +8,10 @@ weights turns them into a probability:
     score = sigmoid(bias - sum_i weight_i * max(0, (x_i - centre_i) / scale_i))
 
 so every term can only push towards "unacceptable", and its size (``contributions``) says
-how much that evidence decided the verdict. Centres, scales, weights and bias are fitted on
+how much that evidence decided the verdict. Centres and scales are per structure (what an
+acceptable white-matter mask looks like differs from an acceptable brain mask), with a pooled
+"generic" set for structures the benchmark does not cover; the weights are shared.
+Centres, scales, weights and bias are fitted on
 the benchmark's dev split by ``benchmarks/acceptability/fit_scoring.py`` and read from
 ``scoring_params.json``; nothing is fitted at run time. A logistic model fitted by maximum
 likelihood is calibrated on the data it was fitted to, so ``score`` reads as a probability
@@ -35,7 +38,7 @@ FEATURES: tuple[str, ...] = (
     "volume_excess", "volume_deficit", "island_share", "hole_share", "gaps", "area_jump",
     "edge_deficit", "contrast_deficit", "wrong_contrast", "inside_cv", "intensity_off",
     "asymmetry", "roughness", "compactness_deficit", "off_site",
-    "refine_shrink", "refine_grow", "refine_local",
+    "refine_shrink", "refine_grow", "refine_excess", "refine_missing",
 )
 
 
@@ -48,7 +51,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     expected = p.components if p.components is not None else 1
     extra = sum(c.voxels for c in m.components[expected:])
     x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
-    if not p.holes_allowed and m.size > 0:
+    if m.size > 0:  # also where holes are allowed: the per-structure centre says what is usual
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
     x["gaps"] = math.log1p(len(m.gaps))
     if m.largest_jump is not None:
@@ -75,22 +78,25 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if refinement is not None:
         x["refine_shrink"] = refinement.shrink_depth
         x["refine_grow"] = refinement.grow_depth
-        x["refine_local"] = refinement.local_disagreement
+        x["refine_excess"] = math.log1p(10.0 * refinement.excess_region)
+        x["refine_missing"] = math.log1p(10.0 * refinement.missing_region)
     return x
 
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
     params = load_params()
+    norms = params["standardisation"]
+    norm = norms.get(p.structure, norms["generic"])
     x = evidence(m, p)
     out = {}
     for name in FEATURES:
-        spec = params["features"].get(name)
-        if spec is None or spec["weight"] <= 0:
+        weight = params["weights"].get(name, 0.0)
+        if weight <= 0 or name not in norm:
             out[name] = 0.0
             continue
-        z = (x[name] - spec["centre"]) / spec["scale"]
-        out[name] = spec["weight"] * min(Z_CAP, max(0.0, z))
+        z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
+        out[name] = weight * min(Z_CAP, max(0.0, z))
     return out
 
 
