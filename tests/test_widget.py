@@ -206,3 +206,18 @@ def test_closing_the_widget_mid_run_stops_the_run(qtbot, widget_with_brain):
     widget.close()
     qtbot.waitUntil(backend.closed.is_set, timeout=1000)
     assert backend.answered == []
+
+
+def test_docked_as_a_plugin_on_a_bundled_sample_gives_the_verdict(qtbot, make_napari_viewer):
+    """The path a person takes (and `napari-hcr demo`): napari builds the widget from the
+    manifest and hands it the viewer through its public-only proxy, not the viewer itself."""
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-hcr", "mni152_brain_missing")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-hcr", "HCR Quality Check")
+    assert widget.labels_combo.currentText().startswith("brain mask")
+
+    assert run_and_wait(qtbot, widget) == "verdict"
+
+    assert widget.badge.verdict == "unacceptable"
+    assert widget.badge.text() != STALE
+    assert stage_titles(widget)[-1] == "clinical_synthesis"

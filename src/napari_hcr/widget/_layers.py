@@ -98,15 +98,17 @@ class EditCounter:
     """Counts edits per layer (paint strokes, fills, data replacement, removal).
 
     napari reports brush strokes as ``paint``, each painted atom as ``labels_update`` and a new
-    array as ``data``; any of them makes an earlier result stale.
+    array as ``data``; any of them makes an earlier result stale. Layers are keyed by
+    ``unique_id``, not ``id()``: a widget docked as a plugin sees the viewer through napari's
+    public-only proxy, which hands out a new proxy object on every access.
     """
 
     def __init__(self) -> None:
-        self._versions: dict[int, int] = {}
-        self._watched: dict[int, Layer] = {}
+        self._versions: dict[str, int] = {}
+        self._watched: dict[str, Layer] = {}
 
     def watch(self, layer: Layer) -> None:
-        key = id(layer)
+        key = layer.unique_id
         if key in self._watched:
             return
         self._watched[key] = layer
@@ -118,7 +120,7 @@ class EditCounter:
 
     def forget(self, layer: Layer) -> None:
         """The layer left the viewer: drop the hooks, and make any run on it stale."""
-        key = id(layer)
+        key = layer.unique_id
         if self._watched.pop(key, None) is None:
             return
         layer.events.data.disconnect(self._bump)
@@ -132,17 +134,17 @@ class EditCounter:
             self.forget(layer)
 
     def version(self, layer: Layer) -> int:
-        return self._versions.get(id(layer), 0)
+        return self._versions.get(layer.unique_id, 0)
 
     def stamp(self, image: Image, labels: Labels) -> Stamp:
         return Stamp(id(image.data), id(labels.data), self.version(image), self.version(labels))
 
     def changed(self, stamp: Stamp, image: Image, labels: Labels) -> bool:
-        return self.stamp(image, labels) != stamp or id(image) not in self._watched \
-            or id(labels) not in self._watched
+        return self.stamp(image, labels) != stamp or image.unique_id not in self._watched \
+            or labels.unique_id not in self._watched
 
     def _bump(self, event: Any) -> None:
         source = getattr(event, "source", None)
         if source is not None:
-            key = id(source)
+            key = source.unique_id
             self._versions[key] = self._versions.get(key, 0) + 1
