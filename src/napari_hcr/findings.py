@@ -25,8 +25,8 @@ LIMITS: dict[str, float] = {
     "island_major": 0.005,  # islands holding this share of the mask: major
     "island_min": 0.0005,  # islands below this share are specks: minor at most
     "hole_major": 0.002,  # enclosed holes holding this share of the mask: major
-    "jump_minor": 1.8,  # slice-to-slice area ratio that is suspicious
-    "jump_major": 3.0,
+    "jump_minor": 2.5,  # slice-to-slice area ratio that is suspicious (a ball's tip reaches 2)
+    "jump_major": 4.0,
     "symmetry_minor": 0.85,  # Dice with the mirror image, paired structures only
     "symmetry_major": 0.75,
     "compactness_margin": 0.8,  # major below this share of the expected lower bound

@@ -35,6 +35,7 @@ RING = (2, 6)  # working voxels out: where the outside model is learnt
 BINS = 48
 ROUNDS = 3
 DEEP = 1.5  # voxels: a change farther than this from the mask's boundary is more than jitter
+MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,12 @@ def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outsi
     refined = mask.copy()
     for _ in range(ROUNDS):
         vote = ndi.uniform_filter(refined.astype(np.float32), size=3)
-        # Neighbours count as mild evidence, so an isolated voxel needs clear intensity evidence.
+        # Neighbours count as mild evidence, so an isolated voxel needs clear intensity evidence;
+        # a voxel changes side only on clear evidence (MARGIN), so noise alone does not move it.
         evidence = log_ratio + 2.0 * (vote - 0.5)
-        refined = np.where(band, evidence > 0, mask)
+        flip_in = band & ~mask & (evidence > MARGIN)
+        flip_out = band & mask & (evidence < -MARGIN)
+        refined = (mask & ~flip_out) | flip_in
     return refined
 
 
@@ -166,6 +170,9 @@ def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float,
 def _largest_region(deep: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...],
                     ndim: int) -> tuple[float, Location | None]:
     """Size of the largest connected region that moved deep (``unit`` per voxel), and where it is."""
+    # An opening keeps solid regions (a leak, a missing lobe) and drops the thin, scattered
+    # changes that image noise causes along a correct boundary.
+    deep = ndi.binary_opening(deep, structure=ndi.generate_binary_structure(ndim, 1))
     if not deep.any():
         return 0.0, None
     labels, count = ndi.label(deep, structure=np.ones((3,) * ndim, dtype=bool))

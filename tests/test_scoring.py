@@ -1,0 +1,59 @@
+"""The calibrated scoring: parameters are sane, evidence only counts against a mask, and the
+verdict, score and confidence agree with each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_hcr.case import make_case
+from napari_hcr.knowledge import load_profile
+from napari_hcr.measures import measure
+from napari_hcr.scoring import FEATURES, contributions, decide, evidence, load_params
+
+
+def _ball_case(extra=None):
+    shape = (48, 56, 56)
+    grid = np.ogrid[tuple(slice(0, n) for n in shape)]
+    ball = sum((g - c) ** 2 for g, c in zip(grid, (24, 28, 28))) <= 14**2
+    rng = np.random.default_rng(0)
+    image = np.where(ball, 1.0, 0.1) + 0.02 * rng.standard_normal(shape)
+    mask = ball.copy()
+    if extra is not None:
+        mask |= extra(grid)
+    return make_case(image.astype(np.float32), mask.astype(np.uint8), spacing=(1.0, 1.0, 1.0),
+                     structure="generic", modality="MRI-T1")
+
+
+def test_parameters_cover_every_feature_with_non_negative_weights():
+    params = load_params()
+    assert set(params["weights"]) == set(FEATURES)
+    assert all(w >= 0 for w in params["weights"].values())
+    assert params["threshold"] == 0.5
+    for norms in params["standardisation"].values():
+        assert set(norms) == set(FEATURES)
+        assert all(spec["scale"] > 0 for spec in norms.values())
+    assert "generic" in params["standardisation"]
+
+
+def test_evidence_only_counts_against_and_decision_is_consistent():
+    case = _ball_case()
+    profile = load_profile(case.structure, case.modality)
+    m = measure(case)
+    assert set(evidence(m, profile)) == set(FEATURES)
+    assert all(v >= 0 for v in contributions(m, profile).values())
+    d = decide(m, profile, [])
+    assert d.verdict == "acceptable"
+    assert d.confidence == pytest.approx(d.score, abs=1e-4)
+
+
+def test_islands_lower_the_score_and_flip_the_verdict():
+    clean = _ball_case()
+    islands = _ball_case(lambda g: (sum((x - c) ** 2 for x, c in zip(g, (6, 6, 6))) <= 9)
+                         | (sum((x - c) ** 2 for x, c in zip(g, (42, 50, 8))) <= 9))
+    profile = load_profile("generic", "MRI-T1")
+    good = decide(measure(clean), profile, [])
+    bad = decide(measure(islands), profile, [])
+    assert bad.score < good.score
+    assert bad.verdict == "unacceptable"
+    assert bad.confidence == pytest.approx(1.0 - bad.score, abs=1e-4)
