@@ -1,7 +1,7 @@
 """What the widget remembers between sessions, kept with QSettings.
 
 One small dataclass read and written in one place, so every control restores the same way and
-tests can point QSettings at a temporary folder. The Gemini key entered in the widget is kept
+tests can point QSettings at a temporary folder. The Gemini key (and a local server's key, if it needs one) entered in the widget is kept
 here too (QSettings is the per-user store napari itself uses); it is never logged, shown or
 exported, and a key from the environment is never written here.
 """
@@ -28,11 +28,16 @@ class WidgetSettings:
     auto_recheck: bool = False
     recheck_delay_ms: int = 800
     gemini_key: str = ""
+    local_key: str = ""
 
     def __repr__(self) -> str:
-        """Keep the key out of any log line or traceback that shows the settings."""
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "gemini_key"}
-        return f"WidgetSettings({shown}, gemini_key={'set' if self.gemini_key else 'unset'})"
+        """Keep the keys out of any log line or traceback that shows the settings."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in SECRET_FIELDS}
+        hidden = ", ".join(f"{name}={'set' if getattr(self, name) else 'unset'}" for name in SECRET_FIELDS)
+        return f"WidgetSettings({shown}, {hidden})"
+
+
+SECRET_FIELDS = ("gemini_key", "local_key")
 
 
 def _store() -> QSettings:

@@ -354,7 +354,8 @@ class QCWidget(QWidget):
         if name == "gemini":
             return partial(make_backend, "gemini", model=s.gemini_model, api_key=find_api_key(s.gemini_key))
         if name == "openai_compat":
-            return partial(make_backend, "openai_compat", base_url=s.local_url, model=s.local_model or None)
+            return partial(make_backend, "openai_compat", base_url=s.local_url, model=s.local_model or None,
+                           api_key=s.local_key or None)
         return partial(make_backend, name)
 
     # --------------------------------------------------------------- running
