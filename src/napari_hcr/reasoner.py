@@ -72,9 +72,9 @@ def assess_steps(
     key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
 
     yield Progress(1, "Measuring the mask")
-    measures = yield from _waiting(lambda: measure(case), 1, "Measuring the mask", poll)
+    measures = yield from with_heartbeats(lambda: measure(case), 1, "Measuring the mask", poll)
     yield Progress(2, "Rendering snapshots")
-    snapshots = tuple((yield from _waiting(lambda: take_snapshots(case, measures), 2, "Rendering snapshots", poll)))
+    snapshots = tuple((yield from with_heartbeats(lambda: take_snapshots(case, measures), 2, "Rendering snapshots", poll)))
     evidence = Evidence(measures, snapshots)
 
     cached = cache.get(key) if cache and key else None
@@ -95,7 +95,7 @@ def assess_steps(
             yield Progress(step, spec.title)
             request = StageRequest(spec, facts, profile, measures, snapshots, tuple(results))
             t0 = time.perf_counter()
-            answer: StageAnswer = yield from _waiting(lambda: session.answer(request), step, spec.title, poll)
+            answer: StageAnswer = yield from with_heartbeats(lambda: session.answer(request), step, spec.title, poll)
             result = StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0)
             results.append(result)
             decision = answer.decision or decision
@@ -140,10 +140,11 @@ def iter_stages(events: Iterator[Event]) -> Iterator[StageResult]:
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napari-hcr")
 
 
-def _waiting(work: Callable[[], T], step: int, message: str, poll: float) -> Generator[Event, None, T]:
-    """Run ``work`` on the pool, yielding Progress every ``poll`` s until it ends.
+def with_heartbeats(work: Callable[[], T], step: int, message: str, poll: float) -> Generator[Progress, None, T]:
+    """Run ``work`` on a helper thread, yielding Progress every ``poll`` s until it ends.
 
-    Closing the generator (a cancel) abandons the future; the pool thread finishes alone.
+    Closing the generator (a cancel) abandons the future; the helper thread finishes alone.
+    Front ends use it too for their own slow steps (reading layers, building a backend).
     """
     future: Future[T] = _POOL.submit(work)
     while True:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from napari.qt.threading import GeneratorWorker, create_worker
@@ -24,11 +22,9 @@ from ..backends.base import Backend
 from ..cache import AssessmentCache
 from ..case import Case, make_case
 from ..errors import HCRError, InputError
-from ..reasoner import Progress, assess_steps
+from ..reasoner import assess_steps, with_heartbeats
 from ._layers import LayerInputs, to_array
 
-T = TypeVar("T")
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="napari-hcr-widget")
 
 
 @dataclass(frozen=True)
@@ -91,23 +87,24 @@ def run_events(request: RunRequest, cancel: threading.Event) -> Generator[Any, N
 
 def _events(request: RunRequest) -> Generator[Any, None, None]:
     """Yield LabelStarted, then the reasoner's events, for each label in turn."""
-    backend = yield from _off_thread(request.backend, "Preparing the backend", request.poll)
-    image, labels = yield from _off_thread(
-        lambda: (to_array(request.inputs.image), to_array(request.inputs.labels)), "Reading the layers", request.poll
+    backend = yield from with_heartbeats(request.backend, 0, "Preparing the backend", request.poll)
+    image, labels = yield from with_heartbeats(
+        lambda: (to_array(request.inputs.image), to_array(request.inputs.labels)), 0, "Reading the layers", request.poll
     )
     if request.labels is None:
-        values = yield from _off_thread(lambda: _present_labels(labels), "Finding the labels", request.poll)
+        values = yield from with_heartbeats(lambda: _present_labels(labels), 0, "Finding the labels", request.poll)
     else:
         values = request.labels
     if not values:
         raise InputError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
     for position, value in enumerate(values):
         try:
-            case: Case = yield from _off_thread(
+            case: Case = yield from with_heartbeats(
                 lambda v=value: make_case(
                     image, labels, label=v, spacing=request.inputs.spacing,
                     structure=request.structure(v), modality=request.modality,
                 ),
+                0,
                 "Checking the input",
                 request.poll,
             )
@@ -142,12 +139,3 @@ def _present_labels(labels: np.ndarray) -> tuple[int, ...]:
     values = np.unique(labels)
     return tuple(int(v) for v in values if v != 0)
 
-
-def _off_thread(work: Callable[[], T], message: str, poll: float) -> Generator[Progress, None, T]:
-    """Run ``work`` on a helper thread, yielding a heartbeat every ``poll`` seconds."""
-    future: Future[T] = _POOL.submit(work)
-    while True:
-        try:
-            return future.result(timeout=poll)
-        except FutureTimeout:
-            yield Progress(0, message)
