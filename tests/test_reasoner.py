@@ -122,3 +122,15 @@ def test_unknown_backend_is_a_sentence() -> None:
 
     with pytest.raises(HCRError, match="Unknown backend 'nope'"):
         make_backend("nope")
+
+
+def test_a_timeout_raised_by_the_work_itself_is_raised_not_mistaken_for_a_tick() -> None:
+    from napari_hcr.reasoner import with_heartbeats
+
+    def times_out() -> None:
+        raise TimeoutError("socket timed out")
+
+    steps = with_heartbeats(times_out, 1, "working", poll=0.05)
+    with pytest.raises(TimeoutError, match="socket timed out"):
+        for _ in range(100):
+            next(steps)

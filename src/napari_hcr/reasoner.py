@@ -151,4 +151,6 @@ def with_heartbeats(work: Callable[[], T], step: int, message: str, poll: float)
         try:
             return future.result(timeout=poll)
         except TimeoutError:
+            if future.done():
+                raise  # the work itself timed out (a socket, say): that is its error, not a tick
             yield Progress(step, message)
