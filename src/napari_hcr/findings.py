@@ -6,6 +6,11 @@ the slice that shows it) or an ``<check>_ok`` finding of severity ``info``, so t
 can also say what agreed. Thresholds that the profile does not set live in ``LIMITS``; a
 profile may override any of them under the same name in its extra keys.
 
+A check's severity is the worse of its own threshold and how far its evidence moves the
+calibrated score (:func:`napari_hcr.scoring.contributions`): 0.5 log-odds or more is
+``minor``, 1.5 or more ``major``. So every piece of evidence that drives the verdict is
+named here with its slice, and plain facts (an empty slice) are named whatever their weight.
+
 Finding kinds are stable machine names (documented in docs/benchmark.md); the benchmark
 tests that each alteration family is recognised by the kind that names it.
 """

@@ -34,8 +34,9 @@ CORE = 2  # working voxels deep: where the inside model is learnt
 RING = (2, 6)  # working voxels out: where the outside model is learnt
 BINS = 48
 ROUNDS = 3
-DEEP = 1.5  # voxels: a change farther than this from the mask's boundary is more than jitter
+DEEP = 1.5  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
+BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelling
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,13 @@ def refine(case: Case, measures: Measures) -> Refinement:
     if not work_mask.any():
         return Refinement(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, 0.0, None)
     smooth = ndi.gaussian_filter(work_image, 0.7)
-    inside = ndi.distance_transform_edt(work_mask)
-    outside = ndi.distance_transform_edt(~work_mask)
-    refined = _compete(work_mask, smooth, inside, outside)
+    # Distances in mm, expressed in mean working voxels, so thick slices count by their size.
+    grid = [s * k for s, k in zip(case.spacing, stride)]
+    voxel = float(np.mean(grid))
+    inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
+    outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
+    bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
+    refined = _compete(work_mask, smooth, inside, outside, bias_sigma)
     added = refined & ~work_mask
     removed = work_mask & ~refined
     volume = float(np.count_nonzero(work_mask))
@@ -129,7 +134,8 @@ def refine(case: Case, measures: Measures) -> Refinement:
     )
 
 
-def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray) -> np.ndarray:
+def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray,
+             bias_sigma: list[float]) -> np.ndarray:
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
         core = inside_dist > 1
@@ -139,6 +145,7 @@ def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outsi
     if not ring.any():
         ring = ~mask
     band = (inside_dist <= BAND) & (outside_dist <= BAND)
+    image = _flatten(image, core, bias_sigma)
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
     if hi <= lo:
         return mask
@@ -153,6 +160,19 @@ def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outsi
         flip_out = band & mask & (evidence < -MARGIN)
         refined = (mask & ~flip_out) | flip_in
     return refined
+
+
+def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> np.ndarray:
+    """Divide out a smooth multiplicative field (scanner bias), estimated as the local mean of
+    the mask's core (one tissue, so its local mean varies only with the field), so one
+    intensity model holds across the whole structure."""
+    weight = tissue.astype(np.float32)
+    local = ndi.gaussian_filter(image * weight, sigma) / np.maximum(ndi.gaussian_filter(weight, sigma), 1e-3)
+    level = float(np.median(local[tissue])) if tissue.any() else 0.0
+    if level <= 0 or not np.isfinite(level):
+        return image
+    field = np.clip(local / level, 0.5, 2.0)
+    return image / field
 
 
 def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -5,17 +5,19 @@ the profile (0 or below the acceptable centre means nothing wrong). Each is stan
 the centre and scale that acceptable masks show, and a logistic model with non-negative
 weights turns them into a probability:
 
-    score = sigmoid(bias - sum_i weight_i * max(0, (x_i - centre_i) / scale_i))
+    score = sigmoid(bias_structure - sum_i weight_i * max(0, (x_i - centre_i) / scale_i))
 
 so every term can only push towards "unacceptable", and its size (``contributions``) says
 how much that evidence decided the verdict. Centres and scales are per structure (what an
 acceptable white-matter mask looks like differs from an acceptable brain mask), with a pooled
-"generic" set for structures the benchmark does not cover; the weights are shared.
+"generic" set for structures the benchmark does not cover; so is the bias (a thin ribbon
+and a solid organ sit at different operating points); the weights are shared.
 Centres, scales, weights and bias are fitted on
 the benchmark's dev split by ``benchmarks/acceptability/fit_scoring.py`` and read from
 ``scoring_params.json``; nothing is fitted at run time. A logistic model fitted by maximum
-likelihood is calibrated on the data it was fitted to, so ``score`` reads as a probability
-and ``confidence`` (the probability the verdict is right) follows from it.
+likelihood is calibrated on the data it was fitted to (here with both classes weighted
+equally, i.e. for a 50:50 prior), so ``score`` reads as a probability and ``confidence``
+(the probability the verdict is right) follows from it.
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     the ones that moved it.
     """
     params = load_params()
-    logit = params["bias"] - sum(contributions(m, p).values())
+    bias = params["bias"]
+    logit = bias.get(p.structure, bias["generic"]) - sum(contributions(m, p).values())
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]
     confidence = score if acceptable else 1.0 - score
