@@ -35,6 +35,7 @@ FLOORS = {
     "area_jump": 0.1, "edge_deficit": 0.03, "contrast_deficit": 0.2, "wrong_contrast": 0.2, "inside_cv": 0.02,
     "intensity_off": 0.03, "asymmetry": 0.03, "roughness": 0.05, "compactness_deficit": 0.05, "off_site": 0.03,
     "refine_shrink": 0.1, "refine_grow": 0.1, "refine_excess": 0.3, "refine_missing": 0.3,
+    "truncation": 0.05,
 }
 GRID = [(floor, l2) for floor in (1.0, 2.0, 4.0) for l2 in (0.005, 0.02, 0.08)]
 

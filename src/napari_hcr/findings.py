@@ -339,7 +339,22 @@ def _worst_or_main(m: Measures) -> Location:
     return _main_slice(m)
 
 
+def check_ends(m: Measures, p: Profile) -> list[Finding]:
+    from .scoring import truncated_end
+
+    end = truncated_end(m)
+    if m.ndim != 3 or end is None:
+        return []
+    axis, index, share = end
+    severity = _graded(m, p, "info", "truncation")
+    if severity == "info":
+        return _ok("ends", f"the mask tapers towards its ends (largest end {percent(share)} of its peak cross-section).")
+    detail = (f"the mask stops abruptly at axis {axis} slice {index} with {percent(share)} of its largest "
+              "cross-section, where the anatomy tapers off: the part beyond is missing")
+    return [Finding("missing_part", severity, detail, Location(axis, index))]
+
+
 CHECKS: tuple[Check, ...] = (
     check_volume, check_islands, check_holes, check_gaps, check_jump, check_edges,
-    check_contrast, check_inside, check_symmetry, check_shape, check_site, check_refinement,
+    check_contrast, check_inside, check_symmetry, check_shape, check_site, check_ends, check_refinement,
 )

@@ -28,6 +28,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 from .backends.base import Decision
 from .knowledge import Profile
 from .measures import Measures
@@ -40,7 +42,7 @@ FEATURES: tuple[str, ...] = (
     "volume_excess", "volume_deficit", "island_share", "hole_share", "gaps", "area_jump",
     "edge_deficit", "contrast_deficit", "wrong_contrast", "inside_cv", "intensity_off",
     "asymmetry", "roughness", "compactness_deficit", "off_site",
-    "refine_shrink", "refine_grow", "refine_excess", "refine_missing",
+    "refine_shrink", "refine_grow", "refine_excess", "refine_missing", "truncation",
 )
 
 
@@ -76,6 +78,9 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     site = p.extras.get("centroid_fraction")
     if site is not None and len(site) == len(m.centroid_fraction):
         x["off_site"] = max(max(0.0, lo - v, v - hi) for (lo, hi), v in zip(site, m.centroid_fraction))
+    end = truncated_end(m)
+    if end is not None:
+        x["truncation"] = end[2]
     refinement = getattr(m, "refinement", None)
     if refinement is not None:
         x["refine_shrink"] = refinement.shrink_depth
@@ -83,6 +88,24 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["refine_excess"] = math.log1p(10.0 * refinement.excess_region)
         x["refine_missing"] = math.log1p(10.0 * refinement.missing_region)
     return x
+
+
+def truncated_end(m: Measures) -> tuple[int, int, float] | None:
+    """The mask's most abrupt end: (axis, end slice, its area as a share of the axis' peak).
+
+    Anatomy tapers towards its ends; a mask cut off by a plane (a missing pole or lobe) ends
+    on a slice that still holds a large share of its largest cross-section.
+    """
+    best = None
+    for axis, area in m.area_per_slice.items():
+        filled = np.flatnonzero(area > 0)
+        if filled.size < 3 or area.max() <= 0:
+            continue
+        for index in (filled[0], filled[-1]):
+            share = float(area[index] / area.max())
+            if best is None or share > best[2]:
+                best = (int(axis), int(index), share)
+    return best
 
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
