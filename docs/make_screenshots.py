@@ -13,7 +13,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,8 +51,6 @@ class _Slow:
 
 
 def main() -> int:
-    # napari shows this deprecation as a toast over the canvas; it is not ours to picture
-    warnings.filterwarnings("ignore", message="napari support for the PyQt5 backend")
     os.environ["NAPARI_HCR_CACHE_DIR"] = tempfile.mkdtemp(prefix="hcr-shots-cache-")
     from qtpy.QtCore import QSettings
 

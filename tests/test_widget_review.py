@@ -24,8 +24,8 @@ pytestmark = pytest.mark.gui
 def brain_viewer(make_napari_viewer, mni_2mm):
     viewer = make_napari_viewer(show=True)
     _, labels = add_brain(viewer, mni_2mm)
-    widget = QCWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="HCR Quality Check")
+    # Docked as napari docks a plugin: the widget sees the viewer through napari's proxy.
+    _, widget = viewer.window.add_plugin_dock_widget("napari-hcr", "HCR Quality Check")
     return viewer, widget, labels
 
 

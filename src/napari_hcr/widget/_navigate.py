@@ -29,7 +29,9 @@ def go_to(viewer: Viewer, labels: Labels, location: Location, label: int) -> tup
     displayed = list(viewer.dims.displayed)
     centre = [float(world[a - offset]) for a in displayed if a >= offset]
     if len(centre) == len(displayed):
-        viewer.camera.center = tuple(centre)
+        # napari 0.9 moved the camera under viewer.scene; older releases keep viewer.camera
+        camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+        camera.center = tuple(centre)
     highlight(viewer, labels, point)
     return point
 

@@ -590,7 +590,9 @@ class QCWidget(QWidget):
 
     # --------------------------------------------------------------- re-check
     def _painted(self, event: Any) -> None:
-        if not self.settings.auto_recheck or event.source is not self.labels_layer():
+        chosen = self.labels_layer()
+        # unique_id, not identity: the plugin's viewer proxy wraps the layer the event comes from
+        if not self.settings.auto_recheck or chosen is None or event.source.unique_id != chosen.unique_id:
             return
         self._recheck_timer.start(self.settings.recheck_delay_ms)
 
