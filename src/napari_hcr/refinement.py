@@ -29,12 +29,12 @@ if TYPE_CHECKING:
     from .measures import Measures
 
 WORK_BUDGET = 1_200_000  # voxels of the working grid
-BAND = 4  # working voxels either side of the boundary that may change side
+BAND = 5  # working voxels either side of the boundary that may change side
 CORE = 2  # working voxels deep: where the inside model is learnt
 RING = (2, 6)  # working voxels out: where the outside model is learnt
 BINS = 48
 ROUNDS = 3
-DEEP = 1.5  # mean voxels: a change farther than this from the mask's boundary is more than jitter
+DEEP = 2.0  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
 BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelling
 
