@@ -348,7 +348,8 @@ def check_ends(m: Measures, p: Profile) -> list[Finding]:
     axis, index, share = end
     severity = _graded(m, p, "info", "truncation")
     if severity == "info":
-        return _ok("ends", f"the mask tapers towards its ends (largest end {percent(share)} of its peak cross-section).")
+        return _ok("ends", f"the mask tapers towards its ends (largest end {percent(share)} "
+                           "of its peak cross-section).")
     detail = (f"the mask stops abruptly at axis {axis} slice {index} with {percent(share)} of its largest "
               "cross-section, where the anatomy tapers off: the part beyond is missing")
     return [Finding("missing_part", severity, detail, Location(axis, index))]

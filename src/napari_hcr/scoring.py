@@ -63,8 +63,12 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     x["edge_deficit"] = 1.0 - m.edge_agreement
     r = p.intensity_contrast
     if r is not None:
-        x["contrast_deficit"] = max(0.0, r.low - m.boundary_contrast) if r.low > 0 else max(0.0, m.boundary_contrast - r.high) if r.high < 0 else 0.0
-        x["wrong_contrast"] = max(0.0, -m.boundary_contrast) if r.low > 0 else max(0.0, m.boundary_contrast) if r.high < 0 else 0.0
+        if r.low > 0:  # brighter than its surroundings
+            x["contrast_deficit"] = max(0.0, r.low - m.boundary_contrast)
+            x["wrong_contrast"] = max(0.0, -m.boundary_contrast)
+        elif r.high < 0:  # darker than its surroundings
+            x["contrast_deficit"] = max(0.0, m.boundary_contrast - r.high)
+            x["wrong_contrast"] = max(0.0, m.boundary_contrast)
     x["inside_cv"] = m.inside_cv
     band = p.extras.get("inside_percentile")
     if band is not None:

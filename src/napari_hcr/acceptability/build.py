@@ -76,9 +76,9 @@ def build_variant(variant: Variant, cases_dir: Path, structures: tuple[str, ...]
     refs.mkdir(parents=True, exist_ok=True)
     np.save(folder / "image.npy", source.image)
     records = []
-    for s_index, structure in enumerate(structures):
+    for structure in structures:
         np.save(refs / f"{structure}.npy", source.references[structure].astype(np.uint8))
-        for f_index, family in enumerate(families_for(structure)):
+        for family in families_for(structure):
             if families is not None and family not in families:
                 continue
             for repeat in range(REPEATS.get(family, 1)):

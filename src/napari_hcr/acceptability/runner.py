@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ class BenchmarkResult:
     grey_excluded: int
     json_path: Path | None = None
     png_path: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +144,8 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
 
 
 def format_table(result: BenchmarkResult) -> str:
-    head = f"{'structure':<14}{'n':>5}{'unacc':>7}{'acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}{'TP/FN/TN/FP':>15}{'s/case':>8}"
+    head = (f"{'structure':<14}{'n':>5}{'unacc':>7}{'acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}"
+            f"{'TP/FN/TN/FP':>15}{'s/case':>8}")
     lines = [f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)",
              f"Rule: {result.rule}", "", head, "-" * len(head)]
     rows = list(result.per_structure.items()) + [("overall", result.overall)]
