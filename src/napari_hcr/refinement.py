@@ -62,7 +62,7 @@ class Refinement:
     excess_where: Location | None
     missing_region: float
     missing_where: Location | None
-    mask_size: float = 0.0
+    local_share: float = 0.0
 
     @property
     def where(self) -> Location | None:
@@ -70,8 +70,9 @@ class Refinement:
 
     @property
     def local_disagreement(self) -> float:
-        """The larger of the two regions as a share of the mask (0-1)."""
-        return max(self.excess_region, self.missing_region) / self.mask_size if self.mask_size > 0 else 0.0
+        """Share of the mask around ``where`` (the larger region's bounding box) that the
+        region covers (0-1): how much of that part of the mask the image disputes."""
+        return self.local_share
 
     def to_dict(self) -> dict[str, Any]:
         def loc(where: Location | None) -> dict[str, int] | None:
@@ -118,8 +119,9 @@ def refine(case: Case, measures: Measures) -> Refinement:
     scale = float(np.mean(stride))
     agreement = 2.0 * np.count_nonzero(refined & work_mask) / max(1.0, volume + np.count_nonzero(refined))
     unit = float(np.prod(case.spacing)) * float(np.prod(stride)) / (1000.0 if ndim == 3 else 1.0)
-    excess, excess_where = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
-    missing, missing_where = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
+    excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
+    missing, missing_where, missing_mask = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
+    share = _local_share(excess_mask if excess >= missing else missing_mask, work_mask)
     return Refinement(
         agreement=float(agreement),
         grown=np.count_nonzero(added) / volume,
@@ -130,7 +132,7 @@ def refine(case: Case, measures: Measures) -> Refinement:
         excess_where=excess_where,
         missing_region=missing,
         missing_where=missing_where,
-        mask_size=volume * unit,
+        local_share=share,
     )
 
 
@@ -188,20 +190,34 @@ def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float,
 
 
 def _largest_region(deep: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...],
-                    ndim: int) -> tuple[float, Location | None]:
-    """Size of the largest connected region that moved deep (``unit`` per voxel), and where it is."""
+                    ndim: int) -> tuple[float, Location | None, np.ndarray | None]:
+    """Size of the largest connected region that moved deep (``unit`` per voxel), where it
+    is, and the region itself (working grid)."""
     # An opening keeps solid regions (a leak, a missing lobe) and drops the thin, scattered
     # changes that image noise causes along a correct boundary.
     deep = ndi.binary_opening(deep, structure=ndi.generate_binary_structure(ndim, 1))
     if not deep.any():
-        return 0.0, None
+        return 0.0, None, None
     labels, count = ndi.label(deep, structure=np.ones((3,) * ndim, dtype=bool))
     sizes = np.bincount(labels.ravel())[1:]
     biggest = int(np.argmax(sizes)) + 1
     centre = ndi.center_of_mass(deep, labels, biggest)
     point = tuple(float(b.start + (c + 0.5) * k - 0.5) for b, c, k in zip(box, centre, stride))
     where = Location(0, int(round(point[0])), point) if ndim == 3 else Location(-1, 0, point)
-    return float(sizes[biggest - 1]) * unit, where
+    return float(sizes[biggest - 1]) * unit, where, labels == biggest
+
+
+def _local_share(region: np.ndarray | None, mask: np.ndarray) -> float:
+    """Share of mask-or-region voxels in the region's bounding box that the region holds."""
+    if region is None:
+        return 0.0
+    box = []
+    for axis in range(region.ndim):
+        other = tuple(a for a in range(region.ndim) if a != axis)
+        hit = np.flatnonzero(region.any(axis=other))
+        box.append(slice(hit[0], hit[-1] + 1))
+    region, mask = region[tuple(box)], mask[tuple(box)]
+    return float(np.count_nonzero(region)) / max(1, np.count_nonzero(region | mask))
 
 
 def _box(bbox: tuple[tuple[int, int], ...], shape: tuple[int, ...], margin: int) -> tuple[slice, ...]:

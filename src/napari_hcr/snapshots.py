@@ -28,7 +28,7 @@ AXIS_NAMES = {0: "axial", 1: "coronal", 2: "sagittal"}
 OUTLINE = np.array([255, 214, 0], dtype=np.float32)  # bright yellow: visible on grey and most colour
 FILL = np.array([0, 190, 255], dtype=np.float32)
 FILL_ALPHA = 0.12
-MIN_DISAGREEMENT = 0.25  # share of a slab's mask the image-driven refinement moved; below: noise
+MIN_DISAGREEMENT = 0.2  # share of the mask around a region the image-driven refinement disputes; below: noise
 MIN_JUMP = 1.5  # below this ratio a slice-to-slice change is ordinary anatomy, not worth a picture
 
 
