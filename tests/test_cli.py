@@ -23,7 +23,7 @@ IMAGE = SAMPLES / "mni152_t1_2mm.nii.gz"
     ("mask", "verdict", "kind"),
     [
         ("mni152_brain_good_2mm.nii.gz", "acceptable", None),
-        ("mni152_brain_leak_2mm.nii.gz", "unacceptable", None),
+        ("mni152_brain_leak_2mm.nii.gz", "unacceptable", "leak"),
         ("mni152_brain_missing_2mm.nii.gz", "unacceptable", "missing_slices"),
     ],
 )
