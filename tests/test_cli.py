@@ -81,3 +81,15 @@ def test_unknown_structure_still_gets_a_verdict_from_the_generic_profile(capsys)
     printed = capsys.readouterr().out
     assert "'unicorn' is read as the 'generic' profile" in printed
     assert "VERDICT:" in printed
+
+
+def test_html_report_is_one_file_with_the_snapshots_inside(tmp_path, capsys) -> None:
+    out = tmp_path / "report.html"
+    code = main(["assess", str(IMAGE), str(SAMPLES / "mni152_brain_missing_2mm.nii.gz"), "--structure", "brain",
+                 "--html", str(out)])
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') >= 3
+    assert "src=\"http" not in page and "src='http" not in page
+    assert "UNACCEPTABLE" in page and "Clinical synthesis" in page
+    assert "mni152" not in page, "file names stay out of the report"

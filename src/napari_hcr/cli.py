@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     assess.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
     assess.add_argument("--base-url", default=None, help="server URL for the openai_compat backend")
     assess.add_argument("--json", dest="json_out", type=Path, default=None, help="write the assessment JSON here")
+    assess.add_argument("--html", dest="html_out", type=Path, default=None,
+                        help="write a self-contained HTML report (snapshots embedded) here")
     assess.add_argument("--no-cache", action="store_true", help="do not reuse or store earlier model answers")
     assess.set_defaults(run=_assess)
 
@@ -90,13 +92,19 @@ def _assess(args: argparse.Namespace) -> int:
         if isinstance(event, StageDone):
             print(_stage_block(event.index, event.result))
         elif isinstance(event, Done):
-            assessment = event.assessment
+            assessment, snapshots = event.assessment, event.snapshots
     print(f"\nVERDICT: {assessment.verdict.upper()}  (confidence {assessment.confidence:.2f}, "
           f"probability acceptable {assessment.score:.2f}, {assessment.seconds:.2f} s)")
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(assessment.to_json(), encoding="utf-8")
         print(f"Wrote {args.json_out}")
+    if args.html_out:
+        from .report import write_html
+
+        args.html_out.parent.mkdir(parents=True, exist_ok=True)
+        write_html(assessment, args.html_out, snapshots, title=f"{case.structure} segmentation quality check")
+        print(f"Wrote {args.html_out}")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .stages import STAGES
-from .verdict import Assessment, SnapshotRef
+from .verdict import Assessment, Location, SnapshotRef
 from .wording import percent, where_text
 
 DECISIONS: tuple[str, ...] = ("", "agree", "override")
@@ -155,7 +155,7 @@ def render_html(
         for snapshot in snapshots:
             ref = snapshot.ref
             data = base64.b64encode(snapshot.png).decode("ascii")
-            caption = f"{where_text_for(ref)}: {ref.why}"
+            caption = f"{where_text(Location(ref.axis, ref.slice))}: {ref.why}"
             parts.append(
                 f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}">'
                 f"<figcaption>{esc(caption)}</figcaption></figure>"
@@ -169,10 +169,6 @@ def write_html(assessment: Assessment, path: str | Path, snapshots: Sequence[Pic
     path = Path(path)
     path.write_text(render_html(assessment, snapshots, **kwargs), encoding="utf-8")
     return path
-
-
-def where_text_for(ref: SnapshotRef) -> str:
-    return "the image" if ref.axis < 0 else f"axis {ref.axis} slice {ref.slice}"
 
 
 def _row(name: str, value: str) -> str:
