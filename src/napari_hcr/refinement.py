@@ -50,7 +50,9 @@ class Refinement:
     part of the mask the image puts outside, more than ``DEEP`` voxels from the boundary (a
     leak), at ``excess_where``; ``missing_region`` the same for the largest part the image
     puts inside but the mask leaves out (a missing part), at ``missing_where``; ``where`` the
-    larger of the two.
+    larger of the two; ``local_disagreement`` the share of the mask around ``where`` (the
+    larger region's bounding box) that the region covers (0-1): how much of that part of the
+    mask the image disputes.
     """
 
     agreement: float
@@ -62,17 +64,11 @@ class Refinement:
     excess_where: Location | None
     missing_region: float
     missing_where: Location | None
-    local_share: float = 0.0
+    local_disagreement: float = 0.0
 
     @property
     def where(self) -> Location | None:
         return self.excess_where if self.excess_region >= self.missing_region else self.missing_where
-
-    @property
-    def local_disagreement(self) -> float:
-        """Share of the mask around ``where`` (the larger region's bounding box) that the
-        region covers (0-1): how much of that part of the mask the image disputes."""
-        return self.local_share
 
     def to_dict(self) -> dict[str, Any]:
         def loc(where: Location | None) -> dict[str, int] | None:
@@ -132,7 +128,7 @@ def refine(case: Case, measures: Measures) -> Refinement:
         excess_where=excess_where,
         missing_region=missing,
         missing_where=missing_where,
-        local_share=share,
+        local_disagreement=share,
     )
 
 

@@ -53,7 +53,8 @@ MEASURE_NOTES: dict[str, str] = {
     "gaps": "empty slices inside the mask's extent",
     "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
                   "mask, grown/shrunk the share of volume added/removed, depths in voxels, "
-                  "local_disagreement the largest share of one slab that changed side, where that slab is",
+                  "excess_region/missing_region the largest solid part the image puts outside/inside "
+                  "(mL), local_disagreement the share of the mask around that part it covers (0-1)",
 }
 
 
