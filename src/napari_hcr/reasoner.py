@@ -10,9 +10,10 @@ abandoned call finishes in the background and its answer is dropped.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from .backends.base import Backend, StageAnswer
@@ -95,7 +96,7 @@ def assess_steps(
             yield Progress(step, spec.title)
             request = StageRequest(spec, facts, profile, measures, snapshots, tuple(results))
             t0 = time.perf_counter()
-            answer: StageAnswer = yield from with_heartbeats(lambda: session.answer(request), step, spec.title, poll)
+            answer: StageAnswer = yield from with_heartbeats(partial(session.answer, request), step, spec.title, poll)
             result = StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0)
             results.append(result)
             decision = answer.decision or decision
@@ -129,12 +130,6 @@ def assess(case: Case, backend: Backend, *, cache: AssessmentCache | None = None
         if isinstance(event, Done):
             return event.assessment
     raise AssertionError("assess_steps ended without a Done event")
-
-
-def iter_stages(events: Iterator[Event]) -> Iterator[StageResult]:
-    for event in events:
-        if isinstance(event, StageDone):
-            yield event.result
 
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napari-hcr")
