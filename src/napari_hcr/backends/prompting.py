@@ -178,15 +178,6 @@ def answer_json(result: StageResult) -> str:
                       ensure_ascii=False, separators=(",", ":"))
 
 
-def earlier_text(earlier: tuple[StageResult, ...]) -> str:
-    """The earlier stages as plain text, for backends that send one self-contained message."""
-    blocks = []
-    for result in earlier:
-        findings = "".join(f"\n  - [{f.severity}] {f.kind}: {f.detail}" for f in result.findings)
-        blocks.append(f"{result.name}: {result.text}{findings}")
-    return "\n".join(blocks)
-
-
 def repair_text(spec: StageSpec, reason: str, truncated: bool) -> str:
     if truncated:
         return (f"Your answer to stage {spec.title!r} was cut off before the JSON ended. Answer again "

@@ -25,8 +25,6 @@ class LayerInputs:
     image: Any
     labels: Any
     spacing: tuple[float, ...]
-    image_name: str
-    labels_name: str
 
 
 def gather(image: Image | None, labels: Labels | None) -> LayerInputs:
@@ -43,7 +41,7 @@ def gather(image: Image | None, labels: Labels | None) -> LayerInputs:
             f"The labels layer '{labels.name}' has a different scale from the image "
             f"'{image.name}'; they must share one voxel grid."
         )
-    return LayerInputs(image_data, labels_data, spacing, image.name, labels.name)
+    return LayerInputs(image_data, labels_data, spacing)
 
 
 def metadata_structure(labels: Labels | None, image: Image | None, label: int) -> str | None:
