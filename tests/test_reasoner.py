@@ -134,3 +134,48 @@ def test_a_timeout_raised_by_the_work_itself_is_raised_not_mistaken_for_a_tick()
     with pytest.raises(TimeoutError, match="socket timed out"):
         for _ in range(100):
             next(steps)
+
+
+def test_knowledge_recall_runs_while_the_mask_is_measured(monkeypatch) -> None:
+    """Stage 1 needs only the profile: its model call and the measuring overlap, so the
+    evidence costs a model backend no wall-clock time. Each side waits to see the other start."""
+    import napari_hcr.reasoner as reasoner
+
+    recall_started, measuring_started = threading.Event(), threading.Event()
+    real_measure = reasoner.measure
+
+    def measure_after_recall_started(case):
+        measuring_started.set()
+        assert recall_started.wait(5), "measuring waited for knowledge recall to finish first"
+        return real_measure(case)
+
+    class RecallFirst:
+        name, model = "recall-first", "r-1"
+
+        def __init__(self) -> None:
+            self.requests: list[StageRequest] = []
+            self.inner = make_backend("offline").open(None)
+
+        def open(self, facts):
+            return self
+
+        def answer(self, request: StageRequest) -> StageAnswer:
+            self.requests.append(request)
+            if request.spec.name == "knowledge_recall":
+                recall_started.set()
+                assert measuring_started.wait(5), "knowledge recall waited for the measuring to finish first"
+            return self.inner.answer(request)
+
+        def usage(self) -> BackendUsage:
+            return BackendUsage(self.name, self.model, calls=len(self.requests))
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(reasoner, "measure", measure_after_recall_started)
+    backend = RecallFirst()
+    assessment = assess(_ball_case(), backend)
+    assert [r.spec.name for r in backend.requests] == list(STAGE_NAMES)
+    assert backend.requests[0].measures is None and backend.requests[0].snapshots == ()
+    assert backend.requests[1].measures is not None and backend.requests[1].snapshots
+    assert assessment.measures["voxels"] > 0

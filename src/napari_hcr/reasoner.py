@@ -1,4 +1,4 @@
-"""The HCR pipeline: evidence first, then the four stages, each yielded as soon as it ends.
+"""The HCR pipeline: evidence and the four stages, each stage yielded as soon as it ends.
 
 ``assess_steps`` is a generator so the widget's thread worker can show stages as they arrive
 and stop it at any yield. Slow steps (measures on a large volume, a model call) run on a
@@ -27,12 +27,14 @@ from .stages import PROMPT_VERSION, STAGES, CaseFacts, StageRequest
 from .verdict import Assessment, StageResult
 
 T = TypeVar("T")
-TOTAL_STEPS = 2 + len(STAGES)
+TOTAL_STEPS = len(STAGES)
+EVIDENCE = "Measuring the mask and rendering snapshots"
 
 
 @dataclass(frozen=True)
 class Progress:
-    """A heartbeat: ``step`` of ``TOTAL_STEPS`` is running; ``message`` says which."""
+    """A heartbeat: stage ``step`` of ``TOTAL_STEPS`` is under way (0: before the stages);
+    ``message`` says what is being waited for."""
 
     step: int
     message: str
@@ -67,40 +69,45 @@ def assess_steps(
     cache: AssessmentCache | None = None,
     poll: float = 0.1,
 ) -> Generator[Event, None, None]:
-    """Run HCR on ``case``; yields Progress ticks, each StageDone in order, then one Done."""
+    """Run HCR on ``case``; yields Progress ticks, each StageDone in order, then one Done.
+
+    Knowledge recall needs only the profile, so its call runs while the mask is measured and
+    the snapshots are rendered: with a model backend the evidence costs no wall-clock time.
+    """
     started = time.perf_counter()
     profile = load_profile(case.structure, case.modality)
     key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
-
-    yield Progress(1, "Measuring the mask")
-    measures = yield from with_heartbeats(lambda: measure(case), 1, "Measuring the mask", poll)
-    yield Progress(2, "Rendering snapshots")
-    snapshots = tuple((yield from with_heartbeats(lambda: take_snapshots(case, measures), 2, "Rendering snapshots", poll)))
-    evidence = Evidence(measures, snapshots)
-
     cached = cache.get(key) if cache and key else None
+    evidence_work = _POOL.submit(_gather_evidence, case)
+
     if cached is not None:
+        evidence = yield from _waiting(evidence_work, 1, EVIDENCE, poll)
         for index, stage in enumerate(cached.stages):
             yield StageDone(index, stage, evidence)
         cached.backend.cached = True
-        yield Done(cached, snapshots)
+        yield Done(cached, evidence.snapshots)
         return
 
     facts = CaseFacts(case.structure, case.modality, tuple(case.image.shape), case.spacing, case.label)
     session = backend.open(facts)
     results: list[StageResult] = []
     decision = None
+    evidence: Evidence | None = None
     try:
         for index, spec in enumerate(STAGES):
-            step = 3 + index
+            step = 1 + index
             yield Progress(step, spec.title)
-            request = StageRequest(spec, facts, profile, measures, snapshots, tuple(results))
+            if evidence is None and (spec.sees_measures or spec.sees_snapshots):
+                evidence = yield from _waiting(evidence_work, step, EVIDENCE, poll)
+            request = StageRequest(spec, facts, profile, evidence.measures if evidence else None,
+                                   evidence.snapshots if evidence else (), tuple(results))
             t0 = time.perf_counter()
             answer: StageAnswer = yield from with_heartbeats(partial(session.answer, request), step, spec.title, poll)
-            result = StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0)
-            results.append(result)
+            results.append(StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0))
             decision = answer.decision or decision
-            yield StageDone(index, result, evidence)
+            if evidence is None:
+                evidence = yield from _waiting(evidence_work, step, EVIDENCE, poll)
+            yield StageDone(index, results[-1], evidence)
         usage = session.usage()
     finally:
         session.close()
@@ -113,15 +120,15 @@ def assess_steps(
         structure=case.structure,
         modality=case.modality,
         stages=results,
-        measures=measures.to_dict(),
-        snapshots=[s.ref for s in snapshots],
+        measures=evidence.measures.to_dict(),
+        snapshots=[s.ref for s in evidence.snapshots],
         backend=usage,
         seconds=time.perf_counter() - started,
         input=case.digest(),
     )
     if cache and key:
         cache.put(key, assessment)
-    yield Done(assessment, snapshots)
+    yield Done(assessment, evidence.snapshots)
 
 
 def assess(case: Case, backend: Backend, *, cache: AssessmentCache | None = None) -> Assessment:
@@ -138,10 +145,13 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napari-hcr")
 def with_heartbeats(work: Callable[[], T], step: int, message: str, poll: float) -> Generator[Progress, None, T]:
     """Run ``work`` on a helper thread, yielding Progress every ``poll`` s until it ends.
 
-    Closing the generator (a cancel) abandons the future; the helper thread finishes alone.
+    Closing the generator (a cancel) abandons the work; the helper thread finishes alone.
     Front ends use it too for their own slow steps (reading layers, building a backend).
     """
-    future: Future[T] = _POOL.submit(work)
+    return (yield from _waiting(_POOL.submit(work), step, message, poll))
+
+
+def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generator[Progress, None, T]:
     while True:
         try:
             return future.result(timeout=poll)
@@ -149,3 +159,8 @@ def with_heartbeats(work: Callable[[], T], step: int, message: str, poll: float)
             if future.done():
                 raise  # the work itself timed out (a socket, say): that is its error, not a tick
             yield Progress(step, message)
+
+
+def _gather_evidence(case: Case) -> Evidence:
+    measures = measure(case)
+    return Evidence(measures, tuple(take_snapshots(case, measures)))

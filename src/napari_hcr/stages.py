@@ -100,7 +100,7 @@ class StageRequest:
     spec: StageSpec
     facts: CaseFacts
     profile: Profile
-    measures: Measures
+    measures: Measures | None  # None for a stage that sees no measures (knowledge recall)
     snapshots: tuple[Snapshot, ...]
     earlier: tuple[StageResult, ...]
 
