@@ -5,39 +5,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from napari_hcr.acceptability.build import build_variant
 from napari_hcr.acceptability.runner import case_for
 from napari_hcr.acceptability.sources import VARIANTS
 from napari_hcr.backends import make_backend
-from napari_hcr.case import make_case
 from napari_hcr.findings import compare
 from napari_hcr.knowledge import Range, load_profile
 from napari_hcr.measures import measure
 from napari_hcr.reasoner import assess
-
-
-def _ball_case(mask_edit=None):
-    shape = (48, 56, 56)
-    grid = np.ogrid[tuple(slice(0, n) for n in shape)]
-    ball = sum((g - c) ** 2 for g, c in zip(grid, (24, 28, 28))) <= 14**2
-    rng = np.random.default_rng(1)
-    image = np.where(ball, 1.0, 0.1) + 0.02 * rng.standard_normal(shape)
-    mask = ball.copy() if mask_edit is None else mask_edit(ball.copy(), grid)
-    return make_case(image.astype(np.float32), mask.astype(np.uint8), spacing=(1.0, 1.0, 1.0))
+from synthetic import ball_case
 
 
 def test_clean_mask_gets_only_agreement_findings():
-    case = _ball_case()
+    case = ball_case(seed=1)
     findings = compare(measure(case), load_profile("generic", "MRI-T1"))
     assert findings and all(f.severity == "info" for f in findings)
     assert all(f.kind.endswith("_ok") for f in findings)
 
 
 def test_volume_finding_names_measured_and_expected_figures_and_the_slice():
-    case = _ball_case()
+    case = ball_case(seed=1)
     profile = replace(load_profile("generic", "MRI-T1"), volume_ml=Range(40.0, 60.0))
     findings = compare(measure(case), profile)
     volume = next(f for f in findings if f.kind == "volume_low")
@@ -51,7 +40,7 @@ def test_missing_slices_are_located():
         mask[20:23] = False
         return mask
 
-    findings = compare(measure(_ball_case(edit)), load_profile("generic", "MRI-T1"))
+    findings = compare(measure(ball_case(edit, seed=1)), load_profile("generic", "MRI-T1"))
     gap = next(f for f in findings if f.kind == "missing_slices")
     assert gap.severity == "major"
     assert gap.where.axis == 0 and 20 <= gap.where.slice <= 22
@@ -61,7 +50,7 @@ def test_islands_are_located_on_the_island():
     def edit(mask, grid):
         return mask | (sum((g - c) ** 2 for g, c in zip(grid, (6, 6, 6))) <= 9)
 
-    findings = compare(measure(_ball_case(edit)), load_profile("generic", "MRI-T1"))
+    findings = compare(measure(ball_case(edit, seed=1)), load_profile("generic", "MRI-T1"))
     island = next(f for f in findings if f.kind == "spurious_islands")
     assert island.severity in ("minor", "major")
     assert island.where is not None and abs(island.where.slice - 6) <= 1

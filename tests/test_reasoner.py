@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from napari_hcr.backends import make_backend
@@ -15,15 +14,7 @@ from napari_hcr.case import make_case
 from napari_hcr.reasoner import Done, Progress, StageDone, assess, assess_steps
 from napari_hcr.stages import CaseFacts, StageRequest
 from napari_hcr.verdict import STAGE_NAMES, BackendUsage
-
-
-def _ball_case():
-    grid = np.mgrid[:40, :48, :48]
-    centre = np.array([20, 24, 24]).reshape(3, 1, 1, 1)
-    ball = ((grid - centre) ** 2).sum(0) < 12**2
-    rng = np.random.default_rng(0)
-    image = np.where(ball, 100.0, 20.0) + rng.normal(0, 3, ball.shape)
-    return make_case(image.astype(np.float32), ball.astype(np.uint8), structure="generic")
+from synthetic import ball_case
 
 
 class BlockingBackend:
@@ -52,7 +43,7 @@ class BlockingBackend:
 
 
 def test_stages_stream_in_order_then_one_done() -> None:
-    events = list(assess_steps(_ball_case(), make_backend("offline")))
+    events = list(assess_steps(ball_case(), make_backend("offline")))
     stage_events = [e for e in events if isinstance(e, StageDone)]
     assert [e.result.name for e in stage_events] == list(STAGE_NAMES)
     assert [e.index for e in stage_events] == [0, 1, 2, 3]
@@ -66,7 +57,7 @@ def test_stages_stream_in_order_then_one_done() -> None:
 
 def test_a_pending_call_yields_heartbeats_and_closing_abandons_it_quickly() -> None:
     backend = BlockingBackend()
-    steps = assess_steps(_ball_case(), backend, poll=0.05)
+    steps = assess_steps(ball_case(), backend, poll=0.05)
     seen_first_stage = False
     heartbeats_after = 0
     for event in steps:
@@ -98,8 +89,8 @@ def test_cached_second_run_does_not_open_a_session(tmp_path) -> None:
 
     backend = CountingOffline()
     cache = AssessmentCache(tmp_path)
-    first = assess(_ball_case(), backend, cache=cache)
-    second = assess(_ball_case(), backend, cache=cache)
+    first = assess(ball_case(), backend, cache=cache)
+    second = assess(ball_case(), backend, cache=cache)
     assert backend.opened == 1
     assert second.backend.cached and not first.backend.cached
     assert second.verdict == first.verdict and second.stages == first.stages
@@ -107,7 +98,7 @@ def test_cached_second_run_does_not_open_a_session(tmp_path) -> None:
 
 def test_a_changed_mask_misses_the_cache(tmp_path) -> None:
     cache = AssessmentCache(tmp_path)
-    case = _ball_case()
+    case = ball_case()
     assess(case, make_backend("offline"), cache=cache)
     labels = case.labels.copy()
     labels[20, 24, 24] = 0
@@ -174,7 +165,7 @@ def test_knowledge_recall_runs_while_the_mask_is_measured(monkeypatch) -> None:
 
     monkeypatch.setattr(reasoner, "measure", measure_after_recall_started)
     backend = RecallFirst()
-    assessment = assess(_ball_case(), backend)
+    assessment = assess(ball_case(), backend)
     assert [r.spec.name for r in backend.requests] == list(STAGE_NAMES)
     assert backend.requests[0].measures is None and backend.requests[0].snapshots == ()
     assert backend.requests[1].measures is not None and backend.requests[1].snapshots

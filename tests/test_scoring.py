@@ -3,26 +3,12 @@ verdict, score and confidence agree with each other."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from napari_hcr.case import make_case
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
 from napari_hcr.scoring import FEATURES, contributions, decide, evidence, load_params
-
-
-def _ball_case(extra=None):
-    shape = (48, 56, 56)
-    grid = np.ogrid[tuple(slice(0, n) for n in shape)]
-    ball = sum((g - c) ** 2 for g, c in zip(grid, (24, 28, 28))) <= 14**2
-    rng = np.random.default_rng(0)
-    image = np.where(ball, 1.0, 0.1) + 0.02 * rng.standard_normal(shape)
-    mask = ball.copy()
-    if extra is not None:
-        mask |= extra(grid)
-    return make_case(image.astype(np.float32), mask.astype(np.uint8), spacing=(1.0, 1.0, 1.0),
-                     structure="generic", modality="MRI-T1")
+from synthetic import ball_case
 
 
 def test_parameters_cover_every_feature_with_non_negative_weights():
@@ -37,7 +23,7 @@ def test_parameters_cover_every_feature_with_non_negative_weights():
 
 
 def test_evidence_only_counts_against_and_decision_is_consistent():
-    case = _ball_case()
+    case = ball_case()
     profile = load_profile(case.structure, case.modality)
     m = measure(case)
     assert set(evidence(m, profile)) == set(FEATURES)
@@ -48,8 +34,8 @@ def test_evidence_only_counts_against_and_decision_is_consistent():
 
 
 def test_islands_lower_the_score_and_flip_the_verdict():
-    clean = _ball_case()
-    islands = _ball_case(lambda g: (sum((x - c) ** 2 for x, c in zip(g, (6, 6, 6))) <= 9)
+    clean = ball_case()
+    islands = ball_case(lambda m, g: m | (sum((x - c) ** 2 for x, c in zip(g, (6, 6, 6))) <= 9)
                          | (sum((x - c) ** 2 for x, c in zip(g, (42, 50, 8))) <= 9))
     profile = load_profile("generic", "MRI-T1")
     good = decide(measure(clean), profile, [])
