@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
+from .blocks import block_sum
 from .case import Case
 from .refinement import Refinement, refine
 from .verdict import Location
@@ -252,25 +253,13 @@ class _Grid:
         if any(p for _, p in pad):  # only when the box meets the image border
             mask = np.pad(mask, pad)
             image = np.pad(image, pad, mode="edge")
-        self.counts = _block_sum(mask, stride, np.int32)
+        self.counts = block_sum(mask, stride, np.int32)
         self.fraction = self.counts.astype(np.float32) / float(np.prod(stride))
-        self.image = _block_sum(image, stride, np.float32) / np.float32(np.prod(stride))
+        self.image = block_sum(image, stride, np.float32) / np.float32(np.prod(stride))
 
     def to_voxel(self, index: np.ndarray) -> np.ndarray:
         """Block index (may be fractional) -> crop voxel coordinate of the block's centre."""
         return (np.asarray(index, dtype=float) + 0.5) * np.asarray(self.stride) - 0.5
-
-
-def _block_sum(array: np.ndarray, stride: tuple[int, ...], dtype: type) -> np.ndarray:
-    """Sum over blocks of ``stride``, one axis at a time from the outermost: each pass reads
-    contiguous slabs, which is several times faster than one reduction over strided axes."""
-    out = array
-    for axis, k in enumerate(stride):
-        if k == 1:
-            continue
-        shape = out.shape[:axis] + (out.shape[axis] // k, k) + out.shape[axis + 1:]
-        out = out.reshape(shape).sum(axis=axis + 1, dtype=dtype)
-    return out.astype(dtype, copy=False)
 
 
 def _box(bbox: tuple[tuple[int, int], ...], margin: list[int], stride: tuple[int, ...],

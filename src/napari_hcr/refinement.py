@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import ndimage as ndi
 
+from .blocks import block_sum
 from .verdict import Location
 
 if TYPE_CHECKING:
@@ -229,13 +230,10 @@ def _stride(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _coarsen(mask: np.ndarray, image: np.ndarray, stride: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Block majority of the mask and block mean of the image (crop to whole blocks first)."""
     if all(k == 1 for k in stride):
         return mask.astype(bool), image
     crop = tuple(slice(0, (n // k) * k) for n, k in zip(mask.shape, stride))
-    mask, image = mask[crop], image[crop]
-    shape = []
-    for n, k in zip(mask.shape, stride):
-        shape += [n // k, k]
-    axes = tuple(range(1, 2 * mask.ndim, 2))
-    fraction = mask.reshape(shape).mean(axis=axes)
-    return fraction >= 0.5, image.reshape(shape).mean(axis=axes, dtype=np.float32)
+    block = int(np.prod(stride))
+    fraction = block_sum(mask[crop], stride, np.int32)
+    return 2 * fraction >= block, block_sum(image[crop], stride, np.float32) / np.float32(block)
