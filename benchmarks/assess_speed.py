@@ -32,8 +32,13 @@ def mni_case() -> Case:
 
     image = volume_from_nifti(datasets.load_mni152_template(resolution=1))
     mask = volume_from_nifti(datasets.load_mni152_brain_mask(resolution=1))
-    return make_case(image.data.astype(np.float32), (mask.data > 0.5).astype(np.uint8),
-                     spacing=image.spacing, structure="brain", modality="MRI-T1")
+    return make_case(
+        image.data.astype(np.float32),
+        (mask.data > 0.5).astype(np.uint8),
+        spacing=image.spacing,
+        structure="brain",
+        modality="MRI-T1",
+    )
 
 
 def resampled(case: Case, shape: tuple[int, ...]) -> Case:

@@ -42,8 +42,10 @@ FAKE_KEY = "benchmark-fake-key-000000"
 
 def sample_case() -> Case:
     folder = resources.files("napari_hcr") / "sample_data"
-    with resources.as_file(folder / "mni152_t1_2mm.nii.gz") as image, \
-            resources.as_file(folder / "mni152_brain_good_2mm.nii.gz") as mask:
+    with (
+        resources.as_file(folder / "mni152_t1_2mm.nii.gz") as image,
+        resources.as_file(folder / "mni152_brain_good_2mm.nii.gz") as mask,
+    ):
         return load_case(image, mask, structure="brain", modality="MRI-T1")
 
 
@@ -98,15 +100,21 @@ def main() -> None:
     exchange = len(STAGE_NAMES) * args.delay
     median = statistics.median(overhead)
     print(f"case: MNI152 brain, shape {case.image.shape}; {args.runs} runs, fake server delay {args.delay:g} s/reply")
-    print(f"our overhead per assessment, everything but the {exchange:g} s of server delay (wall clock): "
-          f"median {median * 1000:.0f} ms = {100 * median / exchange:.2f}% (target < 5%)")
+    print(
+        f"our overhead per assessment, everything but the {exchange:g} s of server delay (wall clock): "
+        f"median {median * 1000:.0f} ms = {100 * median / exchange:.2f}% (target < 5%)"
+    )
     print(f"  of which inside the four stage calls: median {statistics.median(in_calls) * 1000:.0f} ms")
-    print(f"  measures + snapshots alone, overlapped with knowledge recall: "
-          f"median {statistics.median(evidence) * 1000:.0f} ms")
+    print(
+        f"  measures + snapshots alone, overlapped with knowledge recall: "
+        f"median {statistics.median(evidence) * 1000:.0f} ms"
+    )
     print(f"first run with zero delay, including the one-time SDK client setup: {first_run * 1000:.0f} ms")
     print("request per stage: bytes sent, images in the conversation, estimated prompt tokens")
     for name, request in zip(STAGE_NAMES, requests):
-        print(f"  {name:24s} {request.size:>9,d} B  {len(request.images()):>2d} images  ~{estimated_tokens(request):,d} tokens")
+        print(
+            f"  {name:24s} {request.size:>9,d} B  {len(request.images()):>2d} images  ~{estimated_tokens(request):,d} tokens"
+        )
     sizes = []
     for png in requests[1].images():
         with Image.open(io.BytesIO(png)) as picture:

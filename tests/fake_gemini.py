@@ -64,34 +64,64 @@ def _b64(text: str) -> bytes:
 def stage_payloads(verdict: str = "acceptable", score: float = 0.9, confidence: float = 0.8) -> list[dict[str, Any]]:
     """Four valid stage answers, the last with a verdict, as a model following the schema would give."""
     return [
-        {"text": "A brain mask on T1 should be one compact component of 1000-1700 mL.",
-         "findings": [{"kind": "expected_volume", "severity": "info", "axis": None, "slice": None,
-                       "detail": "Expected 1000-1700 mL."}]},
-        {"text": "One component, smooth boundary following the brain surface.",
-         "findings": [{"kind": "boundary", "severity": "info", "axis": 0, "slice": 3,
-                       "detail": "Boundary follows the edge on this slice."}]},
-        {"text": "What was seen matches what is expected.",
-         "findings": [{"kind": "rough_edge", "severity": "minor", "axis": 0, "slice": 4,
-                       "detail": "Slightly rough edge."}]},
-        {"text": "No finding of clinical weight.", "findings": [],
-         "verdict": verdict, "score": score, "confidence": confidence},
+        {
+            "text": "A brain mask on T1 should be one compact component of 1000-1700 mL.",
+            "findings": [
+                {
+                    "kind": "expected_volume",
+                    "severity": "info",
+                    "axis": None,
+                    "slice": None,
+                    "detail": "Expected 1000-1700 mL.",
+                }
+            ],
+        },
+        {
+            "text": "One component, smooth boundary following the brain surface.",
+            "findings": [
+                {
+                    "kind": "boundary",
+                    "severity": "info",
+                    "axis": 0,
+                    "slice": 3,
+                    "detail": "Boundary follows the edge on this slice.",
+                }
+            ],
+        },
+        {
+            "text": "What was seen matches what is expected.",
+            "findings": [
+                {"kind": "rough_edge", "severity": "minor", "axis": 0, "slice": 4, "detail": "Slightly rough edge."}
+            ],
+        },
+        {
+            "text": "No finding of clinical weight.",
+            "findings": [],
+            "verdict": verdict,
+            "score": score,
+            "confidence": confidence,
+        },
     ]
 
 
-def json_reply(payload: Any, *, finish: str = "STOP", tokens: tuple[int, int, int] = (1200, 150, 40),
-               delay_s: float | None = None) -> Reply:
+def json_reply(
+    payload: Any, *, finish: str = "STOP", tokens: tuple[int, int, int] = (1200, 150, 40), delay_s: float | None = None
+) -> Reply:
     return text_reply(json.dumps(payload), finish=finish, tokens=tokens, delay_s=delay_s)
 
 
-def text_reply(text: str, *, finish: str = "STOP", tokens: tuple[int, int, int] = (1200, 150, 40),
-               delay_s: float | None = None) -> Reply:
+def text_reply(
+    text: str, *, finish: str = "STOP", tokens: tuple[int, int, int] = (1200, 150, 40), delay_s: float | None = None
+) -> Reply:
     prompt, output, thinking = tokens
     body = {
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
-                        "finishReason": finish, "index": 0}],
-        "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": output,
-                          "thoughtsTokenCount": thinking,
-                          "totalTokenCount": prompt + output + thinking},
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}],
+        "usageMetadata": {
+            "promptTokenCount": prompt,
+            "candidatesTokenCount": output,
+            "thoughtsTokenCount": thinking,
+            "totalTokenCount": prompt + output + thinking,
+        },
         "modelVersion": "fake",
     }
     return Reply(200, body, delay_s=delay_s)
@@ -105,13 +135,16 @@ def truncated_reply(payload: Any) -> Reply:
 
 def blocked_reply(reason: str = "SAFETY") -> Reply:
     """A prompt refused before any candidate was produced."""
-    body = {"promptFeedback": {"blockReason": reason},
-            "usageMetadata": {"promptTokenCount": 900, "totalTokenCount": 900}}
+    body = {
+        "promptFeedback": {"blockReason": reason},
+        "usageMetadata": {"promptTokenCount": 900, "totalTokenCount": 900},
+    }
     return Reply(200, body)
 
 
-def error_reply(code: int, status: str, message: str, *, retry_delay: str | None = None,
-                retry_after: str | None = None) -> Reply:
+def error_reply(
+    code: int, status: str, message: str, *, retry_delay: str | None = None, retry_after: str | None = None
+) -> Reply:
     """A Google-style error; ``retry_delay`` (e.g. ``"0.05s"``) adds a RetryInfo detail."""
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if retry_delay is not None:
@@ -120,8 +153,9 @@ def error_reply(code: int, status: str, message: str, *, retry_delay: str | None
     return Reply(code, {"error": error}, headers=headers)
 
 
-def stage_replies(verdict: str = "acceptable", score: float = 0.9, confidence: float = 0.8,
-                  delay_s: float | None = None) -> list[Reply]:
+def stage_replies(
+    verdict: str = "acceptable", score: float = 0.9, confidence: float = 0.8, delay_s: float | None = None
+) -> list[Reply]:
     return [json_reply(p, delay_s=delay_s) for p in stage_payloads(verdict, score, confidence)]
 
 

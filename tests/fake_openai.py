@@ -19,8 +19,18 @@ from typing import Any
 from fake_gemini import stage_payloads
 from loopback import LoopbackServer, Reply
 
-__all__ = ["FakeOpenAI", "Recorded", "Reply", "chat_reply", "error_reply", "json_reply", "prose_reply",
-           "stage_payloads", "stage_replies", "truncated_reply"]
+__all__ = [
+    "FakeOpenAI",
+    "Recorded",
+    "Reply",
+    "chat_reply",
+    "error_reply",
+    "json_reply",
+    "prose_reply",
+    "stage_payloads",
+    "stage_replies",
+    "truncated_reply",
+]
 
 
 @dataclass
@@ -66,11 +76,20 @@ class Recorded:
         return out
 
 
-def chat_reply(text: str | None, *, finish: str = "stop", tokens: tuple[int, int] = (900, 120),
-               model: str = "m", delay_s: float = 0.0) -> Reply:
+def chat_reply(
+    text: str | None,
+    *,
+    finish: str = "stop",
+    tokens: tuple[int, int] = (900, 120),
+    model: str = "m",
+    delay_s: float = 0.0,
+) -> Reply:
     prompt, completion = tokens
     body = {
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model,
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
         "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
     }
@@ -83,8 +102,10 @@ def json_reply(payload: Any, **options: Any) -> Reply:
 
 def prose_reply(payload: Any, **options: Any) -> Reply:
     """What a server that ignores JSON mode sends back: chatter around a fenced JSON block."""
-    text = ("Sure! Here is my assessment of this stage, following the format you asked for:\n\n"
-            f"```json\n{json.dumps(payload, indent=2)}\n```\n\nLet me know if you need anything else.")
+    text = (
+        "Sure! Here is my assessment of this stage, following the format you asked for:\n\n"
+        f"```json\n{json.dumps(payload, indent=2)}\n```\n\nLet me know if you need anything else."
+    )
     return chat_reply(text, **options)
 
 
@@ -94,15 +115,17 @@ def truncated_reply(payload: Any) -> Reply:
     return chat_reply(text[: len(text) // 2], finish="length")
 
 
-def error_reply(status: int, message: str, *, kind: str = "api_error", headers: dict[str, str] | None = None,
-                delay_s: float = 0.0) -> Reply:
+def error_reply(
+    status: int, message: str, *, kind: str = "api_error", headers: dict[str, str] | None = None, delay_s: float = 0.0
+) -> Reply:
     """An OpenAI-style error body, as Ollama, vLLM and llama.cpp send them."""
     body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
     return Reply(status, body, headers=dict(headers or {}), delay_s=delay_s)
 
 
-def stage_replies(verdict: str = "acceptable", score: float = 0.9, confidence: float = 0.8,
-                  delay_s: float = 0.0) -> list[Reply]:
+def stage_replies(
+    verdict: str = "acceptable", score: float = 0.9, confidence: float = 0.8, delay_s: float = 0.0
+) -> list[Reply]:
     return [json_reply(p, delay_s=delay_s) for p in stage_payloads(verdict, score, confidence)]
 
 
@@ -136,10 +159,13 @@ class FakeOpenAI(LoopbackServer):
         if not path.endswith("/v1/chat/completions"):
             return self._record(recorded, error_reply(404, f"fake server: no route {path}", kind="not_found_error"))
         if recorded.model not in self.models:
-            return self._record(recorded, error_reply(404, f'model "{recorded.model}" not found, try pulling it first',
-                                                      kind="not_found_error"))
-        return self.next_reply(recorded, error_reply(400, "fake server: no scripted reply left",
-                                                     kind="invalid_request_error"))
+            return self._record(
+                recorded,
+                error_reply(404, f'model "{recorded.model}" not found, try pulling it first', kind="not_found_error"),
+            )
+        return self.next_reply(
+            recorded, error_reply(400, "fake server: no scripted reply left", kind="invalid_request_error")
+        )
 
     def _record(self, recorded: Recorded, reply: Reply) -> Reply:
         with self._lock:

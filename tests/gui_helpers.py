@@ -28,8 +28,14 @@ def isolated_state(tmp_path, monkeypatch):
     settings_dir.mkdir()
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(settings_dir))
     monkeypatch.setenv("NAPARI_HCR_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY",
-                 "NAPARI_HCR_LOCAL_MODEL"):
+    for name in (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GOOGLE_GEMINI_BASE_URL",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_KEY",
+        "NAPARI_HCR_LOCAL_MODEL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return settings_dir
 
@@ -37,9 +43,7 @@ def isolated_state(tmp_path, monkeypatch):
 def add_brain(viewer, anatomy, *, scale=None, labels=None, metadata: bool = True):
     """The MNI152 T1 and brain mask as napari layers, as a person would load them."""
     scale = anatomy.spacing if scale is None else scale
-    image = viewer.add_image(
-        anatomy.image, name="T1", scale=scale, metadata={"modality": "MRI-T1"} if metadata else {}
-    )
+    image = viewer.add_image(anatomy.image, name="T1", scale=scale, metadata={"modality": "MRI-T1"} if metadata else {})
     mask = np.array(anatomy.mask if labels is None else labels, copy=True)
     layer = viewer.add_labels(mask, name="brain", scale=scale, metadata={"structure": "brain"} if metadata else {})
     return image, layer

@@ -24,16 +24,25 @@ from napari_hcr.verdict import (
 
 def _assessment(verdict: str = "unacceptable", score: float = 0.1) -> Assessment:
     stages = [
-        StageResult(name, f"text of {name}",
-                    (Finding("leak", "major", "Outgrowth into the scalp.", Location(0, 41, (41.0, 20.5, 30.0))),),
-                    0.01)
+        StageResult(
+            name,
+            f"text of {name}",
+            (Finding("leak", "major", "Outgrowth into the scalp.", Location(0, 41, (41.0, 20.5, 30.0))),),
+            0.01,
+        )
         for name in STAGE_NAMES
     ]
     return Assessment(
-        verdict=verdict, confidence=0.9, score=score, structure="brain", modality="MRI-T1",
-        stages=stages, measures={"size": np.float32(1650.5), "components": 1},
+        verdict=verdict,
+        confidence=0.9,
+        score=score,
+        structure="brain",
+        modality="MRI-T1",
+        stages=stages,
+        measures={"size": np.float32(1650.5), "components": 1},
         snapshots=[SnapshotRef(0, 41, "largest area on axis 0")],
-        backend=BackendUsage("offline", "offline-1", calls=4), seconds=0.5,
+        backend=BackendUsage("offline", "offline-1", calls=4),
+        seconds=0.5,
         input=InputDigest("a" * 64, "b" * 64, 1),
     )
 
@@ -42,8 +51,20 @@ def test_json_has_the_brief_keys_and_round_trips() -> None:
     original = _assessment()
     data = json.loads(original.to_json())
     assert data["schema"] == SCHEMA
-    assert list(data) == ["schema", "verdict", "confidence", "score", "structure", "modality", "stages",
-                          "measures", "snapshots", "backend", "seconds", "input"]
+    assert list(data) == [
+        "schema",
+        "verdict",
+        "confidence",
+        "score",
+        "structure",
+        "modality",
+        "stages",
+        "measures",
+        "snapshots",
+        "backend",
+        "seconds",
+        "input",
+    ]
     assert [s["name"] for s in data["stages"]] == list(STAGE_NAMES)
     assert data["stages"][0]["findings"][0]["where"] == {"axis": 0, "slice": 41, "point": [41.0, 20.5, 30.0]}
     assert data["measures"]["size"] == pytest.approx(1650.5)

@@ -37,7 +37,11 @@ def test_samples_get_the_right_verdict_with_grounded_stages(tmp_path, capsys, ma
     assert data["schema"] == "napari-hcr/assessment/v1"
     assert data["verdict"] == verdict
     assert [s["name"] for s in data["stages"]] == [
-        "knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis"]
+        "knowledge_recall",
+        "visual_feature_analysis",
+        "anatomical_inference",
+        "clinical_synthesis",
+    ]
     analysis = data["stages"][1]["text"]
     assert re.search(r"\d+\.\d+ L", analysis), "stage 2 must name the measured volume"
     assert re.search(r"axis \d slice \d+", analysis), "stage 2 must name slices"
@@ -60,14 +64,20 @@ def _write(path: Path, array: np.ndarray) -> Path:
         (lambda d: (d / "missing.nii.gz", SAMPLES / "mni152_brain_good_2mm.nii.gz"), "missing.nii.gz does not exist"),
         (lambda d: (IMAGE, _write(d / "m.nii.gz", np.ones((10, 10, 10), np.uint8))), "does not match the image shape"),
         (lambda d: (IMAGE, _write(d / "e.nii.gz", np.zeros((99, 117, 95), np.uint8))), "mask is empty"),
-        (lambda d: (_write(d / "i4.nii.gz", np.zeros((6, 6, 6, 3), np.float32)),
-                    _write(d / "m4.nii.gz", np.ones((6, 6, 6, 3), np.uint8))), "4 dimensions"),
+        (
+            lambda d: (
+                _write(d / "i4.nii.gz", np.zeros((6, 6, 6, 3), np.float32)),
+                _write(d / "m4.nii.gz", np.ones((6, 6, 6, 3), np.uint8)),
+            ),
+            "4 dimensions",
+        ),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_sentence(tmp_path, make, sentence) -> None:
     image, mask = make(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "napari_hcr.cli", "assess", str(image), str(mask)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "napari_hcr.cli", "assess", str(image), str(mask)], capture_output=True, text=True
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -85,11 +95,20 @@ def test_unknown_structure_still_gets_a_verdict_from_the_generic_profile(capsys)
 
 def test_html_report_is_one_file_with_the_snapshots_inside(tmp_path, capsys) -> None:
     out = tmp_path / "report.html"
-    code = main(["assess", str(IMAGE), str(SAMPLES / "mni152_brain_missing_2mm.nii.gz"), "--structure", "brain",
-                 "--html", str(out)])
+    code = main(
+        [
+            "assess",
+            str(IMAGE),
+            str(SAMPLES / "mni152_brain_missing_2mm.nii.gz"),
+            "--structure",
+            "brain",
+            "--html",
+            str(out),
+        ]
+    )
     assert code == 0
     page = out.read_text(encoding="utf-8")
     assert page.count('src="data:image/png;base64,') >= 3
-    assert "src=\"http" not in page and "src='http" not in page
+    assert 'src="http' not in page and "src='http" not in page
     assert "UNACCEPTABLE" in page and "Clinical synthesis" in page
     assert "mni152" not in page, "file names stay out of the report"

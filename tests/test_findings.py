@@ -84,8 +84,7 @@ def test_each_family_is_recognised_by_the_finding_naming_it(family_cases, family
     structure = "white_matter" if family == "wrong_structure" else "brain"
     record = next(r for r in records if r.family == family and r.structure == structure)
     assessment = assess(case_for(record, folder), make_backend("offline"))
-    named = [f for s in assessment.stages for f in s.findings
-             if f.kind == FAMILY_KIND[family] and f.severity != "info"]
+    named = [f for s in assessment.stages for f in s.findings if f.kind == FAMILY_KIND[family] and f.severity != "info"]
     assert named, f"{family}: no {FAMILY_KIND[family]} finding in {[f.kind for f in assessment.findings]}"
     assert named[0].where is not None
     assert assessment.verdict == "unacceptable"

@@ -53,8 +53,15 @@ class RecordingPolicy(RetryPolicy):
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_GENAI_USE_VERTEXAI",
-                 "GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION"):
+    for name in (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GOOGLE_GEMINI_BASE_URL",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_GENAI_USE_ENTERPRISE",
+        "GOOGLE_CLOUD_PROJECT",
+        "GOOGLE_CLOUD_LOCATION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -63,8 +70,9 @@ def case() -> Case:
     z, y, x = np.mgrid[:40, :48, :44]
     distance = (z - 20) ** 2 + (y - 24) ** 2 + (x - 22) ** 2
     image = (100 * np.exp(-distance / 200.0)).astype(np.float32)
-    return make_case(image, (distance < 150).astype(np.uint8), spacing=(1.2, 1.0, 1.0),
-                     structure="brain", modality="MRI-T1")
+    return make_case(
+        image, (distance < 150).astype(np.uint8), spacing=(1.2, 1.0, 1.0), structure="brain", modality="MRI-T1"
+    )
 
 
 def backend(fake: FakeGemini, **options: object) -> GeminiBackend:
@@ -157,16 +165,21 @@ def test_401_gives_one_clear_sentence_and_is_not_retried(case: Case) -> None:
     with FakeGemini([reply]) as fake, pytest.raises(BackendError) as caught:
         assess(case, backend(fake))
     message = str(caught.value)
-    assert message == ("Gemini rejected the API key (401 UNAUTHENTICATED): check GEMINI_API_KEY or the key in "
-                       "the widget's Gemini settings.")
+    assert message == (
+        "Gemini rejected the API key (401 UNAUTHENTICATED): check GEMINI_API_KEY or the key in "
+        "the widget's Gemini settings."
+    )
     assert len(fake.requests) == 1
 
 
-@pytest.mark.parametrize(("reply", "expected"), [
-    (error_reply(403, "PERMISSION_DENIED", "Permission denied."), "refused access (403 PERMISSION_DENIED"),
-    (error_reply(404, "NOT_FOUND", "models/x is not found."), "does not know the model 'gemini-2.5-flash'"),
-    (error_reply(400, "INVALID_ARGUMENT", "Bad schema."), "could not process the request (400"),
-])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (error_reply(403, "PERMISSION_DENIED", "Permission denied."), "refused access (403 PERMISSION_DENIED"),
+        (error_reply(404, "NOT_FOUND", "models/x is not found."), "does not know the model 'gemini-2.5-flash'"),
+        (error_reply(400, "INVALID_ARGUMENT", "Bad schema."), "could not process the request (400"),
+    ],
+)
 def test_other_client_errors_are_plain_sentences(case: Case, reply: object, expected: str) -> None:
     with FakeGemini([reply]) as fake, pytest.raises(BackendError, match=expected.replace("(", r"\(")) as caught:
         assess(case, backend(fake))
@@ -202,7 +215,9 @@ def test_malformed_twice_fails_cleanly_naming_the_stage(case: Case) -> None:
     with FakeGemini(replies) as fake, pytest.raises(BackendError) as caught:
         assess(case, backend(fake))
     assert caught.value.stage == "anatomical_inference"
-    assert str(caught.value).startswith("Gemini gave no usable answer to the Anatomical inference stage after one retry")
+    assert str(caught.value).startswith(
+        "Gemini gave no usable answer to the Anatomical inference stage after one retry"
+    )
     assert "severity" in str(caught.value)
     assert len(fake.requests) == 4
 
@@ -235,8 +250,9 @@ def test_a_cached_second_run_makes_no_request(case: Case, tmp_path) -> None:
     assert [s.text for s in second.stages] == [s.text for s in first.stages]
 
 
-def test_the_key_never_reaches_logs_errors_or_reports(case: Case, caplog: pytest.LogCaptureFixture,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_never_reaches_logs_errors_or_reports(
+    case: Case, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
     caplog.set_level(logging.DEBUG)
     texts = []
@@ -290,15 +306,19 @@ def test_vertex_mode_follows_the_sdk_variables(case: Case, monkeypatch: pytest.M
     assert fake.requests[0].path == "/v1beta1/publishers/google/models/gemini-2.5-flash:generateContent"
 
 
-def test_vertex_mode_without_credentials_says_how_to_log_in(case: Case, monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path) -> None:
+def test_vertex_mode_without_credentials_says_how_to_log_in(
+    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     from google.auth.compute_engine import _metadata
 
     monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    for name, value in (("GOOGLE_GENAI_USE_VERTEXAI", "1"), ("GOOGLE_CLOUD_PROJECT", "p"),
-                        ("GOOGLE_CLOUD_LOCATION", "us-central1")):
+    for name, value in (
+        ("GOOGLE_GENAI_USE_VERTEXAI", "1"),
+        ("GOOGLE_CLOUD_PROJECT", "p"),
+        ("GOOGLE_CLOUD_LOCATION", "us-central1"),
+    ):
         monkeypatch.setenv(name, value)
     with pytest.raises(BackendError, match="Vertex AI credentials were not found"):
         assess(case, GeminiBackend())
@@ -307,8 +327,14 @@ def test_vertex_mode_without_credentials_says_how_to_log_in(case: Case, monkeypa
 def _request(case: Case, stage: int = 0) -> StageRequest:
     measures = measure(case)
     facts = CaseFacts(case.structure, case.modality, case.image.shape, case.spacing, case.label)
-    return StageRequest(STAGES[stage], facts, load_profile(case.structure, case.modality), measures,
-                        tuple(take_snapshots(case, measures)), ())
+    return StageRequest(
+        STAGES[stage],
+        facts,
+        load_profile(case.structure, case.modality),
+        measures,
+        tuple(take_snapshots(case, measures)),
+        (),
+    )
 
 
 def test_close_from_another_thread_releases_a_pending_call(case: Case) -> None:

@@ -23,13 +23,16 @@ from napari_hcr.verdict import Location, StageResult
 SHAPE = (40, 48, 44)
 
 
-@pytest.mark.parametrize("text", [
-    '{"text": "ok", "findings": []}',
-    'Here you go:\n```json\n{"text": "ok", "findings": [],}\n```\nHope this helps.',
-    'Answer: {"text": "ok", "findings": []} -- end',
-    '{"broken": } then {"text": "ok", "findings": []}',
-    '{"text": "cut\n{"text": "ok", "findings": []}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"text": "ok", "findings": []}',
+        'Here you go:\n```json\n{"text": "ok", "findings": [],}\n```\nHope this helps.',
+        'Answer: {"text": "ok", "findings": []} -- end',
+        '{"broken": } then {"text": "ok", "findings": []}',
+        '{"text": "cut\n{"text": "ok", "findings": []}',
+    ],
+)
 def test_extract_json_finds_the_object_in_prose_and_fences(text: str) -> None:
     assert extract_json(text) == {"text": "ok", "findings": []}
 
@@ -49,15 +52,21 @@ def test_extract_json_refuses_what_holds_no_complete_object(text: str) -> None:
 
 
 def test_parse_stage_normalises_sloppy_but_clear_answers() -> None:
-    answer = parse_stage("anatomical_inference", json.dumps({
-        "text": " Leak found. ",
-        "findings": [
-            {"kind": "Leak into scalp", "severity": "Major", "axis": 0, "slice": 12, "detail": "frontal"},
-            {"kind": "island", "severity": "minor", "axis": 1, "slice": 480, "detail": "out of range"},
-            {"kind": "shift", "severity": "info", "axis": 5, "slice": 1, "detail": "no such axis"},
-            {"kind": "global", "severity": "info", "axis": None, "slice": None, "detail": "everywhere"},
-        ],
-    }), SHAPE)
+    answer = parse_stage(
+        "anatomical_inference",
+        json.dumps(
+            {
+                "text": " Leak found. ",
+                "findings": [
+                    {"kind": "Leak into scalp", "severity": "Major", "axis": 0, "slice": 12, "detail": "frontal"},
+                    {"kind": "island", "severity": "minor", "axis": 1, "slice": 480, "detail": "out of range"},
+                    {"kind": "shift", "severity": "info", "axis": 5, "slice": 1, "detail": "no such axis"},
+                    {"kind": "global", "severity": "info", "axis": None, "slice": None, "detail": "everywhere"},
+                ],
+            }
+        ),
+        SHAPE,
+    )
     assert answer.text == "Leak found." and answer.decision is None
     assert [f.kind for f in answer.findings] == ["leak_into_scalp", "island", "shift", "global"]
     assert answer.findings[0].severity == "major"
@@ -65,19 +74,29 @@ def test_parse_stage_normalises_sloppy_but_clear_answers() -> None:
 
 
 def test_parse_stage_gives_the_synthesis_its_decision() -> None:
-    answer = parse_stage("clinical_synthesis", json.dumps(
-        {"text": "Leak decides it.", "findings": [], "verdict": "Unacceptable", "score": 0.1, "confidence": 0.9}
-    ), SHAPE)
+    answer = parse_stage(
+        "clinical_synthesis",
+        json.dumps(
+            {"text": "Leak decides it.", "findings": [], "verdict": "Unacceptable", "score": 0.1, "confidence": 0.9}
+        ),
+        SHAPE,
+    )
     assert (answer.decision.verdict, answer.decision.score, answer.decision.confidence) == ("unacceptable", 0.1, 0.9)
 
 
-@pytest.mark.parametrize(("stage", "payload", "reason"), [
-    ("clinical_synthesis", {"text": "fine", "findings": []}, "verdict"),
-    ("clinical_synthesis", {"text": "fine", "verdict": "acceptable", "score": 1.7, "confidence": 0.5}, "score"),
-    ("visual_feature_analysis", {"text": "fine", "findings": [{"kind": "x", "severity": "bad", "detail": "d"}]},
-     "severity"),
-    ("knowledge_recall", {"text": "   ", "findings": []}, "empty"),
-])
+@pytest.mark.parametrize(
+    ("stage", "payload", "reason"),
+    [
+        ("clinical_synthesis", {"text": "fine", "findings": []}, "verdict"),
+        ("clinical_synthesis", {"text": "fine", "verdict": "acceptable", "score": 1.7, "confidence": 0.5}, "score"),
+        (
+            "visual_feature_analysis",
+            {"text": "fine", "findings": [{"kind": "x", "severity": "bad", "detail": "d"}]},
+            "severity",
+        ),
+        ("knowledge_recall", {"text": "   ", "findings": []}, "empty"),
+    ],
+)
 def test_parse_stage_rejects_what_a_repair_turn_should_fix(stage: str, payload: dict, reason: str) -> None:
     with pytest.raises(AnswerError, match=reason):
         parse_stage(stage, json.dumps(payload), SHAPE)
@@ -102,7 +121,7 @@ def test_fit_png_downscales_only_what_is_larger_than_the_model_needs() -> None:
 
 
 def test_conversation_sends_evidence_once_and_replays_earlier_answers() -> None:
-    z, y, x = np.mgrid[:SHAPE[0], :SHAPE[1], :SHAPE[2]]
+    z, y, x = np.mgrid[: SHAPE[0], : SHAPE[1], : SHAPE[2]]
     inside = (z - 20) ** 2 + (y - 24) ** 2 + (x - 22) ** 2 < 150
     case = make_case(np.where(inside, 80.0, 20.0).astype(np.float32), inside.astype(np.uint8), structure="brain")
     measures = measure(case)

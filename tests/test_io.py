@@ -78,8 +78,11 @@ def test_nrrd_with_lps_space_matches_nifti(tmp_path):
     data = np.zeros(SHAPE_RAS, dtype=np.int16)
     # In LPS, voxel i grows to the left, j posterior: index (7, 8, 5) sits at RAS voxel (2, 3, 5).
     data[7, 8, 5] = 7
-    header = {"space": "left-posterior-superior",
-              "space directions": np.diag([2.0, 2.0, 3.0]), "space origin": np.zeros(3)}
+    header = {
+        "space": "left-posterior-superior",
+        "space directions": np.diag([2.0, 2.0, 3.0]),
+        "space origin": np.zeros(3),
+    }
     nrrd.write(str(tmp_path / "m.nrrd"), data, header)
     volume = read_volume(tmp_path / "m.nrrd")
     assert volume.spacing == pytest.approx((3.0, 2.0, 2.0))
@@ -98,8 +101,13 @@ def test_nrrd_without_space_uses_spacings(tmp_path):
 @pytest.mark.parametrize("unit, scale", [("mm", 1.0), ("micron", 1e-3)])
 def test_tiff_reads_imagej_spacing_in_mm(tmp_path, unit, scale):
     data = np.arange(5 * 6 * 7, dtype=np.uint16).reshape(5, 6, 7)
-    tifffile.imwrite(str(tmp_path / "s.tif"), data, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
-                     metadata={"spacing": 2.0, "unit": unit})
+    tifffile.imwrite(
+        str(tmp_path / "s.tif"),
+        data,
+        imagej=True,
+        resolution=(1 / 0.25, 1 / 0.5),
+        metadata={"spacing": 2.0, "unit": unit},
+    )
     volume = read_volume(tmp_path / "s.tif")
     np.testing.assert_array_equal(volume.data, data)
     assert volume.spacing == pytest.approx((2.0 * scale, 0.5 * scale, 0.25 * scale))
@@ -145,8 +153,9 @@ def test_bad_files_raise_one_sentence(tmp_path, name, content, phrase):
 
 
 def test_load_case_from_the_bundled_sample():
-    case = load_case(SAMPLES / "mni152_t1_2mm.nii.gz", SAMPLES / "mni152_brain_good_2mm.nii.gz",
-                     structure="brain", modality="MRI-T1")
+    case = load_case(
+        SAMPLES / "mni152_t1_2mm.nii.gz", SAMPLES / "mni152_brain_good_2mm.nii.gz", structure="brain", modality="MRI-T1"
+    )
     assert case.image.shape == case.labels.shape == (95, 117, 99)
     assert case.spacing == (2.0, 2.0, 2.0) and case.label == 1 and case.structure == "brain"
 

@@ -149,7 +149,11 @@ def _mask_ml(image: object) -> float:
 @pytest.mark.parametrize("resolution", [1, 2])
 @pytest.mark.parametrize(
     ("structure", "loader"),
-    [("brain", "load_mni152_brain_mask"), ("grey_matter", "load_mni152_gm_mask"), ("white_matter", "load_mni152_wm_mask")],
+    [
+        ("brain", "load_mni152_brain_mask"),
+        ("grey_matter", "load_mni152_gm_mask"),
+        ("white_matter", "load_mni152_wm_mask"),
+    ],
 )
 def test_mni152_masks_fall_inside_their_volume_ranges(structure: str, loader: str, resolution: int) -> None:
     from nilearn import datasets

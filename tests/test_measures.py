@@ -196,8 +196,9 @@ def test_two_dimensional_rgb_with_hole_and_island():
 
 def test_noise_is_not_an_edge_but_a_step_is():
     rng = np.random.default_rng(3)
-    ball = (((np.indices((50, 60, 60)) - np.array([25, 30, 30])[:, None, None, None]) ** 2).sum(axis=0)
-            < 15**2).astype(np.uint8)
+    ball = (((np.indices((50, 60, 60)) - np.array([25, 30, 30])[:, None, None, None]) ** 2).sum(axis=0) < 15**2).astype(
+        np.uint8
+    )
     noise = rng.normal(0, 1, ball.shape)
     on_noise = measure(make_case(noise, ball))
     on_step = measure(make_case(noise + 3 * ball, ball))

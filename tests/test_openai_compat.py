@@ -235,8 +235,22 @@ def test_cli_runs_the_four_stages_on_a_local_server(tmp_path, case, capsys, conn
     image, mask = _write_case(tmp_path, case)
     out = tmp_path / "out.json"
     with FakeOpenAI(stage_replies("unacceptable", 0.1, 0.9)) as fake:
-        code = cli.main(["assess", image, mask, "--backend", "openai_compat", "--base-url", fake.base_url,
-                         "--model", "m", "--no-cache", "--json", str(out)])
+        code = cli.main(
+            [
+                "assess",
+                image,
+                mask,
+                "--backend",
+                "openai_compat",
+                "--base-url",
+                fake.base_url,
+                "--model",
+                "m",
+                "--no-cache",
+                "--json",
+                str(out),
+            ]
+        )
     printed = capsys.readouterr().out
     assert code == 0
     positions = [printed.index(f"[{i}/4] {spec.title}") for i, spec in enumerate(STAGES, start=1)]
@@ -250,8 +264,9 @@ def test_cli_runs_the_four_stages_on_a_local_server(tmp_path, case, capsys, conn
 def test_cli_reports_a_missing_server_in_one_line(tmp_path, case, capsys):
     image, mask = _write_case(tmp_path, case)
     url = f"http://127.0.0.1:{_free_port()}/v1"
-    code = cli.main(["assess", image, mask, "--backend", "openai_compat", "--base-url", url, "--model", "m",
-                     "--no-cache"])
+    code = cli.main(
+        ["assess", image, mask, "--backend", "openai_compat", "--base-url", url, "--model", "m", "--no-cache"]
+    )
     err = capsys.readouterr().err
     assert code == cli.EXIT_BACKEND
     assert err.count("\n") == 1 and "Could not connect to a local model server" in err

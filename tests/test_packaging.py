@@ -38,8 +38,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert ci[-1] == test_commands[0]
 
 
-@pytest.mark.parametrize("module", ["napari_hcr.reasoner", "napari_hcr.cli", "napari_hcr.backends.offline",
-                                    "napari_hcr._sample_data", "napari_hcr.io"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "napari_hcr.reasoner",
+        "napari_hcr.cli",
+        "napari_hcr.backends.offline",
+        "napari_hcr._sample_data",
+        "napari_hcr.io",
+    ],
+)
 def test_core_never_imports_qt_or_napari(module: str) -> None:
     code = (
         "import sys, importlib; importlib.import_module(%r); "

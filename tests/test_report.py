@@ -36,10 +36,23 @@ def assessment(verdict: str = "unacceptable") -> Assessment:
         Finding("rough_edge", "minor", "Rough edge.", Location(0, 3)),
         Finding("leak", "major", "Leak into the <scalp> & skull.", Location(0, 41)),
     )
-    stages = [StageResult("knowledge_recall", "Expect one part.\nNo holes."),
-              StageResult("anatomical_inference", "A leak.", findings)]
-    return Assessment(verdict, 0.8, 0.2, "brain", "MRI-T1", stages, {}, [SnapshotRef(0, 41, "largest area")],
-                      BackendUsage("offline", "rules-1"), 1.0, InputDigest("a" * 64, "b" * 64, 1))
+    stages = [
+        StageResult("knowledge_recall", "Expect one part.\nNo holes."),
+        StageResult("anatomical_inference", "A leak.", findings),
+    ]
+    return Assessment(
+        verdict,
+        0.8,
+        0.2,
+        "brain",
+        "MRI-T1",
+        stages,
+        {},
+        [SnapshotRef(0, 41, "largest area")],
+        BackendUsage("offline", "rules-1"),
+        1.0,
+        InputDigest("a" * 64, "b" * 64, 1),
+    )
 
 
 def test_top_finding_is_the_most_severe():
@@ -47,8 +60,10 @@ def test_top_finding_is_the_most_severe():
 
 
 def test_csv_has_one_row_per_entry_with_the_decision(tmp_path):
-    entries = [ReviewEntry("brain", 1, assessment()), ReviewEntry("brain", 2, assessment("acceptable"),
-                                                                  decision="override", note='says "fine", ok')]
+    entries = [
+        ReviewEntry("brain", 1, assessment()),
+        ReviewEntry("brain", 2, assessment("acceptable"), decision="override", note='says "fine", ok'),
+    ]
     rows = list(csv.DictReader(write_csv(entries, tmp_path / "log.csv").open(encoding="utf-8")))
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert [r["label"] for r in rows] == ["1", "2"]
@@ -62,8 +77,9 @@ def test_unknown_decision_is_refused():
 
 
 def test_html_embeds_snapshots_and_escapes_text():
-    page = render_html(assessment(), [Picture(SnapshotRef(0, 41, "largest area"), PNG)],
-                       decision="override", note="<b>ok</b>")
+    page = render_html(
+        assessment(), [Picture(SnapshotRef(0, 41, "largest area"), PNG)], decision="override", note="<b>ok</b>"
+    )
     assert page.count('src="data:image/png;base64,') == 1
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert "Leak into the &lt;scalp&gt; &amp; skull." in page

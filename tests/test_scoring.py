@@ -35,8 +35,13 @@ def test_evidence_only_counts_against_and_decision_is_consistent():
 
 def test_islands_lower_the_score_and_flip_the_verdict():
     clean = ball_case()
-    islands = ball_case(lambda m, g: m | (sum((x - c) ** 2 for x, c in zip(g, (6, 6, 6))) <= 9)
-                         | (sum((x - c) ** 2 for x, c in zip(g, (42, 50, 8))) <= 9))
+    islands = ball_case(
+        lambda m, g: (
+            m
+            | (sum((x - c) ** 2 for x, c in zip(g, (6, 6, 6))) <= 9)
+            | (sum((x - c) ** 2 for x, c in zip(g, (42, 50, 8))) <= 9)
+        )
+    )
     profile = load_profile("generic", "MRI-T1")
     good = decide(measure(clean), profile, [])
     bad = decide(measure(islands), profile, [])

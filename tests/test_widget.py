@@ -41,7 +41,10 @@ def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with
     assert run_and_wait(qtbot, widget) == "verdict"
 
     assert stage_titles(widget) == [
-        "knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis",
+        "knowledge_recall",
+        "visual_feature_analysis",
+        "anatomical_inference",
+        "clinical_synthesis",
     ]
     assert widget.badge.verdict in ("acceptable", "unacceptable")
     assert "confident" in widget.badge.text()
@@ -147,10 +150,14 @@ def test_layer_deleted_mid_run_does_not_crash(qtbot, widget_with_brain):
     ("make_layers", "sentence"),
     [
         (lambda v, a: v.add_image(a.image, name="T1"), "There is no labels layer to check"),
-        (lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(np.zeros_like(a.mask), name="m")),
-         "The mask is empty"),
-        (lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(a.mask[:, :, :50].copy(), name="m")),
-         "does not match the image shape"),
+        (
+            lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(np.zeros_like(a.mask), name="m")),
+            "The mask is empty",
+        ),
+        (
+            lambda v, a: (v.add_image(a.image, name="T1"), v.add_labels(a.mask[:, :, :50].copy(), name="m")),
+            "does not match the image shape",
+        ),
     ],
     ids=["no-labels", "empty-mask", "shape-mismatch"],
 )

@@ -28,7 +28,10 @@ def test_test_connection_lists_the_servers_models_and_the_run_uses_the_chosen_on
         panel.local_url.editingFinished.emit()
         panel.test_button.click()
         qtbot.waitUntil(lambda: panel.connection.text().startswith("Connected"), timeout=5000)
-        assert [panel.local_model.itemText(i) for i in range(panel.local_model.count())] == ["gemma3:4b", "qwen2.5vl:7b"]
+        assert [panel.local_model.itemText(i) for i in range(panel.local_model.count())] == [
+            "gemma3:4b",
+            "qwen2.5vl:7b",
+        ]
         panel.local_model.setCurrentIndex(1)
         panel.local_model.activated.emit(1)
         assert widget.settings.local_model == "qwen2.5vl:7b"

@@ -31,10 +31,25 @@ ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
 # Smallest scale per figure, in its own units: below this an acceptable spread is noise.
 FLOORS = {
-    "volume_excess": 0.05, "volume_deficit": 0.05, "island_share": 0.5, "hole_share": 0.5, "gaps": 0.3,
-    "area_jump": 0.1, "edge_deficit": 0.03, "contrast_deficit": 0.2, "wrong_contrast": 0.2, "inside_cv": 0.02,
-    "intensity_off": 0.03, "asymmetry": 0.03, "roughness": 0.05, "compactness_deficit": 0.05, "off_site": 0.03,
-    "refine_shrink": 0.1, "refine_grow": 0.1, "refine_excess": 0.3, "refine_missing": 0.3,
+    "volume_excess": 0.05,
+    "volume_deficit": 0.05,
+    "island_share": 0.5,
+    "hole_share": 0.5,
+    "gaps": 0.3,
+    "area_jump": 0.1,
+    "edge_deficit": 0.03,
+    "contrast_deficit": 0.2,
+    "wrong_contrast": 0.2,
+    "inside_cv": 0.02,
+    "intensity_off": 0.03,
+    "asymmetry": 0.03,
+    "roughness": 0.05,
+    "compactness_deficit": 0.05,
+    "off_site": 0.03,
+    "refine_shrink": 0.1,
+    "refine_grow": 0.1,
+    "refine_excess": 0.3,
+    "refine_missing": 0.3,
     "truncation": 0.05,
 }
 GRID = [(floor, l2) for floor in (1.0, 2.0, 4.0) for l2 in (0.005, 0.02, 0.08)]
@@ -48,8 +63,9 @@ def standardise(x: np.ndarray, acceptable: np.ndarray, floor: float) -> tuple[np
     return centre, np.maximum(spread, floors)
 
 
-def fit(z: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, steps: int = 8000,
-        lr: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def fit(
+    z: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, steps: int = 8000, lr: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Maximise the likelihood of y (1 = acceptable) under p = sigmoid(b[group] - z @ w), w >= 0.
 
     ``groups`` (one column per structure, one-hot) give each structure its own bias: where
@@ -68,8 +84,9 @@ def fit(z: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, steps: int 
     return w, b
 
 
-def model(x: np.ndarray, y: np.ndarray, structures: np.ndarray, floor: float, l2: float
-          ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, dict[str, float]]:
+def model(
+    x: np.ndarray, y: np.ndarray, structures: np.ndarray, floor: float, l2: float
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, dict[str, float]]:
     names = sorted(set(structures))
     norms = {"generic": standardise(x, y > 0.5, floor)}
     for name in names:
@@ -94,8 +111,9 @@ def transform(x: np.ndarray, structures: np.ndarray, norms: dict[str, tuple[np.n
     return z
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, structures: np.ndarray, variants: np.ndarray,
-                   floor: float, l2: float) -> float:
+def cross_validate(
+    x: np.ndarray, y: np.ndarray, structures: np.ndarray, variants: np.ndarray, floor: float, l2: float
+) -> float:
     """Balanced accuracy of leave-one-variant-out predictions on dev."""
     called = np.zeros(len(y), dtype=bool)
     for held in sorted(set(variants)):
@@ -130,9 +148,11 @@ def main() -> None:
     p = 1.0 / (1.0 + np.exp(-(biases(structures, bias) - transform(x, structures, norms) @ w)))
     accuracy = float(np.mean((p >= 0.5) == (y > 0.5)))
     params = {
-        "fitted_on": (f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2} "
-                      f"chosen by leave-one-variant-out balanced accuracy {scores[(floor, l2)]:.3f}; "
-                      f"dev accuracy {accuracy:.3f}"),
+        "fitted_on": (
+            f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2} "
+            f"chosen by leave-one-variant-out balanced accuracy {scores[(floor, l2)]:.3f}; "
+            f"dev accuracy {accuracy:.3f}"
+        ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
         "threshold": 0.5,
         "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w)},

@@ -31,21 +31,27 @@ def main() -> None:
         dev = run_benchmark("dev", cases_dir=args.cases_dir, results_dir=results, chart=False)
         test = run_benchmark("test", cases_dir=args.cases_dir, results_dir=results)
         shutil.copyfile(test.png_path, ROOT / "docs" / "benchmark-test.png")
-    block = "\n".join([
-        START,
-        f"Measured on {date.today().isoformat()} by `benchmarks/acceptability/write_docs.py`.",
-        "",
-        "Test split (parameters fitted on dev only):",
-        "",
-        "```text", format_table(test), "```",
-        "",
-        "Dev split (the data the scoring was fitted on, so an optimistic figure):",
-        "",
-        "```text", format_table(dev), "```",
-        "",
-        "![ROC and per-structure figures on the test split](benchmark-test.png)",
-        END,
-    ])
+    block = "\n".join(
+        [
+            START,
+            f"Measured on {date.today().isoformat()} by `benchmarks/acceptability/write_docs.py`.",
+            "",
+            "Test split (parameters fitted on dev only):",
+            "",
+            "```text",
+            format_table(test),
+            "```",
+            "",
+            "Dev split (the data the scoring was fitted on, so an optimistic figure):",
+            "",
+            "```text",
+            format_table(dev),
+            "```",
+            "",
+            "![ROC and per-structure figures on the test split](benchmark-test.png)",
+            END,
+        ]
+    )
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]

@@ -13,6 +13,6 @@ def block_sum(array: np.ndarray, stride: tuple[int, ...], dtype: type) -> np.nda
     for axis, k in enumerate(stride):
         if k == 1:
             continue
-        shape = out.shape[:axis] + (out.shape[axis] // k, k) + out.shape[axis + 1:]
+        shape = out.shape[:axis] + (out.shape[axis] // k, k) + out.shape[axis + 1 :]
         out = out.reshape(shape).sum(axis=axis + 1, dtype=dtype)
     return out.astype(dtype, copy=False)

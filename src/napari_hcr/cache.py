@@ -25,8 +25,15 @@ def default_cache_dir() -> Path:
 def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
     digest = case.digest()
     parts = [
-        digest.image_sha256, digest.mask_sha256, str(digest.label), case.structure,
-        case.modality, repr(case.spacing), backend, model, prompt_version,
+        digest.image_sha256,
+        digest.mask_sha256,
+        str(digest.label),
+        case.structure,
+        case.modality,
+        repr(case.spacing),
+        backend,
+        model,
+        prompt_version,
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -104,12 +104,11 @@ def make_case(
         label = max(counts)[1]
     elif label not in present:
         raise InputError(
-            f"Label {label} does not occur in the mask; present labels: "
-            f"{', '.join(str(int(v)) for v in present[:12])}."
+            f"Label {label} does not occur in the mask; present labels: {', '.join(str(int(v)) for v in present[:12])}."
         )
     if spacing is None:
         spacing = (1.0,) * image.ndim
-    spacing = tuple(float(s) for s in spacing)[-image.ndim:]
+    spacing = tuple(float(s) for s in spacing)[-image.ndim :]
     if len(spacing) != image.ndim or any(not np.isfinite(s) or s <= 0 for s in spacing):
         raise InputError(f"The voxel spacing {spacing} is not one positive size per image axis.")
     return Case(

@@ -60,8 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     assess.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
     assess.add_argument("--base-url", default=None, help="server URL for the openai_compat backend")
     assess.add_argument("--json", dest="json_out", type=Path, default=None, help="write the assessment JSON here")
-    assess.add_argument("--html", dest="html_out", type=Path, default=None,
-                        help="write a self-contained HTML report (snapshots embedded) here")
+    assess.add_argument(
+        "--html",
+        dest="html_out",
+        type=Path,
+        default=None,
+        help="write a self-contained HTML report (snapshots embedded) here",
+    )
     assess.add_argument("--no-cache", action="store_true", help="do not reuse or store earlier model answers")
     assess.set_defaults(run=_assess)
 
@@ -86,15 +91,19 @@ def _assess(args: argparse.Namespace) -> int:
     options = {key: value for key, value in (("model", args.model), ("base_url", args.base_url)) if value}
     backend = make_backend(args.backend, **options)
     cache = None if args.no_cache or args.backend == "offline" else AssessmentCache()
-    print(f"napari-hcr: {case.structure} on {case.modality}, label {case.label}, "
-          f"{'x'.join(map(str, case.image.shape))} voxels, backend {backend.name} ({backend.model})")
+    print(
+        f"napari-hcr: {case.structure} on {case.modality}, label {case.label}, "
+        f"{'x'.join(map(str, case.image.shape))} voxels, backend {backend.name} ({backend.model})"
+    )
     for event in assess_steps(case, backend, cache=cache, poll=3600.0):
         if isinstance(event, StageDone):
             print(_stage_block(event.index, event.result))
         elif isinstance(event, Done):
             assessment, snapshots = event.assessment, event.snapshots
-    print(f"\nVERDICT: {assessment.verdict.upper()}  (confidence {assessment.confidence:.2f}, "
-          f"probability acceptable {assessment.score:.2f}, {assessment.seconds:.2f} s)")
+    print(
+        f"\nVERDICT: {assessment.verdict.upper()}  (confidence {assessment.confidence:.2f}, "
+        f"probability acceptable {assessment.score:.2f}, {assessment.seconds:.2f} s)"
+    )
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(assessment.to_json(), encoding="utf-8")
@@ -134,8 +143,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .acceptability import format_table, run_benchmark
 
-    result = run_benchmark(split=args.split, cases_dir=args.cases_dir, results_dir=args.results_dir,
-                           limit=args.limit, log=print)
+    result = run_benchmark(
+        split=args.split, cases_dir=args.cases_dir, results_dir=args.results_dir, limit=args.limit, log=print
+    )
     print(format_table(result))
     return 0
 

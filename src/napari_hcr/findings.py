@@ -92,8 +92,10 @@ def check_islands(m: Measures, p: Profile) -> list[Finding]:
         own = "info"  # the profile tolerates small partial-volume pieces
     severity = _graded(m, p, own, "island_share")
     if not extra or severity == "info":
-        return _ok("components", f"{len(m.components)} connected component(s); "
-                                 f"{percent(share)} of the mask lies outside the main one.")
+        return _ok(
+            "components",
+            f"{len(m.components)} connected component(s); {percent(share)} of the mask lies outside the main one.",
+        )
     biggest = max(extra, key=lambda c: c.voxels)
     detail = (
         f"{len(extra)} piece(s) apart from the main body ({percent(share)} of the mask, "
@@ -154,8 +156,10 @@ def check_jump(m: Measures, p: Profile) -> list[Finding]:
 def check_edges(m: Measures, p: Profile) -> list[Finding]:
     severity = _graded(m, p, "info", "edge_deficit")
     if severity != "info":
-        detail = (f"only {percent(m.edge_agreement)} of the boundary lies on an image edge, "
-                  f"fewer than on correct masks of {p.display_name}")
+        detail = (
+            f"only {percent(m.edge_agreement)} of the boundary lies on an image edge, "
+            f"fewer than on correct masks of {p.display_name}"
+        )
         return [Finding("boundary_off_edge", severity, detail, _worst_or_main(m))]
     return _ok("boundary", f"{percent(m.edge_agreement)} of the boundary follows image edges.")
 
@@ -197,12 +201,17 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
     severity = _graded(m, p, "info", "inside_cv")
     if severity != "info":
-        detail = (f"inside intensity varies by {percent(m.inside_cv)}, more than inside correct masks of "
-                  f"{p.display_name}: it mixes tissues")
+        detail = (
+            f"inside intensity varies by {percent(m.inside_cv)}, more than inside correct masks of "
+            f"{p.display_name}: it mixes tissues"
+        )
         findings.append(Finding("inhomogeneous_inside", severity, detail, _worst_or_main(m)))
     if not findings:
-        return _ok("intensity", f"inside intensity fits the structure ({percent(m.inside_cv)} variation, "
-                                f"{m.inside_percentile:.0f}th percentile).")
+        return _ok(
+            "intensity",
+            f"inside intensity fits the structure ({percent(m.inside_cv)} variation, "
+            f"{m.inside_percentile:.0f}th percentile).",
+        )
     return findings
 
 
@@ -231,8 +240,7 @@ def check_shape(m: Measures, p: Profile) -> list[Finding]:
         severity = _graded(m, p, own, "compactness_deficit")
         if severity != "info":
             detail = (
-                f"compactness {m.compactness:.2f}, below the expected "
-                f"{p.compactness.low:.2f}-{p.compactness.high:.2f}"
+                f"compactness {m.compactness:.2f}, below the expected {p.compactness.low:.2f}-{p.compactness.high:.2f}"
             )
             findings.append(Finding("low_compactness", severity, detail, _main_slice(m)))
     if not findings:
@@ -271,8 +279,10 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     grow = _grade(c.get("refine_grow", 0.0))
     where = r.where or _main_slice(m)
     if shrink != "info" and grow != "info":
-        detail = (f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels beyond the image edge in places "
-                  f"and {r.grow_depth:.1f} voxels short of it in others, as when the whole mask is displaced")
+        detail = (
+            f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels beyond the image edge in places "
+            f"and {r.grow_depth:.1f} voxels short of it in others, as when the whole mask is displaced"
+        )
         findings.append(Finding("shifted", _worse(shrink, grow), detail, where))
     elif shrink != "info":
         detail = f"{moved}: the boundary lies on average {r.shrink_depth:.1f} voxels outside the image edge"
@@ -283,13 +293,17 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     unit = m.size_unit
     excess = _grade(c.get("refine_excess", 0.0))
     if excess != "info" and r.excess_where is not None:
-        detail = (f"a region of {size_text(r.excess_region, unit)} of the mask lies more than a voxel beyond the "
-                  "image edge of the structure: the mask leaks into the neighbouring tissue there")
+        detail = (
+            f"a region of {size_text(r.excess_region, unit)} of the mask lies more than a voxel beyond the "
+            "image edge of the structure: the mask leaks into the neighbouring tissue there"
+        )
         findings.append(Finding("leak", excess, detail, r.excess_where))
     missing = _grade(c.get("refine_missing", 0.0))
     if missing != "info" and r.missing_where is not None:
-        detail = (f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
-                  "boundary: a part of the structure is missing there")
+        detail = (
+            f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
+            "boundary: a part of the structure is missing there"
+        )
         findings.append(Finding("missing_part", missing, detail, r.missing_where))
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
@@ -348,14 +362,28 @@ def check_ends(m: Measures, p: Profile) -> list[Finding]:
     axis, index, share = end
     severity = _graded(m, p, "info", "truncation")
     if severity == "info":
-        return _ok("ends", f"the mask tapers towards its ends (largest end {percent(share)} "
-                           "of its peak cross-section).")
-    detail = (f"the mask stops abruptly at axis {axis} slice {index} with {percent(share)} of its largest "
-              "cross-section, where the anatomy tapers off: the part beyond is missing")
+        return _ok(
+            "ends", f"the mask tapers towards its ends (largest end {percent(share)} of its peak cross-section)."
+        )
+    detail = (
+        f"the mask stops abruptly at axis {axis} slice {index} with {percent(share)} of its largest "
+        "cross-section, where the anatomy tapers off: the part beyond is missing"
+    )
     return [Finding("missing_part", severity, detail, Location(axis, index))]
 
 
 CHECKS: tuple[Check, ...] = (
-    check_volume, check_islands, check_holes, check_gaps, check_jump, check_edges,
-    check_contrast, check_inside, check_symmetry, check_shape, check_site, check_ends, check_refinement,
+    check_volume,
+    check_islands,
+    check_holes,
+    check_gaps,
+    check_jump,
+    check_edges,
+    check_contrast,
+    check_inside,
+    check_symmetry,
+    check_shape,
+    check_site,
+    check_ends,
+    check_refinement,
 )

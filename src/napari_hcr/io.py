@@ -44,14 +44,16 @@ def read_volume(path: str | os.PathLike[str]) -> Volume:
     path = Path(path)
     suffix = _suffix(path)
     if suffix not in SUPPORTED:
-        raise InputError(
-            f"{path.name} has an unsupported file type; use one of {', '.join(SUPPORTED)}."
-        )
+        raise InputError(f"{path.name} has an unsupported file type; use one of {', '.join(SUPPORTED)}.")
     if not path.is_file():
         raise InputError(f"{path.name} does not exist or is not a file.")
-    reader = {**{s: _read_nifti for s in _NIFTI}, **{s: _read_nrrd for s in _NRRD},
-              **{s: _read_tiff for s in _TIFF}, **{s: _read_picture for s in _PICTURE},
-              ".npy": _read_npy}[suffix]
+    reader = {
+        **{s: _read_nifti for s in _NIFTI},
+        **{s: _read_nrrd for s in _NRRD},
+        **{s: _read_tiff for s in _TIFF},
+        **{s: _read_picture for s in _PICTURE},
+        ".npy": _read_npy,
+    }[suffix]
     try:
         volume = reader(path)
     except InputError:
@@ -107,10 +109,14 @@ def _hcr_to_ras(data: np.ndarray) -> np.ndarray:
 
 
 _NRRD_TO_RAS = {
-    "right-anterior-superior": (1, 1, 1), "ras": (1, 1, 1),
-    "left-anterior-superior": (-1, 1, 1), "las": (-1, 1, 1),
-    "left-posterior-superior": (-1, -1, 1), "lps": (-1, -1, 1),
-    "scanner-xyz": (1, 1, 1), "3d-right-handed": (1, 1, 1),
+    "right-anterior-superior": (1, 1, 1),
+    "ras": (1, 1, 1),
+    "left-anterior-superior": (-1, 1, 1),
+    "las": (-1, 1, 1),
+    "left-posterior-superior": (-1, -1, 1),
+    "lps": (-1, -1, 1),
+    "scanner-xyz": (1, 1, 1),
+    "3d-right-handed": (1, 1, 1),
 }
 
 
@@ -170,8 +176,17 @@ def _read_tiff(path: Path) -> Volume:
 
 
 # ImageJ may write the micro sign as the literal escape text "\u00B5m", hence that key.
-_IMAGEJ_UNIT_MM = {"micron": 1e-3, "um": 1e-3, "\\u00b5m": 1e-3, "µm": 1e-3, "nm": 1e-6,
-                   "mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
+_IMAGEJ_UNIT_MM = {
+    "micron": 1e-3,
+    "um": 1e-3,
+    "\\u00b5m": 1e-3,
+    "µm": 1e-3,
+    "nm": 1e-6,
+    "mm": 1.0,
+    "cm": 10.0,
+    "m": 1000.0,
+    "inch": 25.4,
+}
 
 
 def _tiff_pixel_size(page: object) -> tuple[float, float] | None:
@@ -240,9 +255,13 @@ def write_volume(path: str | os.PathLike[str], volume: Volume) -> None:
     elif suffix in _TIFF:
         import tifffile
 
-        tifffile.imwrite(str(path), volume.data, imagej=volume.data.ndim == 3,
-                         resolution=(1.0 / volume.spacing[-1], 1.0 / volume.spacing[-2]),
-                         metadata={"spacing": volume.spacing[0], "unit": "mm"} if volume.data.ndim == 3 else {})
+        tifffile.imwrite(
+            str(path),
+            volume.data,
+            imagej=volume.data.ndim == 3,
+            resolution=(1.0 / volume.spacing[-1], 1.0 / volume.spacing[-2]),
+            metadata={"spacing": volume.spacing[0], "unit": "mm"} if volume.data.ndim == 3 else {},
+        )
     elif suffix in _PICTURE:
         from PIL import Image
 

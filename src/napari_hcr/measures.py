@@ -105,8 +105,7 @@ class Measures:
             "components": len(self.components),
             "component_sizes": [_r(c.size, 3) for c in self.components[:5]],
             "islands": [
-                {"voxels": c.voxels, "size": _r(c.size, 3), "where": _loc(c.where)}
-                for c in self.components[1:6]
+                {"voxels": c.voxels, "size": _r(c.size, 3), "where": _loc(c.where)} for c in self.components[1:6]
             ],
             "holes": self.holes,
             "hole_size": _r(self.hole_size, 3),
@@ -120,7 +119,9 @@ class Measures:
             "inside_cv": _r(self.inside_cv, 3),
             "outside_mean": _r(self.outside_mean, 4),
             "inside_percentile": _r(self.inside_percentile, 1),
-            "largest_jump": None if self.largest_jump is None else {
+            "largest_jump": None
+            if self.largest_jump is None
+            else {
                 "axis": self.largest_jump.axis,
                 "slice": self.largest_jump.slice,
                 "before": _r(self.largest_jump.before, 1),
@@ -262,8 +263,9 @@ class _Grid:
         return (np.asarray(index, dtype=float) + 0.5) * np.asarray(self.stride) - 0.5
 
 
-def _box(bbox: tuple[tuple[int, int], ...], margin: list[int], stride: tuple[int, ...],
-         shape: tuple[int, ...]) -> tuple[slice, ...]:
+def _box(
+    bbox: tuple[tuple[int, int], ...], margin: list[int], stride: tuple[int, ...], shape: tuple[int, ...]
+) -> tuple[slice, ...]:
     """The bbox plus margin, its length a multiple of the stride wherever the image allows."""
     out = []
     for (a, b), m, k, n in zip(bbox, margin, stride, shape):
@@ -294,8 +296,9 @@ def _profiles(sub: np.ndarray) -> dict[int, np.ndarray]:
     return {0: sub.sum(axis=1, dtype=np.int64), 1: sub.sum(axis=0, dtype=np.int64)}
 
 
-def _areas(profiles: dict[int, np.ndarray], box: tuple[slice, ...], shape: tuple[int, ...],
-           spacing: tuple[float, ...]) -> dict[int, np.ndarray]:
+def _areas(
+    profiles: dict[int, np.ndarray], box: tuple[slice, ...], shape: tuple[int, ...], spacing: tuple[float, ...]
+) -> dict[int, np.ndarray]:
     """Per-slice mask area in mm² along every axis of a 3-D mask, over the whole image length."""
     if len(shape) != 3:
         return {}
@@ -318,8 +321,9 @@ def _stride(shape: tuple[int, ...], spacing: tuple[float, ...]) -> tuple[int, ..
     return tuple(stride)
 
 
-def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int
-                ) -> tuple[tuple[Component, ...], list[tuple[int, int]]]:
+def _components(
+    grid: _Grid, origin: np.ndarray, to_size: float, ndim: int
+) -> tuple[tuple[Component, ...], list[tuple[int, int]]]:
     """Components largest first, and the crop-voxel extent per axis of the substantial ones.
 
     The extent covers components holding at least ``SUBSTANTIAL`` of the mask, so a small
@@ -341,8 +345,7 @@ def _components(grid: _Grid, origin: np.ndarray, to_size: float, ndim: int
     boxes = ndi.find_objects(labels)
     big = [boxes[i] for i in range(count) if voxels[i] >= SUBSTANTIAL * voxels.sum()]
     extent = [
-        (min(b[axis].start for b in big) * k, max(b[axis].stop for b in big) * k)
-        for axis, k in enumerate(grid.stride)
+        (min(b[axis].start for b in big) * k, max(b[axis].stop for b in big) * k) for axis, k in enumerate(grid.stride)
     ]
     return tuple(out), extent
 
@@ -467,9 +470,7 @@ def _percentile_of(image: np.ndarray, value: float) -> float:
 
 
 def _centroid(profiles: dict[int, np.ndarray], origin: np.ndarray) -> tuple[float, ...]:
-    return tuple(
-        float((p * np.arange(p.size)).sum() / p.sum() + origin[axis]) for axis, p in sorted(profiles.items())
-    )
+    return tuple(float((p * np.arange(p.size)).sum() / p.sum() + origin[axis]) for axis, p in sorted(profiles.items()))
 
 
 def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:
@@ -487,8 +488,7 @@ def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:
     return best
 
 
-def _gaps(areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray
-          ) -> tuple[Location, ...]:
+def _gaps(areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray) -> tuple[Location, ...]:
     """Empty slices between the first and last non-empty slice of the substantial parts."""
     out = []
     for axis, area in areas.items():

@@ -99,8 +99,14 @@ def assess_steps(
             yield Progress(step, spec.title)
             if evidence is None and (spec.sees_measures or spec.sees_snapshots):
                 evidence = yield from _waiting(evidence_work, step, EVIDENCE, poll)
-            request = StageRequest(spec, facts, profile, evidence.measures if evidence else None,
-                                   evidence.snapshots if evidence else (), tuple(results))
+            request = StageRequest(
+                spec,
+                facts,
+                profile,
+                evidence.measures if evidence else None,
+                evidence.snapshots if evidence else (),
+                tuple(results),
+            )
             t0 = time.perf_counter()
             answer: StageAnswer = yield from with_heartbeats(partial(session.answer, request), step, spec.title, poll)
             results.append(StageResult(spec.name, answer.text, answer.findings, time.perf_counter() - t0))

@@ -133,8 +133,9 @@ def refine(case: Case, measures: Measures) -> Refinement:
     )
 
 
-def _compete(mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray,
-             bias_sigma: list[float]) -> np.ndarray:
+def _compete(
+    mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray, bias_sigma: list[float]
+) -> np.ndarray:
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
         core = inside_dist > 1
@@ -186,8 +187,9 @@ def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float,
     return table[index].astype(np.float32)
 
 
-def _largest_region(deep: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...],
-                    ndim: int) -> tuple[float, Location | None, np.ndarray | None]:
+def _largest_region(
+    deep: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...], ndim: int
+) -> tuple[float, Location | None, np.ndarray | None]:
     """Size of the largest connected region that moved deep (``unit`` per voxel), where it
     is, and the region itself (working grid)."""
     # An opening keeps solid regions (a leak, a missing lobe) and drops the thin, scattered

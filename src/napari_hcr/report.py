@@ -21,8 +21,20 @@ from .wording import percent, where_text
 
 DECISIONS: tuple[str, ...] = ("", "agree", "override")
 CSV_COLUMNS: tuple[str, ...] = (
-    "time", "layer", "label", "structure", "modality", "verdict", "confidence", "score",
-    "backend", "model", "decision", "note", "top_finding", "mask_sha256",
+    "time",
+    "layer",
+    "label",
+    "structure",
+    "modality",
+    "verdict",
+    "confidence",
+    "score",
+    "backend",
+    "model",
+    "decision",
+    "note",
+    "top_finding",
+    "mask_sha256",
 )
 _TITLES = {spec.name: spec.title for spec in STAGES}
 _COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
@@ -125,8 +137,10 @@ def render_html(
         f"<title>{esc(title)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        (f'<p><span class="badge" style="background:{colour}">{esc(a.verdict.upper())}</span> '
-         f"confidence {percent(a.confidence)}, probability acceptable {percent(a.score)}</p>"),
+        (
+            f'<p><span class="badge" style="background:{colour}">{esc(a.verdict.upper())}</span> '
+            f"confidence {percent(a.confidence)}, probability acceptable {percent(a.score)}</p>"
+        ),
         "<table>",
         _row("Structure", a.structure),
         _row("Modality", a.modality),
@@ -146,8 +160,7 @@ def render_html(
             for finding in stage.findings:
                 place = f" ({esc(where_text(finding.where))})" if finding.where else ""
                 parts.append(
-                    f'<li class="{finding.severity}"><b>{finding.severity}</b> '
-                    f"{esc(finding.detail)}{place}</li>"
+                    f'<li class="{finding.severity}"><b>{finding.severity}</b> {esc(finding.detail)}{place}</li>'
                 )
             parts.append("</ul>")
     if snapshots:

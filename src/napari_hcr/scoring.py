@@ -39,10 +39,26 @@ PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
 
 FEATURES: tuple[str, ...] = (
-    "volume_excess", "volume_deficit", "island_share", "hole_share", "gaps", "area_jump",
-    "edge_deficit", "contrast_deficit", "wrong_contrast", "inside_cv", "intensity_off",
-    "asymmetry", "roughness", "compactness_deficit", "off_site",
-    "refine_shrink", "refine_grow", "refine_excess", "refine_missing", "truncation",
+    "volume_excess",
+    "volume_deficit",
+    "island_share",
+    "hole_share",
+    "gaps",
+    "area_jump",
+    "edge_deficit",
+    "contrast_deficit",
+    "wrong_contrast",
+    "inside_cv",
+    "intensity_off",
+    "asymmetry",
+    "roughness",
+    "compactness_deficit",
+    "off_site",
+    "refine_shrink",
+    "refine_grow",
+    "refine_excess",
+    "refine_missing",
+    "truncation",
 )
 
 

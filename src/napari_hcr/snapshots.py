@@ -67,8 +67,11 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
         add(hole.axis, hole.slice, f"largest hole ({_size(measures.hole_size, measures.size_unit)} of holes)")
     moved = measures.refinement
     if moved is not None and moved.where is not None and moved.local_disagreement >= MIN_DISAGREEMENT:
-        add(moved.where.axis, moved.where.slice,
-            f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here")
+        add(
+            moved.where.axis,
+            moved.where.slice,
+            f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here",
+        )
     start, stop = measures.bbox[0]
     reach = max(1, (stop - start) // 8)
     add(0, start + reach, "near the inferior end")

@@ -105,6 +105,4 @@ class StageRequest:
     earlier: tuple[StageResult, ...]
 
     def instructions(self) -> str:
-        return self.spec.instructions.format(
-            structure=self.profile.display_name, modality=self.facts.modality
-        )
+        return self.spec.instructions.format(structure=self.profile.display_name, modality=self.facts.modality)

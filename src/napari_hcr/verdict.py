@@ -113,8 +113,20 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        order = ["schema", "verdict", "confidence", "score", "structure", "modality", "stages",
-                 "measures", "snapshots", "backend", "seconds", "input"]
+        order = [
+            "schema",
+            "verdict",
+            "confidence",
+            "score",
+            "structure",
+            "modality",
+            "stages",
+            "measures",
+            "snapshots",
+            "backend",
+            "seconds",
+            "input",
+        ]
         return {key: data[key] for key in order}
 
     def to_json(self, indent: int | None = 2) -> str:

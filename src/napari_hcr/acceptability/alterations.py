@@ -34,8 +34,15 @@ from .sources import Source, reference_brain, reference_tissue
 
 ACCEPTABLE_FAMILIES: tuple[str, ...] = ("reference", "threshold", "jitter", "smooth", "boundary_1vox")
 FAILURE_FAMILIES: tuple[str, ...] = (
-    "leak", "missing_part", "missing_slices", "over_segmentation", "under_segmentation",
-    "islands", "holes", "shift", "wrong_structure",
+    "leak",
+    "missing_part",
+    "missing_slices",
+    "over_segmentation",
+    "under_segmentation",
+    "islands",
+    "holes",
+    "shift",
+    "wrong_structure",
 )
 FAMILIES = ACCEPTABLE_FAMILIES + FAILURE_FAMILIES
 
@@ -70,8 +77,9 @@ def _dist_in(mask: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
     return ndi.distance_transform_edt(mask, sampling=spacing)
 
 
-def _smooth_noise(shape: tuple[int, ...], spacing: tuple[float, ...], sigma_mm: float,
-                  rng: np.random.Generator) -> np.ndarray:
+def _smooth_noise(
+    shape: tuple[int, ...], spacing: tuple[float, ...], sigma_mm: float, rng: np.random.Generator
+) -> np.ndarray:
     field = ndi.gaussian_filter(rng.standard_normal(shape), [sigma_mm / s for s in spacing])
     return field / max(float(field.std()), 1e-9)
 
@@ -219,8 +227,11 @@ def _shift(source: Source, structure: str, ref: np.ndarray, rng: np.random.Gener
 
 
 def _wrong_structure(source: Source, structure: str, ref: np.ndarray, rng: np.random.Generator) -> Alteration:
-    choices = {"brain": ["white_matter", "grey_matter"], "white_matter": ["grey_matter", "brain"],
-               "grey_matter": ["white_matter", "brain"]}[structure]
+    choices = {
+        "brain": ["white_matter", "grey_matter"],
+        "white_matter": ["grey_matter", "brain"],
+        "grey_matter": ["white_matter", "brain"],
+    }[structure]
     other = choices[int(rng.integers(len(choices)))]
     return Alteration(source.references[other].copy(), {"given": other})
 
@@ -239,8 +250,18 @@ def _inside_box(shape: tuple[int, ...], margin: int) -> np.ndarray:
 
 
 _FAMILIES: dict[str, Callable[[Source, str, np.ndarray, np.random.Generator], Alteration]] = {
-    "reference": _reference, "threshold": _threshold, "jitter": _jitter, "smooth": _smooth,
-    "boundary_1vox": _boundary_1vox, "leak": _leak, "missing_part": _missing_part,
-    "missing_slices": _missing_slices, "over_segmentation": _over, "under_segmentation": _under,
-    "islands": _islands, "holes": _holes, "shift": _shift, "wrong_structure": _wrong_structure,
+    "reference": _reference,
+    "threshold": _threshold,
+    "jitter": _jitter,
+    "smooth": _smooth,
+    "boundary_1vox": _boundary_1vox,
+    "leak": _leak,
+    "missing_part": _missing_part,
+    "missing_slices": _missing_slices,
+    "over_segmentation": _over,
+    "under_segmentation": _under,
+    "islands": _islands,
+    "holes": _holes,
+    "shift": _shift,
+    "wrong_structure": _wrong_structure,
 }

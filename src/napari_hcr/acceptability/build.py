@@ -58,8 +58,9 @@ def default_cases_dir() -> Path:
     return Path(os.environ.get("NAPARI_HCR_BENCH_DIR") or Path(user_cache_dir("napari-hcr")) / "bench")
 
 
-def build_variant(variant: Variant, cases_dir: Path, structures: tuple[str, ...] = STRUCTURES,
-                  families: tuple[str, ...] | None = None) -> list[CaseRecord]:
+def build_variant(
+    variant: Variant, cases_dir: Path, structures: tuple[str, ...] = STRUCTURES, families: tuple[str, ...] | None = None
+) -> list[CaseRecord]:
     """Build (or load, when already built) every case of one variant."""
     manifest = cases_dir / f"manifest-{variant.id}.json"
     if manifest.is_file():
@@ -90,21 +91,32 @@ def build_variant(variant: Variant, cases_dir: Path, structures: tuple[str, ...]
                 agree = agreement(altered.mask, source.references[structure], source.spacing)
                 case_id = f"{variant.id}-{structure}-{family}-{repeat}"
                 np.save(folder / f"{case_id}.npy", altered.mask.astype(np.uint8))
-                records.append(CaseRecord(
-                    id=case_id, variant=variant.id, split=variant.split, structure=structure,
-                    modality=MODALITY, family=family,
-                    intended="acceptable" if family in ACCEPTABLE_FAMILIES else "unacceptable",
-                    params=altered.params, agreement=agree.to_dict(), label=label(agree),
-                    spacing=tuple(source.spacing), image=f"{variant.id}/image.npy", mask=f"{variant.id}/{case_id}.npy",
-                ))
+                records.append(
+                    CaseRecord(
+                        id=case_id,
+                        variant=variant.id,
+                        split=variant.split,
+                        structure=structure,
+                        modality=MODALITY,
+                        family=family,
+                        intended="acceptable" if family in ACCEPTABLE_FAMILIES else "unacceptable",
+                        params=altered.params,
+                        agreement=agree.to_dict(),
+                        label=label(agree),
+                        spacing=tuple(source.spacing),
+                        image=f"{variant.id}/image.npy",
+                        mask=f"{variant.id}/{case_id}.npy",
+                    )
+                )
     if families is None and structures == STRUCTURES:
         payload = {"version": BUILD_VERSION, "variant": variant.id, "cases": [r.__dict__ for r in records]}
         manifest.write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
     return records
 
 
-def build(split: str, cases_dir: Path | None = None, log: Callable[[str], None] = print,
-          workers: int = 2) -> list[CaseRecord]:
+def build(
+    split: str, cases_dir: Path | None = None, log: Callable[[str], None] = print, workers: int = 2
+) -> list[CaseRecord]:
     """Build every variant of ``split`` that is not cached yet, a variant per worker process."""
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     cases_dir.mkdir(parents=True, exist_ok=True)

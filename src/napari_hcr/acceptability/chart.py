@@ -27,16 +27,30 @@ def draw(result: BenchmarkResult, path: Path) -> Path:
             continue
         fpr, tpr = roc_curve(np.asarray([r["score"] for r in rows]), acceptable)
         figs = result.overall if name == "overall" else result.per_structure[name]
-        roc_ax.plot(fpr, tpr, lw=2.4 if name == "overall" else 1.4,
-                    color="black" if name == "overall" else None, label=f"{name} (AUROC {figs.auroc:.3f})")
+        roc_ax.plot(
+            fpr,
+            tpr,
+            lw=2.4 if name == "overall" else 1.4,
+            color="black" if name == "overall" else None,
+            label=f"{name} (AUROC {figs.auroc:.3f})",
+        )
     roc_ax.plot([0, 1], [0, 1], ls=":", color="grey")
-    roc_ax.set(xlabel="unacceptable masks passed (1 - sensitivity)", ylabel="acceptable masks passed (specificity)",
-               title=f"ROC of P(acceptable), {result.split} split", xlim=(0, 1), ylim=(0, 1.01))
+    roc_ax.set(
+        xlabel="unacceptable masks passed (1 - sensitivity)",
+        ylabel="acceptable masks passed (specificity)",
+        title=f"ROC of P(acceptable), {result.split} split",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     roc_ax.legend(loc="lower right", fontsize=8)
 
     names = list(result.per_structure) + ["overall"]
-    metrics = [("balanced_accuracy", "balanced accuracy"), ("sensitivity", "sensitivity"),
-               ("specificity", "specificity"), ("auroc", "AUROC")]
+    metrics = [
+        ("balanced_accuracy", "balanced accuracy"),
+        ("sensitivity", "sensitivity"),
+        ("specificity", "specificity"),
+        ("auroc", "AUROC"),
+    ]
     x = np.arange(len(names))
     width = 0.2
     for i, (key, label) in enumerate(metrics):

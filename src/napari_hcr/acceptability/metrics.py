@@ -46,8 +46,12 @@ def figures(truth: list[str], verdict: list[str], score: list[float], seconds: l
         sensitivity=sens,
         specificity=spec,
         auroc=auroc(np.asarray(score, dtype=float), ~t),
-        confusion={"true_unacceptable_called_unacceptable": tp, "true_unacceptable_called_acceptable": fn,
-                   "true_acceptable_called_acceptable": tn, "true_acceptable_called_unacceptable": fp},
+        confusion={
+            "true_unacceptable_called_unacceptable": tp,
+            "true_unacceptable_called_acceptable": fn,
+            "true_acceptable_called_acceptable": tn,
+            "true_acceptable_called_unacceptable": fp,
+        },
         median_seconds=float(np.median(seconds)) if seconds else float("nan"),
     )
 
@@ -65,7 +69,7 @@ def auroc(score: np.ndarray, positive: np.ndarray) -> float:
         j = i
         while j + 1 < values.size and values[j + 1] == values[i]:
             j += 1
-        ranks[i: j + 1] = (i + j) / 2.0 + 1.0
+        ranks[i : j + 1] = (i + j) / 2.0 + 1.0
         i = j + 1
     full = np.empty(values.size)
     full[order] = ranks

@@ -71,11 +71,20 @@ def label(a: Agreement) -> str:
     hd = a.hd95_mm / a.tau_mm
     blob_reject = max(REJECT["gross_blob_ml"], REJECT["gross_blob"] * a.reference_ml)
     blob_accept = max(ACCEPT["gross_blob_ml"], ACCEPT["gross_blob"] * a.reference_ml)
-    if (a.dice < REJECT["dice"] or hd > REJECT["hd95_tau"] or a.gross >= REJECT["gross"]
-            or a.gross_blob_ml >= blob_reject or a.topology_changed):
+    if (
+        a.dice < REJECT["dice"]
+        or hd > REJECT["hd95_tau"]
+        or a.gross >= REJECT["gross"]
+        or a.gross_blob_ml >= blob_reject
+        or a.topology_changed
+    ):
         return "unacceptable"
-    if (a.dice >= ACCEPT["dice"] and hd <= ACCEPT["hd95_tau"] and a.gross <= ACCEPT["gross"]
-            and a.gross_blob_ml <= blob_accept):
+    if (
+        a.dice >= ACCEPT["dice"]
+        and hd <= ACCEPT["hd95_tau"]
+        and a.gross <= ACCEPT["gross"]
+        and a.gross_blob_ml <= blob_accept
+    ):
         return "acceptable"
     return "grey"
 
@@ -147,7 +156,7 @@ def _emptied(candidate: np.ndarray, reference: np.ndarray) -> int:
         if hit.size == 0:
             return int(np.count_nonzero(ref_filled))
         inside = np.zeros_like(ref_filled)
-        inside[hit[0]: hit[-1] + 1] = True
+        inside[hit[0] : hit[-1] + 1] = True
         count += int(np.count_nonzero(ref_filled & ~cand_filled & inside))
     return count
 

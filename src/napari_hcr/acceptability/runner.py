@@ -49,8 +49,7 @@ class BenchmarkResult:
 def case_for(record: CaseRecord, cases_dir: Path) -> Case:
     """The reasoner's whole input for one candidate: no reference, no family, no label."""
     image, mask = load_case_arrays(record, cases_dir)
-    return make_case(image, mask, label=1, spacing=record.spacing, structure=record.structure,
-                     modality=record.modality)
+    return make_case(image, mask, label=1, spacing=record.spacing, structure=record.structure, modality=record.modality)
 
 
 def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
@@ -73,15 +72,27 @@ def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
     assert assessment is not None and measures is not None
     profile = load_profile(case.structure, case.modality)
     stage_findings = [
-        {"stage": s.name, "kind": f.kind, "severity": f.severity,
-         "where": None if f.where is None else {"axis": f.where.axis, "slice": f.where.slice}}
-        for s in assessment.stages for f in s.findings
+        {
+            "stage": s.name,
+            "kind": f.kind,
+            "severity": f.severity,
+            "where": None if f.where is None else {"axis": f.where.axis, "slice": f.where.slice},
+        }
+        for s in assessment.stages
+        for f in s.findings
     ]
     return {
-        "id": record.id, "variant": record.variant, "structure": record.structure, "family": record.family,
-        "truth": record.label, "verdict": assessment.verdict, "score": assessment.score,
-        "confidence": assessment.confidence, "seconds": round(seconds, 3),
-        "findings": stage_findings, "evidence": evidence(measures, profile),
+        "id": record.id,
+        "variant": record.variant,
+        "structure": record.structure,
+        "family": record.family,
+        "truth": record.label,
+        "verdict": assessment.verdict,
+        "score": assessment.score,
+        "confidence": assessment.confidence,
+        "seconds": round(seconds, 3),
+        "findings": stage_findings,
+        "evidence": evidence(measures, profile),
         "agreement": record.agreement,
     }
 
@@ -90,9 +101,15 @@ def _assess_star(args: tuple[CaseRecord, Path]) -> dict[str, Any]:
     return assess_record(*args)
 
 
-def run_benchmark(split: str = "test", cases_dir: Path | None = None, results_dir: Path | None = None,
-                  limit: int | None = None, log: Callable[[str], None] = print, workers: int = 2,
-                  chart: bool = True) -> BenchmarkResult:
+def run_benchmark(
+    split: str = "test",
+    cases_dir: Path | None = None,
+    results_dir: Path | None = None,
+    limit: int | None = None,
+    log: Callable[[str], None] = print,
+    workers: int = 2,
+    chart: bool = True,
+) -> BenchmarkResult:
     """Build missing cases of ``split``, assess every labelled one, write JSON and PNG figures."""
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     results_dir = Path(results_dir) if results_dir else RESULTS_DIR
@@ -124,8 +141,12 @@ def run_benchmark(split: str = "test", cases_dir: Path | None = None, results_di
 
 def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkResult:
     def fig(subset: list[dict[str, Any]]) -> Figures:
-        return figures([r["truth"] for r in subset], [r["verdict"] for r in subset],
-                       [r["score"] for r in subset], [r["seconds"] for r in subset])
+        return figures(
+            [r["truth"] for r in subset],
+            [r["verdict"] for r in subset],
+            [r["score"] for r in subset],
+            [r["seconds"] for r in subset],
+        )
 
     structures = sorted({r["structure"] for r in rows})
     families: dict[str, dict[str, Any]] = {}
@@ -137,24 +158,39 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
             "correct": sum(r["truth"] == r["verdict"] for r in subset),
         }
     return BenchmarkResult(
-        split=split, rule=RULE_TEXT, overall=fig(rows),
+        split=split,
+        rule=RULE_TEXT,
+        overall=fig(rows),
         per_structure={s: fig([r for r in rows if r["structure"] == s]) for s in structures},
-        per_family=families, records=rows, grey_excluded=grey,
+        per_family=families,
+        records=rows,
+        grey_excluded=grey,
     )
 
 
 def format_table(result: BenchmarkResult) -> str:
-    head = (f"{'structure':<14}{'n':>5}{'unacc':>7}{'acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}"
-            f"{'TP/FN/TN/FP':>15}{'s/case':>8}")
-    lines = [f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)",
-             f"Rule: {result.rule}", "", head, "-" * len(head)]
+    head = (
+        f"{'structure':<14}{'n':>5}{'unacc':>7}{'acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}"
+        f"{'TP/FN/TN/FP':>15}{'s/case':>8}"
+    )
+    lines = [
+        f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)",
+        f"Rule: {result.rule}",
+        "",
+        head,
+        "-" * len(head),
+    ]
     rows = list(result.per_structure.items()) + [("overall", result.overall)]
     for name, f in rows:
         c = f.confusion
-        cells = (f"{c['true_unacceptable_called_unacceptable']}/{c['true_unacceptable_called_acceptable']}/"
-                 f"{c['true_acceptable_called_acceptable']}/{c['true_acceptable_called_unacceptable']}")
-        lines.append(f"{name:<14}{f.n:>5}{f.n_unacceptable:>7}{f.accuracy:>7.3f}{f.balanced_accuracy:>9.3f}"
-                     f"{f.sensitivity:>7.3f}{f.specificity:>7.3f}{f.auroc:>8.3f}{cells:>15}{f.median_seconds:>8.2f}")
+        cells = (
+            f"{c['true_unacceptable_called_unacceptable']}/{c['true_unacceptable_called_acceptable']}/"
+            f"{c['true_acceptable_called_acceptable']}/{c['true_acceptable_called_unacceptable']}"
+        )
+        lines.append(
+            f"{name:<14}{f.n:>5}{f.n_unacceptable:>7}{f.accuracy:>7.3f}{f.balanced_accuracy:>9.3f}"
+            f"{f.sensitivity:>7.3f}{f.specificity:>7.3f}{f.auroc:>8.3f}{cells:>15}{f.median_seconds:>8.2f}"
+        )
     lines += ["", "Per alteration family (correct / n):"]
     lines.append("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in result.per_family.items()))
     return "\n".join(lines)

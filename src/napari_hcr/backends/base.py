@@ -35,8 +35,7 @@ class Session(Protocol):
         """Answer one stage; raise ``BackendError`` with a plain sentence on failure."""
         ...
 
-    def usage(self) -> BackendUsage:
-        ...
+    def usage(self) -> BackendUsage: ...
 
     def close(self) -> None:
         """Release the conversation; called even when the run is cancelled."""
@@ -47,5 +46,4 @@ class Backend(Protocol):
     name: str
     model: str
 
-    def open(self, facts: CaseFacts) -> Session:
-        ...
+    def open(self, facts: CaseFacts) -> Session: ...

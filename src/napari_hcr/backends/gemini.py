@@ -32,8 +32,9 @@ from .structured import StageModel
 DEFAULT_MODEL = "gemini-2.5-flash"
 LABEL = "Gemini"
 RETRYABLE_CODES = frozenset({408, 429, 500, 502, 503, 504})
-BLOCK_FINISHES = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY",
-                            "IMAGE_PROHIBITED_CONTENT", "RECITATION"})
+BLOCK_FINISHES = frozenset(
+    {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "RECITATION"}
+)
 
 
 def gemini_key_available() -> bool:
@@ -46,9 +47,16 @@ class GeminiBackend:
 
     name = "gemini"
 
-    def __init__(self, model: str | None = None, api_key: str | None = None, thinking_budget: int | None = None,
-                 timeout_s: float = 120.0, base_url: str | None = None, max_output_tokens: int | None = None,
-                 retry: RetryPolicy | None = None):
+    def __init__(
+        self,
+        model: str | None = None,
+        api_key: str | None = None,
+        thinking_budget: int | None = None,
+        timeout_s: float = 120.0,
+        base_url: str | None = None,
+        max_output_tokens: int | None = None,
+        retry: RetryPolicy | None = None,
+    ):
         self.model = model or DEFAULT_MODEL
         self._api_key = find_api_key(api_key)
         if self._api_key is None and not vertex_mode():
@@ -65,10 +73,17 @@ class GeminiBackend:
         return f"GeminiBackend(model={self.model!r}, base_url={self.base_url!r})"
 
     def open(self, facts: CaseFacts) -> LLMSession:
-        transport = GeminiTransport(self._shared_client(), self.model, self.thinking_budget, self.max_output_tokens,
-                                    self.timeout_s, self._api_key)
-        return LLMSession(transport, facts, name=self.name, model=self.model, label=LABEL, policy=self.retry,
-                          secrets=(self._api_key,))
+        transport = GeminiTransport(
+            self._shared_client(),
+            self.model,
+            self.thinking_budget,
+            self.max_output_tokens,
+            self.timeout_s,
+            self._api_key,
+        )
+        return LLMSession(
+            transport, facts, name=self.name, model=self.model, label=LABEL, policy=self.retry, secrets=(self._api_key,)
+        )
 
     def _shared_client(self) -> genai.Client:
         with self._client_lock:
@@ -93,8 +108,15 @@ class GeminiBackend:
 class GeminiTransport:
     """Sends one generateContent request and maps the SDK's outcomes onto ``llm.Reply``."""
 
-    def __init__(self, client: genai.Client, model: str, thinking_budget: int | None,
-                 max_output_tokens: int | None, timeout_s: float, api_key: str | None):
+    def __init__(
+        self,
+        client: genai.Client,
+        model: str,
+        thinking_budget: int | None,
+        max_output_tokens: int | None,
+        timeout_s: float,
+        api_key: str | None,
+    ):
         self._client = client
         self._model = model
         self._thinking_budget = thinking_budget
@@ -109,8 +131,9 @@ class GeminiTransport:
             response_mime_type="application/json",
             response_schema=schema,
             max_output_tokens=self._max_output_tokens,
-            thinking_config=(None if self._thinking_budget is None
-                             else types.ThinkingConfig(thinking_budget=self._thinking_budget)),
+            thinking_config=(
+                None if self._thinking_budget is None else types.ThinkingConfig(thinking_budget=self._thinking_budget)
+            ),
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         contents = [types.Content(role=t.role, parts=[_part(p) for p in t.parts]) for t in turns]
@@ -120,13 +143,17 @@ class GeminiTransport:
         except genai_errors.APIError as error:
             failure = self._api_error(error)
         except auth_exceptions.GoogleAuthError:
-            failure = BackendError("Vertex AI credentials were not found or could not be refreshed: run "
-                                   "'gcloud auth application-default login', or unset GOOGLE_GENAI_USE_VERTEXAI "
-                                   "and set GEMINI_API_KEY.")
+            failure = BackendError(
+                "Vertex AI credentials were not found or could not be refreshed: run "
+                "'gcloud auth application-default login', or unset GOOGLE_GENAI_USE_VERTEXAI "
+                "and set GEMINI_API_KEY."
+            )
         except _NETWORK_ERRORS as error:
             if _is_timeout(error):
-                failure = BackendError(f"Gemini did not answer within {self._timeout_s:g} s; try again or raise "
-                                       "the timeout.", retryable=True)
+                failure = BackendError(
+                    f"Gemini did not answer within {self._timeout_s:g} s; try again or raise the timeout.",
+                    retryable=True,
+                )
             else:
                 failure = TransientError(f"The connection to Gemini failed ({type(error).__name__})")
         else:
@@ -146,14 +173,19 @@ class GeminiTransport:
             what = "is rate limiting requests" if code == 429 else "is unavailable or overloaded"
             return TransientError(f"Gemini {what} ({code} {status})", _retry_hint(error))
         if code == 401 or (code == 400 and "API key" in detail) or status == "UNAUTHENTICATED":
-            return BackendError(f"Gemini rejected the API key ({code} {status}): check GEMINI_API_KEY or "
-                                "the key in the widget's Gemini settings.")
+            return BackendError(
+                f"Gemini rejected the API key ({code} {status}): check GEMINI_API_KEY or "
+                "the key in the widget's Gemini settings."
+            )
         if code == 403:
-            return BackendError(f"Gemini refused access ({code} {status}: {detail}); the key or project may "
-                                "lack permission for this model or region.")
+            return BackendError(
+                f"Gemini refused access ({code} {status}: {detail}); the key or project may "
+                "lack permission for this model or region."
+            )
         if code == 404:
-            return BackendError(f"Gemini does not know the model {self._model!r} ({code} {status}); choose "
-                                "another model name.")
+            return BackendError(
+                f"Gemini does not know the model {self._model!r} ({code} {status}); choose another model name."
+            )
         return BackendError(f"Gemini could not process the request ({code} {status}: {detail}).")
 
 

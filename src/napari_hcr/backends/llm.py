@@ -56,8 +56,7 @@ class TransientError(Exception):
 
 
 class Transport(Protocol):
-    def generate(self, system: str, turns: Sequence[Turn], schema: type[StageModel]) -> Reply:
-        ...
+    def generate(self, system: str, turns: Sequence[Turn], schema: type[StageModel]) -> Reply: ...
 
     def close(self) -> None:
         """Abort any pending request and release connections; safe from another thread."""
@@ -78,15 +77,24 @@ class RetryPolicy:
     max_hint_s: float = 60.0
 
     def delay(self, attempt: int, hint: float | None) -> float:
-        backoff = min(self.cap_s, self.base_s * 2 ** attempt) * (0.5 + random.random() / 2)
+        backoff = min(self.cap_s, self.base_s * 2**attempt) * (0.5 + random.random() / 2)
         return max(backoff, hint) if hint is not None else backoff
 
 
 class LLMSession:
     """One assessment's conversation with a chat model, behind the backend Session contract."""
 
-    def __init__(self, transport: Transport, facts: CaseFacts, *, name: str, model: str, label: str,
-                 policy: RetryPolicy | None = None, secrets: Sequence[str | None] = ()):
+    def __init__(
+        self,
+        transport: Transport,
+        facts: CaseFacts,
+        *,
+        name: str,
+        model: str,
+        label: str,
+        policy: RetryPolicy | None = None,
+        secrets: Sequence[str | None] = (),
+    ):
         self._transport = transport
         self._facts = facts
         self._label = label
@@ -156,11 +164,15 @@ class LLMSession:
                 self._check_open()
                 message = self._clean(str(error))
                 if attempt + 1 >= self._policy.attempts:
-                    raise BackendError(f"{message}; gave up after {attempt + 1} attempts.", stage=stage,
-                                       retryable=True) from None
+                    raise BackendError(
+                        f"{message}; gave up after {attempt + 1} attempts.", stage=stage, retryable=True
+                    ) from None
                 if error.retry_after is not None and error.retry_after > self._policy.max_hint_s:
-                    raise BackendError(f"{message}; the server asks to wait {error.retry_after:.0f} s, "
-                                       "so try again later.", stage=stage, retryable=True) from None
+                    raise BackendError(
+                        f"{message}; the server asks to wait {error.retry_after:.0f} s, so try again later.",
+                        stage=stage,
+                        retryable=True,
+                    ) from None
                 wait = self._policy.delay(attempt, error.retry_after)
                 log.info("%s; retrying in %.2f s", message, wait)
                 if self._closed.wait(wait):

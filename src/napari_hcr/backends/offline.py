@@ -48,8 +48,11 @@ class OfflineSession:
         if stage == "anatomical_inference":
             return StageAnswer(inference_text(findings), tuple(findings))
         decision = decide(request.measures, request.profile, findings)
-        return StageAnswer(synthesis_text(findings, decision.verdict, decision.score, decision.confidence),
-                           tuple(f for f in findings if f.severity != "info"), decision)
+        return StageAnswer(
+            synthesis_text(findings, decision.verdict, decision.score, decision.confidence),
+            tuple(f for f in findings if f.severity != "info"),
+            decision,
+        )
 
     def _compare(self, request: StageRequest) -> list[Finding]:
         if self._findings is None:
@@ -100,7 +103,9 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
             f"{percent(main.voxels / max(m.voxels, 1))} of the mask; the others are {islands}{more}."
         )
         for c in rest[:4]:
-            observations.append(Finding("island_seen", "info", f"Separate piece of {size_text(c.size, m.size_unit)}.", c.where))
+            observations.append(
+                Finding("island_seen", "info", f"Separate piece of {size_text(c.size, m.size_unit)}.", c.where)
+            )
     if m.holes:
         parts.append(
             f"It encloses {m.holes} hole{'s' if m.holes > 1 else ''} totalling "

@@ -45,8 +45,13 @@ class OpenAICompatBackend:
 
     name = "openai_compat"
 
-    def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-                 timeout_s: float = 120.0):
+    def __init__(
+        self,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+    ):
         self.model = _model_name(model)
         self.base_url = server_url(base_url)
         self.timeout_s = float(timeout_s)
@@ -57,8 +62,14 @@ class OpenAICompatBackend:
 
     def open(self, facts: CaseFacts) -> LLMSession:
         server = _Server(self.base_url, self._api_key, self.timeout_s)
-        return LLMSession(_ChatTransport(server, self.model), facts, name=self.name, model=self.model,
-                          label=f"The model {self.model!r} on {_shown(self.base_url)}", secrets=server.secrets)
+        return LLMSession(
+            _ChatTransport(server, self.model),
+            facts,
+            name=self.name,
+            model=self.model,
+            label=f"The model {self.model!r} on {_shown(self.base_url)}",
+            secrets=server.secrets,
+        )
 
 
 def list_models(base_url: str | None = None, api_key: str | None = None, timeout_s: float = 5.0) -> list[str]:
@@ -80,8 +91,9 @@ def server_url(base_url: str | None = None) -> str:
     """
     url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
     if not _is_http_url(url):
-        raise BackendError(f"The local server address {_shown(url)!r} is not an http(s) URL such as "
-                           f"{DEFAULT_BASE_URL}.")
+        raise BackendError(
+            f"The local server address {_shown(url)!r} is not an http(s) URL such as {DEFAULT_BASE_URL}."
+        )
     return url if urlsplit(url).path not in ("", "/") else f"{url}/v1"
 
 
@@ -93,33 +105,47 @@ class _Server:
         self.timeout_s = timeout_s
         self.secrets = (api_key,) if api_key else ()
         http_client = openai.DefaultHttpxClient(trust_env=False) if is_loopback(base_url) else None
-        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s,
-                                    max_retries=0, http_client=http_client)
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout_s, max_retries=0, http_client=http_client
+        )
 
     def explain(self, error: openai.OpenAIError, model: str | None) -> Exception:
         """A :class:`BackendError` to show, or a :class:`TransientError` worth retrying."""
         if isinstance(error, openai.APITimeoutError):
-            return BackendError(f"The local model server at {self.where} did not answer within "
-                                f"{self.timeout_s:g} s; the model may still be loading or be too slow for "
-                                "this machine, so try again or choose a smaller model.", retryable=True)
+            return BackendError(
+                f"The local model server at {self.where} did not answer within "
+                f"{self.timeout_s:g} s; the model may still be loading or be too slow for "
+                "this machine, so try again or choose a smaller model.",
+                retryable=True,
+            )
         if isinstance(error, openai.APIConnectionError):
-            return BackendError(f"Could not connect to a local model server at {self.where}; check that the "
-                                "server is running and that the address and port are right.")
+            return BackendError(
+                f"Could not connect to a local model server at {self.where}; check that the "
+                "server is running and that the address and port are right."
+            )
         if not isinstance(error, openai.APIStatusError):
             return BackendError(f"The local model server at {self.where} failed ({self._clean(str(error))}).")
         status, detail = error.status_code, self._clean(_server_message(error))
         if status == 404 and model and "model" in detail.lower():
-            return BackendError(f"The server at {self.where} has no model named {model!r}; pull or load it "
-                                "there first, or pick one of the models that Test connection lists.")
+            return BackendError(
+                f"The server at {self.where} has no model named {model!r}; pull or load it "
+                "there first, or pick one of the models that Test connection lists."
+            )
         if status == 404:
-            return BackendError(f"The server at {self.where} has no OpenAI-compatible API there ({detail}); "
-                                "check the address, which usually ends in /v1.")
+            return BackendError(
+                f"The server at {self.where} has no OpenAI-compatible API there ({detail}); "
+                "check the address, which usually ends in /v1."
+            )
         if status in (401, 403):
-            return BackendError(f"The server at {self.where} refused the request as unauthorised; set its API "
-                                "key in the settings or in OPENAI_API_KEY.")
+            return BackendError(
+                f"The server at {self.where} refused the request as unauthorised; set its API "
+                "key in the settings or in OPENAI_API_KEY."
+            )
         if status in (408, 429) or status >= 500:
-            return TransientError(f"The local model server at {self.where} is busy or failed ({status}: {detail})",
-                                  retry_after=_retry_after(error))
+            return TransientError(
+                f"The local model server at {self.where} is busy or failed ({status}: {detail})",
+                retry_after=_retry_after(error),
+            )
         return BackendError(f"The server at {self.where} rejected the request ({status}: {detail}).")
 
     def _clean(self, text: str) -> str:
@@ -135,11 +161,12 @@ class _ChatTransport:
         self._json_mode = True
 
     def generate(self, system: str, turns: Sequence[Turn], schema: type[StageModel]) -> Reply:
-        request: dict[str, Any] = {"model": self._model, "messages": chat_messages(system, turns),
-                                   "temperature": 0.0}
+        request: dict[str, Any] = {"model": self._model, "messages": chat_messages(system, turns), "temperature": 0.0}
         if self._json_mode:
-            request["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "hcr_stage_answer", "schema": schema.model_json_schema(), "strict": False}}
+            request["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "hcr_stage_answer", "schema": schema.model_json_schema(), "strict": False},
+            }
         try:
             completion = self._server.client.chat.completions.create(**request)
         except openai.BadRequestError as error:
@@ -169,7 +196,8 @@ def chat_messages(system: str, turns: Sequence[Turn]) -> list[dict[str, Any]]:
             messages.append({"role": role, "content": turn.text})
             continue
         content = [
-            {"type": "image_url", "image_url": {"url": _data_url(part)}} if isinstance(part, Image)
+            {"type": "image_url", "image_url": {"url": _data_url(part)}}
+            if isinstance(part, Image)
             else {"type": "text", "text": part}
             for part in turn.parts
         ]
@@ -204,8 +232,10 @@ def _data_url(image: Image) -> str:
 def _model_name(model: str | None) -> str:
     name = (model or os.environ.get(MODEL_VARIABLE) or "").strip()
     if not name:
-        raise BackendError(f"No local model was named: pass --model NAME (for example qwen2.5vl:7b), set "
-                           f"{MODEL_VARIABLE}, or pick a model in the widget's Local server settings.")
+        raise BackendError(
+            f"No local model was named: pass --model NAME (for example qwen2.5vl:7b), set "
+            f"{MODEL_VARIABLE}, or pick a model in the widget's Local server settings."
+        )
     return name
 
 
@@ -233,7 +263,6 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
-
 def _server_message(error: openai.APIStatusError) -> str:
     body = error.body
     if isinstance(body, dict):
@@ -258,5 +287,6 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
 
 def _as_backend_error(error: Exception) -> BackendError:
     """For list_models, which never retries: a transient failure is reported like any other."""
-    return error if isinstance(error, BackendError) else BackendError(f"{error}; try again in a moment.",
-                                                                        retryable=True)
+    return (
+        error if isinstance(error, BackendError) else BackendError(f"{error}; try again in a moment.", retryable=True)
+    )

@@ -52,9 +52,9 @@ MEASURE_NOTES: dict[str, str] = {
     "largest_jump": "largest slice-to-slice area change along an axis",
     "gaps": "empty slices inside the mask's extent",
     "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
-                  "mask, grown/shrunk the share of volume added/removed, depths in voxels, "
-                  "excess_region/missing_region the largest solid part the image puts outside/inside "
-                  "(mL), local_disagreement the share of the mask around that part it covers (0-1)",
+    "mask, grown/shrunk the share of volume added/removed, depths in voxels, "
+    "excess_region/missing_region the largest solid part the image puts outside/inside "
+    "(mL), local_disagreement the share of the mask around that part it covers (0-1)",
 }
 
 
@@ -93,8 +93,10 @@ def conversation(request: StageRequest) -> list[Turn]:
 def stage_turn(request: StageRequest, spec: StageSpec) -> Turn:
     """The user's message that opens stage ``spec`` of the run ``request`` belongs to."""
     index = _index(spec)
-    lines = [f"Stage {index + 1} of {len(STAGES)}: {spec.title}.",
-             spec.instructions.format(structure=request.profile.display_name, modality=request.facts.modality)]
+    lines = [
+        f"Stage {index + 1} of {len(STAGES)}: {spec.title}.",
+        spec.instructions.format(structure=request.profile.display_name, modality=request.facts.modality),
+    ]
     if index == 0:
         lines += ["", case_text(request.facts), "", "Reference profile:", profile_text(request.profile)]
     parts: list[Part] = []
@@ -107,8 +109,9 @@ def stage_turn(request: StageRequest, spec: StageSpec) -> Turn:
         lines += ["", f"{len(request.snapshots)} snapshots follow, each after its caption."]
         parts.append("\n".join(lines))
         for number, snapshot in enumerate(request.snapshots, start=1):
-            parts.append(snapshot_caption(number, snapshot.ref.axis, snapshot.ref.slice, snapshot.ref.why,
-                                          request.facts.shape))
+            parts.append(
+                snapshot_caption(number, snapshot.ref.axis, snapshot.ref.slice, snapshot.ref.why, request.facts.shape)
+            )
             parts.append(Image(fit_png(snapshot.png)))
         parts.append(answer_format(spec))
     else:
@@ -124,8 +127,10 @@ def case_text(facts: CaseFacts) -> str:
     else:
         grid = f"2-D image of {facts.shape[0]} x {facts.shape[1]} pixels (locations: axis -1, slice 0)"
     spacing = " x ".join(f"{s:g}" for s in facts.spacing)
-    return (f"Case: {grid}, voxel size {spacing} mm; target structure {facts.structure}, "
-            f"modality {facts.modality}, mask label {facts.label}.")
+    return (
+        f"Case: {grid}, voxel size {spacing} mm; target structure {facts.structure}, "
+        f"modality {facts.modality}, mask label {facts.label}."
+    )
 
 
 def profile_text(profile: Profile) -> str:
@@ -164,26 +169,37 @@ def snapshot_caption(number: int, axis: int, index: int, why: str, shape: tuple[
 
 
 def answer_format(spec: StageSpec) -> str:
-    fields = '"text": string, "findings": [{"kind": snake_case string, "severity": "info"|"minor"|"major", ' \
-             '"axis": int or null, "slice": int or null, "detail": string}]'
+    fields = (
+        '"text": string, "findings": [{"kind": snake_case string, "severity": "info"|"minor"|"major", '
+        '"axis": int or null, "slice": int or null, "detail": string}]'
+    )
     if spec.name == STAGES[-1].name:
-        fields += ', "verdict": "acceptable"|"unacceptable", "score": 0-1 (probability the mask is ' \
-                  'acceptable), "confidence": 0-1 (probability the verdict is right)'
+        fields += (
+            ', "verdict": "acceptable"|"unacceptable", "score": 0-1 (probability the mask is '
+            'acceptable), "confidence": 0-1 (probability the verdict is right)'
+        )
     return "Answer with one JSON object: {" + fields + "}."
 
 
 def answer_json(result: StageResult) -> str:
     """An earlier stage's validated answer, as the model's own JSON turn."""
-    return json.dumps({"text": result.text, "findings": [_finding(f) for f in result.findings]},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"text": result.text, "findings": [_finding(f) for f in result.findings]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def repair_text(spec: StageSpec, reason: str, truncated: bool) -> str:
     if truncated:
-        return (f"Your answer to stage {spec.title!r} was cut off before the JSON ended. Answer again "
-                f"with a shorter JSON object. {answer_format(spec)}")
-    return (f"Your answer to stage {spec.title!r} could not be used ({reason}). Answer again with only "
-            f"the corrected JSON object. {answer_format(spec)}")
+        return (
+            f"Your answer to stage {spec.title!r} was cut off before the JSON ended. Answer again "
+            f"with a shorter JSON object. {answer_format(spec)}"
+        )
+    return (
+        f"Your answer to stage {spec.title!r} could not be used ({reason}). Answer again with only "
+        f"the corrected JSON object. {answer_format(spec)}"
+    )
 
 
 @lru_cache(maxsize=64)
@@ -219,9 +235,13 @@ def _first_evidence_stage() -> int:
 
 def _finding(finding: Finding) -> dict[str, Any]:
     where = finding.where
-    return {"kind": finding.kind, "severity": finding.severity,
-            "axis": where.axis if where else None, "slice": where.slice if where else None,
-            "detail": finding.detail}
+    return {
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "axis": where.axis if where else None,
+        "slice": where.slice if where else None,
+        "detail": finding.detail,
+    }
 
 
 def _range(value: Range | None) -> str:

@@ -90,8 +90,16 @@ def load_profile(structure: str, modality: str) -> Profile:
 
 
 _KNOWN_KEYS = {
-    "volume_ml", "components", "holes_allowed", "compactness", "intensity",
-    "intensity_contrast", "paired", "site", "topology", "failures",
+    "volume_ml",
+    "components",
+    "holes_allowed",
+    "compactness",
+    "intensity",
+    "intensity_contrast",
+    "paired",
+    "site",
+    "topology",
+    "failures",
 }
 
 

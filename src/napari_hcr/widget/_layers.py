@@ -138,8 +138,11 @@ class EditCounter:
         return Stamp(id(image.data), id(labels.data), self.version(image), self.version(labels))
 
     def changed(self, stamp: Stamp, image: Image, labels: Labels) -> bool:
-        return self.stamp(image, labels) != stamp or image.unique_id not in self._watched \
+        return (
+            self.stamp(image, labels) != stamp
+            or image.unique_id not in self._watched
             or labels.unique_id not in self._watched
+        )
 
     def _bump(self, event: Any) -> None:
         source = getattr(event, "source", None)

@@ -88,9 +88,13 @@ class ReviewLog(QWidget):
         self.table.insertRow(row)
         a = entry.assessment
         cells = (
-            entry.layer, str(entry.label), f"{a.verdict} {percent(a.confidence)}",
-            a.backend.name + (" · cache" if a.backend.cached else ""), entry.when.strftime("%H:%M:%S"),
-            DECISION_TEXT[entry.decision], entry.note,
+            entry.layer,
+            str(entry.label),
+            f"{a.verdict} {percent(a.confidence)}",
+            a.backend.name + (" · cache" if a.backend.cached else ""),
+            entry.when.strftime("%H:%M:%S"),
+            DECISION_TEXT[entry.decision],
+            entry.note,
         )
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
@@ -125,9 +129,12 @@ class ReviewLog(QWidget):
         if not path:
             return None
         return write_html(
-            entry.assessment, path, entry.snapshots,
+            entry.assessment,
+            path,
+            entry.snapshots,
             title=f"Quality check of '{entry.layer}', label {entry.label}",
-            decision=entry.decision, note=entry.note,
+            decision=entry.decision,
+            note=entry.note,
         )
 
     def _edited(self, *_: object) -> None:

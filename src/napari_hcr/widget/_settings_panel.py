@@ -72,8 +72,7 @@ class SettingsPanel(QWidget):
         form.addRow(self.use_cache)
         form.addRow(self.auto_recheck)
         form.addRow("Re-check after", self.delay)
-        for edit in (self.gemini_model, self.gemini_key, self.local_url, self.local_key,
-                     self.local_model.lineEdit()):
+        for edit in (self.gemini_model, self.gemini_key, self.local_url, self.local_key, self.local_model.lineEdit()):
             edit.editingFinished.connect(self._store)
         self.gemini_key.textChanged.connect(self._store)
         self.local_key.textChanged.connect(self._store)
@@ -100,8 +99,9 @@ class SettingsPanel(QWidget):
         self._store()
         self.test_button.setEnabled(False)
         self.connection.setText(f"Asking {self.settings.local_url or 'the default server'} for its models…")
-        worker = create_worker(_probe, self.settings.local_url or None, self.settings.local_key or None,
-                               _start_thread=False)
+        worker = create_worker(
+            _probe, self.settings.local_url or None, self.settings.local_key or None, _start_thread=False
+        )
         worker.returned.connect(self._probed)
         worker.finished.connect(lambda: self.test_button.setEnabled(True))
         self._test_worker = worker

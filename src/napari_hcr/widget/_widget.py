@@ -354,8 +354,13 @@ class QCWidget(QWidget):
         if name == "gemini":
             return partial(make_backend, "gemini", model=s.gemini_model, api_key=find_api_key(s.gemini_key))
         if name == "openai_compat":
-            return partial(make_backend, "openai_compat", base_url=s.local_url, model=s.local_model or None,
-                           api_key=s.local_key or None)
+            return partial(
+                make_backend,
+                "openai_compat",
+                base_url=s.local_url,
+                model=s.local_model or None,
+                api_key=s.local_key or None,
+            )
         return partial(make_backend, name)
 
     # --------------------------------------------------------------- running
@@ -379,8 +384,11 @@ class QCWidget(QWidget):
         label_values = None if multi else (self.label_spin.value(),)
         structures = {}
         if isinstance(labels.metadata.get("structure"), dict):
-            structures = {int(k): _layers.structure_for(labels, image, int(k), chosen)
-                          for k in labels.metadata["structure"] if str(k).isdigit()}
+            structures = {
+                int(k): _layers.structure_for(labels, image, int(k), chosen)
+                for k in labels.metadata["structure"]
+                if str(k).isdigit()
+            }
         request = RunRequest(
             inputs=inputs,
             labels=label_values,
@@ -473,9 +481,7 @@ class QCWidget(QWidget):
             self._say_error(str(error))
         else:
             log.error("napari-hcr check failed", exc_info=error)
-            self._say_error(
-                f"The check failed unexpectedly ({type(error).__name__}); details are in the log."
-            )
+            self._say_error(f"The check failed unexpectedly ({type(error).__name__}); details are in the log.")
 
     def _on_finished(self) -> None:
         run = self.run_state
@@ -565,8 +571,13 @@ class QCWidget(QWidget):
     def _review_row_chosen(self, entry: ReviewEntry) -> None:
         if self.running:
             return
-        result = LabelResult(entry.label, entry.assessment.structure, list(entry.assessment.stages),
-                             entry.assessment, tuple(entry.snapshots))
+        result = LabelResult(
+            entry.label,
+            entry.assessment.structure,
+            list(entry.assessment.stages),
+            entry.assessment,
+            tuple(entry.snapshots),
+        )
         self._show(entry.layer, result)
 
     # ------------------------------------------------------------ navigation

@@ -26,7 +26,6 @@ from ..reasoner import assess_steps, with_heartbeats
 from ._layers import LayerInputs, to_array
 
 
-
 @dataclass(frozen=True)
 class RunRequest:
     """One press of Run: which layers, which labels (``None``: every label present), how.
@@ -101,8 +100,12 @@ def _events(request: RunRequest) -> Generator[Any, None, None]:
         try:
             case: Case = yield from with_heartbeats(
                 lambda v=value: make_case(
-                    image, labels, label=v, spacing=request.inputs.spacing,
-                    structure=request.structure(v), modality=request.modality,
+                    image,
+                    labels,
+                    label=v,
+                    spacing=request.inputs.spacing,
+                    structure=request.structure(v),
+                    modality=request.modality,
                 ),
                 0,
                 "Checking the input",
@@ -138,4 +141,3 @@ def start_worker(
 def _present_labels(labels: np.ndarray) -> tuple[int, ...]:
     values = np.unique(labels)
     return tuple(int(v) for v in values if v != 0)
-
