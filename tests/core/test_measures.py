@@ -14,7 +14,7 @@ from napari_hcr.case import make_case
 from napari_hcr.io import load_case
 from napari_hcr.measures import Measures, measure
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def brain(anatomy, mask: np.ndarray | None = None, spacing=None) -> Measures:

@@ -70,7 +70,7 @@ def test_slice_next_to_missing_slices_is_chosen(mni_2mm):
 
 
 def test_leak_slab_is_chosen_in_the_bundled_sample():
-    samples = Path(__file__).resolve().parents[1] / "sample_data"
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
     image = samples / "mni152_t1_2mm.nii.gz"
     leak = load_case(image, samples / "mni152_brain_leak_2mm.nii.gz")
     good = load_case(image, samples / "mni152_brain_good_2mm.nii.gz")

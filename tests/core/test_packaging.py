@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from npe2 import PluginManifest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_installed_manifest_validates_with_imports() -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 from napari_hcr.errors import InputError
 from napari_hcr.io import Volume, load_case, read_volume, write_volume
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 SHAPE_RAS = (10, 12, 14)  # x (left->right), y (posterior->anterior), z (inferior->superior)
 
 
