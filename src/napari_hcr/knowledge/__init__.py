@@ -48,6 +48,15 @@ class Profile:
     topology: str
     failures: tuple[str, ...]
     extras: dict[str, Any] = field(default_factory=dict)
+    group: str = "other"
+    specific: bool = True
+    side: str | None = None
+    shape: str = "compact"
+    neighbours: tuple[str, ...] = ()
+    hu: Range | None = None
+    signal: str | None = None
+    components_max: int | None = None
+    sources: tuple[str, ...] = ()
 
 
 def available_structures() -> list[str]:
@@ -86,6 +95,7 @@ def load_profile(structure: str, modality: str) -> Profile:
         topology=spec.get("topology", "no fixed expectation"),
         failures=tuple(spec.get("failures", [])),
         extras={k: v for k, v in spec.items() if k not in _KNOWN_KEYS},
+        specific=structure != GENERIC,
     )
 
 
