@@ -7,6 +7,7 @@ sentence, before any expensive work starts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,7 +25,8 @@ class Case:
     ``image`` is 2-D or 3-D grey (float32) with axes in array order; ``labels`` is the label
     array of the same shape and ``label`` the value whose mask is judged. ``spacing`` is the
     voxel size per axis in millimetres. ``rgb`` keeps the original colour image of a 2-D RGB
-    case for snapshots; measures use the grey ``image``.
+    case for snapshots; measures use the grey ``image``. ``names`` gives other labels' names
+    (label value -> structure name) so a finding can say which neighbour a leak runs into.
     """
 
     image: np.ndarray
@@ -34,6 +36,7 @@ class Case:
     structure: str = "generic"
     modality: str = "MRI-T1"
     rgb: np.ndarray | None = field(default=None, compare=False)
+    names: Mapping[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def mask(self) -> np.ndarray:
@@ -64,6 +67,7 @@ def make_case(
     spacing: tuple[float, ...] | None = None,
     structure: str = "generic",
     modality: str = "MRI-T1",
+    names: Mapping[int, str] | None = None,
 ) -> Case:
     """Check and normalise raw arrays into a :class:`Case`, or raise :class:`InputError`.
 
@@ -119,6 +123,7 @@ def make_case(
         structure=canonical_structure(structure),
         modality=modality,
         rgb=rgb,
+        names=dict(names or {}),
     )
 
 

@@ -22,8 +22,9 @@ from typing import Any
 
 from .knowledge import Profile
 from .measures import Measures
+from .scoring import contributions, expected_sign, family, inside_spread, truncated_end
 from .verdict import Finding, Location
-from .wording import percent, range_text, size_text, where_text
+from .wording import ordinal, percent, range_text, size_text, where_text
 
 LIMITS: dict[str, float] = {
     "volume_major": 0.15,  # beyond the expected range by this share of its bound: major
@@ -41,12 +42,81 @@ Check = Callable[[Measures, Profile], list[Finding]]
 
 
 def compare(measures: Measures, profile: Profile) -> list[Finding]:
-    """Every check in turn; problems first (major before minor), then what agreed."""
+    """Every check in turn, reconciled so one cause gives one finding; problems first (major
+    before minor, each by how much it weighed in the verdict), then caveats and what agreed."""
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check(measures, profile))
+    findings = reconcile(findings, measures)
+    c = _contributions(measures, profile)
     rank = {"major": 0, "minor": 1, "info": 2}
-    return sorted(findings, key=lambda f: rank[f.severity])
+    return sorted(findings, key=lambda f: (rank[f.severity], -weight(f, c)))
+
+
+# Which evidence figures each finding kind is written from: its weight in the verdict.
+KIND_FEATURES: dict[str, tuple[str, ...]] = {
+    "volume_high": ("volume_excess",),
+    "volume_low": ("volume_deficit",),
+    "spurious_islands": ("island_share",),
+    "holes": ("hole_share",),
+    "missing_slices": ("gaps",),
+    "area_jump": ("area_jump",),
+    "boundary_off_edge": ("edge_deficit",),
+    "low_contrast": ("contrast_deficit",),
+    "wrong_intensity": ("wrong_contrast", "intensity_off", "attenuation_off"),
+    "inhomogeneous_inside": ("inside_spread",),
+    "asymmetry": ("asymmetry",),
+    "rough_boundary": ("roughness",),
+    "low_compactness": ("compactness_deficit",),
+    "off_site": ("off_site",),
+    "shifted": ("refine_shrink", "refine_grow"),
+    "over_segmentation": ("refine_shrink",),
+    "under_segmentation": ("refine_grow",),
+    "leak": ("refine_excess", "neighbour_leak"),
+    "missing_part": ("refine_missing", "truncation"),
+}
+TOO_MUCH = {"leak", "over_segmentation"}  # the mask holds what is not the structure
+TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
+
+
+def weight(finding: Finding, c: dict[str, float]) -> float:
+    return sum(c.get(name, 0.0) for name in KIND_FEATURES.get(finding.kind, ()))
+
+
+def reconcile(findings: list[Finding], m: Measures) -> list[Finding]:
+    """One cause, one finding; no finding that contradicts a heavier one.
+
+    * Empty slices split a mask: the pieces beyond the gap are the gap's consequence, told in
+      the gap's text, not a finding of islands of their own.
+    * "Too much" (a leak, over-segmentation) and "too little" (under-segmentation, a missing
+      part) of one mask at the same severity both stand (a mask can leak in one place and
+      miss a part in another); a lighter one beside a heavier opposite is the refinement
+      trading one error for another, and is dropped.
+    """
+    problems = {f.kind: f for f in findings if f.severity != "info"}
+    out = list(findings)
+    gap = problems.get("missing_slices")
+    islands = problems.get("spurious_islands")
+    if gap is not None and islands is not None:
+        pieces = len(m.components)
+        folded = Finding(
+            gap.kind, gap.severity, f"{gap.detail}; the gap splits the mask into {pieces} pieces", gap.where
+        )
+        out = [folded if f is gap else f for f in out if f is not islands]
+    rank = {"info": 0, "minor": 1, "major": 2}
+    heaviest = {
+        side: max((rank[f.severity] for f in out if f.kind in kinds and f.severity != "info"), default=0)
+        for side, kinds in (("much", TOO_MUCH), ("little", TOO_LITTLE))
+    }
+
+    def contradicted(f: Finding) -> bool:
+        if f.kind in TOO_MUCH:
+            return rank[f.severity] < heaviest["little"]
+        if f.kind in TOO_LITTLE:
+            return rank[f.severity] < heaviest["much"]
+        return False
+
+    return [f for f in out if f.severity == "info" or not contradicted(f)]
 
 
 def limit(profile: Profile, name: str) -> float:
@@ -75,14 +145,34 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
     if m.size > high:
         severity = _graded(m, p, "major" if m.size > high * (1 + margin) else "minor", "volume_excess")
         return [Finding("volume_high", severity, f"volume {size}, above the expected {expected}", where)]
+    if m.size < low and _clipped(m):
+        return _ok("volume", f"visible volume {size}: the scan shows only part of the structure, expected {expected}.")
     if m.size < low:
         severity = _graded(m, p, "major" if m.size < low * (1 - margin) else "minor", "volume_deficit")
         return [Finding("volume_low", severity, f"volume {size}, below the expected {expected}", where)]
     return _ok("volume", f"volume {size} lies within the expected {expected}.")
 
 
+def check_field_of_view(m: Measures, p: Profile) -> list[Finding]:
+    """A caveat, not a fault: where the scan ends, the mask cannot be judged beyond it."""
+    if m.context is None or not m.context.clipped:
+        return []
+    axis, side = next((a, s) for a, cut in enumerate(m.context.cut) for s in (0, 1) if cut[s])
+    index = 0 if side == 0 else m.shape[axis] - 1
+    cut_axes = sum(1 for a, b in m.context.cut if a or b)
+    detail = (
+        f"the image does not cover the whole {p.display_name}: the mask reaches the image border at "
+        f"{where_text(Location(axis, index))}"
+        + (f" and on {cut_axes - 1} more side(s)" if cut_axes > 1 else "")
+        + "; its size and ends are judged as far as the scan shows them"
+    )
+    return [Finding("partial_view", "info", detail, Location(axis, index) if m.ndim == 3 else None)]
+
+
 def check_islands(m: Measures, p: Profile) -> list[Finding]:
-    expected = p.components if p.components is not None else 1
+    if str(getattr(p, "shape", "compact")) == "many":
+        return _ok("components", f"{len(m.components)} connected component(s), as expected for {p.display_name}.")
+    expected = max(p.components or 1, getattr(p, "components_max", None) or 1)
     extra = m.components[expected:]
     share = sum(c.voxels for c in extra) / max(m.voxels, 1)
     own = "info"
@@ -165,28 +255,33 @@ def check_edges(m: Measures, p: Profile) -> list[Finding]:
 
 
 def check_contrast(m: Measures, p: Profile) -> list[Finding]:
-    r = p.intensity_contrast
-    if r is None:
+    sign = expected_sign(p)
+    if sign == 0:
         return []
     c = m.boundary_contrast
-    expected = f"{r.low:+.1f} to {r.high:+.1f}"
-    wrong_sign = (r.low > 0 and c < 0) or (r.high < 0 and c > 0)
-    severity = _graded(m, p, "major" if wrong_sign else "info", "wrong_contrast")
+    r = p.intensity_contrast
+    expected = (
+        f"{r.low:+.1f} to {r.high:+.1f} SD"
+        if r is not None
+        else ("brighter" if sign > 0 else "darker") + " than around"
+    )
+    severity = _graded(m, p, "major" if c * sign < 0 else "info", "wrong_contrast")
     if severity != "info":
         detail = (
             f"contrast across the boundary {c:+.2f} SD has the opposite sign to the expected "
-            f"{expected} SD: the mask is not on this structure's tissue"
+            f"{expected}: the mask is not on this structure's tissue"
         )
         return [Finding("wrong_intensity", severity, detail, _main_slice(m))]
     severity = _graded(m, p, "info", "contrast_deficit")
     if severity != "info":
-        detail = f"contrast across the boundary {c:+.2f} SD, weaker than the expected {expected} SD"
+        detail = f"contrast across the boundary {c:+.2f} SD, weaker than the expected {expected}"
         return [Finding("low_contrast", severity, detail, _worst_or_main(m))]
-    return _ok("contrast", f"contrast across the boundary {c:+.2f} SD (expected {expected} SD).")
+    return _ok("contrast", f"contrast across the boundary {c:+.2f} SD (expected {expected}).")
 
 
 def check_inside(m: Measures, p: Profile) -> list[Finding]:
     findings: list[Finding] = []
+    ct = family(p, m.ndim) == "CT"
     band = p.extras.get("inside_percentile")
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
@@ -194,24 +289,28 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
         severity = _graded(m, p, own, "intensity_off")
         if severity != "info":
             detail = (
-                f"inside intensity sits at the {m.inside_percentile:.0f}th percentile of the image "
-                f"foreground, outside the expected {lo:.0f}-{hi:.0f}th for {p.display_name}: "
+                f"inside intensity sits at the {ordinal(m.inside_percentile)} percentile of the image "
+                f"foreground, outside the expected {ordinal(lo)}-{ordinal(hi)} for {p.display_name}: "
                 "the mask may be on the wrong structure"
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
-    severity = _graded(m, p, "info", "inside_cv")
+    hu = getattr(p, "hu", None)
+    if ct and hu is not None:
+        severity = _graded(m, p, "info", "attenuation_off")
+        if severity != "info":
+            detail = (
+                f"median attenuation inside {m.inside_median:.0f} HU, outside the {hu.low:.0f} to {hu.high:.0f} HU "
+                f"expected of {p.display_name}: the mask is on other tissue"
+            )
+            findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
+    spread = f"±{m.inside_spread:.0f} HU" if ct else percent(inside_spread(m, p))
+    severity = _graded(m, p, "info", "inside_spread")
     if severity != "info":
-        detail = (
-            f"inside intensity varies by {percent(m.inside_cv)}, more than inside correct masks of "
-            f"{p.display_name}: it mixes tissues"
-        )
+        detail = f"inside intensity varies by {spread}, more than inside correct masks of this kind: it mixes tissues"
         findings.append(Finding("inhomogeneous_inside", severity, detail, _worst_or_main(m)))
     if not findings:
-        return _ok(
-            "intensity",
-            f"inside intensity fits the structure ({percent(m.inside_cv)} variation, "
-            f"{m.inside_percentile:.0f}th percentile).",
-        )
+        level = f"median {m.inside_median:.0f} HU" if ct else f"{ordinal(m.inside_percentile)} percentile"
+        return _ok("intensity", f"inside intensity fits the structure ({spread} spread, {level}).")
     return findings
 
 
@@ -315,9 +414,11 @@ MAJOR_LOGIT = 1.5  # ... and this much can decide a verdict on its own
 
 
 def _contributions(m: Measures, p: Profile) -> dict[str, float]:
-    from .scoring import contributions
-
     return contributions(m, p)
+
+
+def _clipped(m: Measures) -> bool:
+    return m.context is not None and m.context.clipped
 
 
 def _grade(contribution: float) -> str:
@@ -354,25 +455,41 @@ def _worst_or_main(m: Measures) -> Location:
 
 
 def check_ends(m: Measures, p: Profile) -> list[Finding]:
-    from .scoring import truncated_end
-
     end = truncated_end(m)
     if m.ndim != 3 or end is None:
         return []
-    axis, index, share = end
+    axis, index, share, _ = end
     severity = _graded(m, p, "info", "truncation")
     if severity == "info":
         return _ok(
             "ends", f"the mask tapers towards its ends (largest end {percent(share)} of its peak cross-section)."
         )
     detail = (
-        f"the mask stops abruptly at axis {axis} slice {index} with {percent(share)} of its largest "
-        "cross-section, where the anatomy tapers off: the part beyond is missing"
+        f"the mask stops abruptly at {where_text(Location(axis, index))} with {percent(share)} of its largest "
+        "cross-section inside the image, where the anatomy tapers off: the part beyond is missing"
     )
     return [Finding("missing_part", severity, detail, Location(axis, index))]
 
 
+def check_neighbours(m: Measures, p: Profile) -> list[Finding]:
+    """A part of the mask that a labelled neighbour wraps and that looks like the neighbour."""
+    leak = None if m.context is None else m.context.leak
+    severity = _graded(m, p, "info", "neighbour_leak")
+    if leak is None or severity == "info":
+        if m.context is not None and m.context.neighbours:
+            return _ok(
+                "neighbours", f"borders {len(m.context.neighbours)} labelled structure(s) without taking from them."
+            )
+        return []
+    detail = (
+        f"{size_text(leak.size, m.size_unit)} ({percent(leak.share)} of the mask) lies inside the labelled "
+        f"{leak.name.replace('_', ' ')}, which wraps around it, and has its intensity: the mask leaks into that neighbour"
+    )
+    return [Finding("leak", severity, detail, leak.where)]
+
+
 CHECKS: tuple[Check, ...] = (
+    check_field_of_view,
     check_volume,
     check_islands,
     check_holes,
@@ -385,5 +502,6 @@ CHECKS: tuple[Check, ...] = (
     check_shape,
     check_site,
     check_ends,
+    check_neighbours,
     check_refinement,
 )

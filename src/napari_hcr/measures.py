@@ -27,6 +27,7 @@ from scipy import ndimage as ndi
 
 from .blocks import block_sum
 from .case import Case
+from .context import Context, surroundings
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -81,6 +82,8 @@ class Measures:
     inside_mean: float
     inside_std: float
     inside_cv: float
+    inside_median: float
+    inside_spread: float
     outside_mean: float
     inside_percentile: float
     area_per_slice: dict[int, np.ndarray]
@@ -92,6 +95,11 @@ class Measures:
     centroid_fraction: tuple[float, ...]
     largest_area_slice: dict[int, int]
     refinement: Refinement | None = None
+    context: Context | None = None
+
+    def clipped_end(self, axis: int, index: int) -> bool:
+        """Whether slice ``index`` of ``axis`` is an image border the mask reaches (the scan ends there)."""
+        return self.context is not None and self.context.at_border(axis, index, self.shape[axis])
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-able summary: rounded numbers, no per-slice arrays, a few examples."""
@@ -117,6 +125,8 @@ class Measures:
             "inside_mean": _r(self.inside_mean, 4),
             "inside_std": _r(self.inside_std, 4),
             "inside_cv": _r(self.inside_cv, 3),
+            "inside_median": _r(self.inside_median, 4),
+            "inside_spread": _r(self.inside_spread, 4),
             "outside_mean": _r(self.outside_mean, 4),
             "inside_percentile": _r(self.inside_percentile, 1),
             "largest_jump": None
@@ -136,6 +146,7 @@ class Measures:
             "centroid_fraction": [_r(f, 3) for f in self.centroid_fraction],
             "largest_area_slice": {str(k): v for k, v in self.largest_area_slice.items()},
             "refinement": None if self.refinement is None else self.refinement.to_dict(),
+            "context": None if self.context is None else self.context.to_dict(),
         }
 
 
@@ -199,6 +210,7 @@ def measure(case: Case) -> Measures:
     inside_mean = float(inside.mean())
     inside_std = float(inside.std())
     inside_cv = inside_std / abs(inside_mean) if abs(inside_mean) > 1e-12 else 0.0
+    q25, inside_median, q75 = (float(v) for v in np.percentile(inside, [25, 50, 75]))
     outside_mean = float(out_vals.mean()) if out_vals.size else inside_mean
 
     centroid = _centroid(profiles, origin)
@@ -220,8 +232,10 @@ def measure(case: Case) -> Measures:
         inside_mean=inside_mean,
         inside_std=inside_std,
         inside_cv=inside_cv,
+        inside_median=inside_median,
+        inside_spread=(q75 - q25) / 1.349,
         outside_mean=outside_mean,
-        inside_percentile=_percentile_of(image, float(np.median(inside))),
+        inside_percentile=_percentile_of(image, inside_median),
         area_per_slice=areas,
         largest_jump=_largest_jump(areas),
         gaps=_gaps(areas, extent, origin),
@@ -231,7 +245,8 @@ def measure(case: Case) -> Measures:
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
     )
-    return replace(measures, refinement=refine(case, measures))
+    context = surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)
+    return replace(measures, refinement=refine(case, measures), context=context)
 
 
 class _Grid:

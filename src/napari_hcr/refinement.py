@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import ndimage as ndi
 
+from . import likelihood
 from .blocks import block_sum
 from .verdict import Location
 
@@ -33,7 +34,6 @@ WORK_BUDGET = 1_200_000  # voxels of the working grid
 BAND = 5  # working voxels either side of the boundary that may change side
 CORE = 2  # working voxels deep: where the inside model is learnt
 RING = (2, 6)  # working voxels out: where the outside model is learnt
-BINS = 48
 ROUNDS = 3
 DEEP = 2.0  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
@@ -149,7 +149,7 @@ def _compete(
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
     if hi <= lo:
         return mask
-    log_ratio = _log_ratio(image, core, ring, lo, hi)
+    log_ratio = likelihood.log_ratio(image, image[core], image[ring], lo, hi)
     refined = mask.copy()
     for _ in range(ROUNDS):
         vote = ndi.uniform_filter(refined.astype(np.float32), size=3)
@@ -173,18 +173,6 @@ def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> np.nd
         return image
     field = np.clip(local / level, 0.5, 2.0)
     return image / field
-
-
-def _log_ratio(image: np.ndarray, core: np.ndarray, ring: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """log p_inside(I) - log p_outside(I) from smoothed histograms of core and ring."""
-    edges = np.linspace(lo, hi, BINS + 1)
-    h_in = np.histogram(np.clip(image[core], lo, hi), edges)[0].astype(float)
-    h_out = np.histogram(np.clip(image[ring], lo, hi), edges)[0].astype(float)
-    h_in = ndi.gaussian_filter1d(h_in, 1.0) + 1e-3 * h_in.sum() / BINS
-    h_out = ndi.gaussian_filter1d(h_out, 1.0) + 1e-3 * h_out.sum() / BINS
-    table = np.log(h_in / h_in.sum()) - np.log(h_out / h_out.sum())
-    index = np.clip(((image - lo) / (hi - lo) * BINS).astype(np.int32), 0, BINS - 1)
-    return table[index].astype(np.float32)
 
 
 def _largest_region(

@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 
 from .backends.base import Decision
-from .knowledge import Profile
+from .knowledge import GENERIC, Profile
 from .measures import Measures
 from .verdict import Finding
 
 PARAMS_FILE = "scoring_params.json"
-Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
+Z_CAP = 25.0
+UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile of its own  # one absurd figure must not swamp the rest into numerical overflow
 
 FEATURES: tuple[str, ...] = (
     "volume_excess",
@@ -48,8 +49,9 @@ FEATURES: tuple[str, ...] = (
     "edge_deficit",
     "contrast_deficit",
     "wrong_contrast",
-    "inside_cv",
+    "inside_spread",
     "intensity_off",
+    "attenuation_off",
     "asymmetry",
     "roughness",
     "compactness_deficit",
@@ -59,80 +61,169 @@ FEATURES: tuple[str, ...] = (
     "refine_excess",
     "refine_missing",
     "truncation",
+    "neighbour_leak",
 )
+HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
+# Shapes whose ends are not expected to taper: a vessel or a muscle sheet may stop broadly.
+UNTAPERED = {"tubular", "elongated", "sheet", "many"}
+
+
+def family(p: Profile, ndim: int) -> str:
+    """The modality family whose correct masks set the norms for a structure without its own."""
+    modality = p.modality.strip().upper()
+    if ndim == 2:
+        return "2D"
+    if modality.startswith("CT"):
+        return "CT"
+    if modality.startswith("MR"):
+        return "MRI"
+    return "generic"
 
 
 def evidence(m: Measures, p: Profile) -> dict[str, float]:
-    """The raw evidence figures; see docs/benchmark.md for what each means."""
+    """The raw evidence figures; see docs/benchmark.md for what each means.
+
+    Every figure is relative (a share of the mask, a ratio, a distance in voxels) or in a
+    physical unit that means the same on every scan (Hounsfield units), so the norms learnt on
+    some structures carry to others.
+    """
     x = dict.fromkeys(FEATURES, 0.0)
+    clipped = m.context is not None and m.context.clipped
     if p.volume_ml is not None and m.ndim == 3 and m.size > 0:
         x["volume_excess"] = max(0.0, math.log(m.size / p.volume_ml.high))
-        x["volume_deficit"] = max(0.0, math.log(p.volume_ml.low / m.size))
-    expected = p.components if p.components is not None else 1
-    extra = sum(c.voxels for c in m.components[expected:])
-    x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
-    if m.size > 0:  # also where holes are allowed: the per-structure centre says what is usual
+        if not clipped:  # a scan that cuts the structure shows only part of its volume
+            x["volume_deficit"] = max(0.0, math.log(p.volume_ml.low / m.size))
+    if _shape(p) != "many":
+        expected = max(p.components or 1, _components_max(p) or 1)
+        extra = sum(c.voxels for c in m.components[expected:])
+        x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
+    if m.size > 0:  # also where holes are allowed: the norms say what is usual
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
     x["gaps"] = math.log1p(len(m.gaps))
     if m.largest_jump is not None:
         x["area_jump"] = math.log(max(1.0, m.largest_jump.ratio))
     x["edge_deficit"] = 1.0 - m.edge_agreement
-    r = p.intensity_contrast
-    if r is not None:
-        if r.low > 0:  # brighter than its surroundings
-            x["contrast_deficit"] = max(0.0, r.low - m.boundary_contrast)
-            x["wrong_contrast"] = max(0.0, -m.boundary_contrast)
-        elif r.high < 0:  # darker than its surroundings
-            x["contrast_deficit"] = max(0.0, m.boundary_contrast - r.high)
-            x["wrong_contrast"] = max(0.0, m.boundary_contrast)
-    x["inside_cv"] = m.inside_cv
+    sign = expected_sign(p)
+    if sign > 0:
+        low = p.intensity_contrast.low if p.intensity_contrast is not None else 0.0
+        x["contrast_deficit"] = max(0.0, low - m.boundary_contrast)
+        x["wrong_contrast"] = max(0.0, -m.boundary_contrast)
+    elif sign < 0:
+        high = p.intensity_contrast.high if p.intensity_contrast is not None else 0.0
+        x["contrast_deficit"] = max(0.0, m.boundary_contrast - high)
+        x["wrong_contrast"] = max(0.0, m.boundary_contrast)
+    x["inside_spread"] = inside_spread(m, p)
     band = p.extras.get("inside_percentile")
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
         x["intensity_off"] = max(0.0, lo - m.inside_percentile, m.inside_percentile - hi) / 100.0
+    hu = _hu(p)
+    if hu is not None and family(p, m.ndim) == "CT":
+        x["attenuation_off"] = max(0.0, hu.low - m.inside_median, m.inside_median - hu.high) / HU_SCALE
     if p.paired and m.symmetry is not None:
         x["asymmetry"] = 1.0 - m.symmetry
     x["roughness"] = m.roughness
     if p.compactness is not None and m.compactness > 0:
         x["compactness_deficit"] = max(0.0, math.log(p.compactness.low / m.compactness))
     site = p.extras.get("centroid_fraction")
-    if site is not None and len(site) == len(m.centroid_fraction):
+    if site is not None and len(site) == len(m.centroid_fraction) and not clipped:
         x["off_site"] = max(max(0.0, lo - v, v - hi) for (lo, hi), v in zip(site, m.centroid_fraction))
-    end = truncated_end(m)
-    if end is not None:
-        x["truncation"] = end[2]
-    refinement = getattr(m, "refinement", None)
-    if refinement is not None:
+    if _shape(p) not in UNTAPERED:
+        end = truncated_end(m)
+        if end is not None:
+            x["truncation"] = end[3]
+    refinement = m.refinement
+    if refinement is not None and m.size > 0:
         x["refine_shrink"] = refinement.shrink_depth
         x["refine_grow"] = refinement.grow_depth
-        x["refine_excess"] = math.log1p(10.0 * refinement.excess_region)
-        x["refine_missing"] = math.log1p(10.0 * refinement.missing_region)
+        x["refine_excess"] = math.log1p(100.0 * refinement.excess_region / m.size)
+        x["refine_missing"] = math.log1p(100.0 * refinement.missing_region / m.size)
+    if m.context is not None and m.context.leak is not None:
+        x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
     return x
 
 
-def truncated_end(m: Measures) -> tuple[int, int, float] | None:
-    """The mask's most abrupt end: (axis, end slice, its area as a share of the axis' peak).
+def expected_sign(p: Profile) -> int:
+    """+1 when the structure should be brighter than its surroundings, -1 darker, 0 no claim.
+
+    An MRI signal is claimed only for a known sequence (the profile's ``signal``); an explicit
+    contrast range in the profile claims a sign too.
+    """
+    signal = getattr(p, "signal", None)
+    if signal in ("brighter", "darker"):
+        return 1 if signal == "brighter" else -1
+    r = p.intensity_contrast
+    if r is not None and r.low > 0:
+        return 1
+    if r is not None and r.high < 0:
+        return -1
+    return 0
+
+
+def inside_spread(m: Measures, p: Profile) -> float:
+    """How much the intensity varies inside: robust SD in units of 100 HU on CT (a coefficient
+    of variation of Hounsfield units means nothing, their mean can sit near zero), otherwise
+    relative to the median of a non-negative image."""
+    if family(p, m.ndim) == "CT":
+        return m.inside_spread / HU_SCALE
+    if m.inside_median > 1e-9:
+        return min(5.0, m.inside_spread / m.inside_median)
+    return 0.0
+
+
+def truncated_end(m: Measures) -> tuple[int, int, float, float] | None:
+    """The mask's most abrupt end inside the image: (axis, end slice, its area as a share of
+    the axis' peak, how far that share exceeds a tapering shape's at this resolution).
 
     Anatomy tapers towards its ends; a mask cut off by a plane (a missing pole or lobe) ends
-    on a slice that still holds a large share of its largest cross-section.
+    on a slice that still holds a large share of its largest cross-section. An end on the
+    image's own border is the scan's edge, not the mask's, and is left out; and a structure
+    only a few slices long has large end slices whatever its shape (an ellipsoid sampled on n
+    slices ends with about 2/n of its peak), so only the excess over that counts.
     """
     best = None
     for axis, area in m.area_per_slice.items():
         filled = np.flatnonzero(area > 0)
         if filled.size < 3 or area.max() <= 0:
             continue
+        tapering = min(1.0, 2.0 / filled.size)
         for index in (filled[0], filled[-1]):
+            if m.clipped_end(axis, int(index)):
+                continue
             share = float(area[index] / area.max())
-            if best is None or share > best[2]:
-                best = (int(axis), int(index), share)
+            excess = max(0.0, share - tapering)
+            if best is None or (excess, share) > (best[3], best[2]):
+                best = (int(axis), int(index), share, excess)
     return best
+
+
+def norm_key(p: Profile, ndim: int, norms: dict[str, Any]) -> str:
+    """The structure's own norms when the dev split holds enough of its correct masks, else its
+    modality family's, else the pooled ones."""
+    for key in (p.structure, family(p, ndim)):
+        if key in norms:
+            return key
+    return "generic"
+
+
+def _shape(p: Profile) -> str:
+    return str(getattr(p, "shape", "compact"))
+
+
+def _components_max(p: Profile) -> int | None:
+    value = getattr(p, "components_max", None)
+    return None if value is None else int(value)
+
+
+def _hu(p: Profile) -> Any:
+    return getattr(p, "hu", None)
 
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
     params = load_params()
     norms = params["standardisation"]
-    norm = norms.get(p.structure, norms["generic"])
+    norm = norms[norm_key(p, m.ndim, norms)]
     x = evidence(m, p)
     out = {}
     for name in FEATURES:
@@ -154,7 +245,9 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     """
     params = load_params()
     bias = params["bias"]
-    logit = bias.get(p.structure, bias["generic"]) - sum(contributions(m, p).values())
+    logit = bias[norm_key(p, m.ndim, bias)] - sum(contributions(m, p).values())
+    if not getattr(p, "specific", p.structure != GENERIC):
+        logit *= UNSPECIFIC  # judged on generic expectations only: say so in the confidence
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]
     confidence = score if acceptable else 1.0 - score

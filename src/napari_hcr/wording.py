@@ -30,3 +30,10 @@ def range_text(low: float, high: float, unit: str) -> str:
 
 def percent(value: float) -> str:
     return f"{100 * value:.0f}%"
+
+
+def ordinal(value: float) -> str:
+    """51 -> "51st", 2 -> "2nd", 12 -> "12th": percentiles and ranks read as English."""
+    n = int(round(value))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

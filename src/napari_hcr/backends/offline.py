@@ -49,7 +49,7 @@ class OfflineSession:
             return StageAnswer(inference_text(findings), tuple(findings))
         decision = decide(request.measures, request.profile, findings)
         return StageAnswer(
-            synthesis_text(findings, decision.verdict, decision.score, decision.confidence),
+            synthesis_text(findings, decision.verdict, decision.score, decision.confidence, request.profile),
             tuple(f for f in findings if f.severity != "info"),
             decision,
         )
@@ -158,19 +158,42 @@ def inference_text(findings: list[Finding]) -> str:
     return " ".join(lines)
 
 
-def synthesis_text(findings: list[Finding], verdict: str, score: float, confidence: float) -> str:
+def synthesis_text(
+    findings: list[Finding], verdict: str, score: float, confidence: float, profile: Profile | None = None
+) -> str:
     major = [f for f in findings if f.severity == "major"]
     minor = [f for f in findings if f.severity == "minor"]
     head = f"Verdict: {verdict} (probability acceptable {score:.2f}, confidence {confidence:.2f})."
+    tail = "".join(f" {c}" for c in caveats(findings, profile))
     if verdict == "unacceptable":
         deciding = major or minor
         reasons = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in deciding[:4])
         why = f" Decided by: {reasons}" if reasons else " The combined evidence falls below the acceptance threshold."
-        return head + why + " Correct these regions before the mask is used clinically."
-    if minor or major:
-        notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in (major + minor)[:3])
-        return head + f" Remaining deviations are within what is clinically tolerable: {notes}"
-    return head + " Size, topology, boundary and intensity all match the expected anatomy."
+        return head + why + " Correct these regions before the mask is used clinically." + tail
+    if major:
+        agreed = sum(1 for f in findings if f.kind.endswith("_ok"))
+        notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in major[:2])
+        return (
+            head + f" A major deviation stands: {notes} It is outweighed by the {agreed} checks that agree with the "
+            "expected anatomy, so the combined evidence stays above the acceptance threshold; look at this region "
+            "before relying on the mask." + tail
+        )
+    if minor:
+        notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in minor[:3])
+        return head + f" Remaining deviations are within what is clinically tolerable: {notes}" + tail
+    return head + " Size, topology, boundary and intensity all match the expected anatomy." + tail
+
+
+def caveats(findings: list[Finding], profile: Profile | None) -> list[str]:
+    """What limits the judgement itself: a structure without a profile, a scan that cuts it."""
+    out = []
+    if profile is not None and not getattr(profile, "specific", profile.structure != "generic"):
+        out.append(
+            "No profile of its own exists for this structure: it was judged on expectations that hold for any "
+            "anatomy, so the judgement is less specific and its confidence is lowered."
+        )
+    out.extend(_sentence(f.detail) for f in findings if f.kind == "partial_view")
+    return out
 
 
 def _sentence(text: str) -> str:
