@@ -23,7 +23,7 @@ from typing import Any
 from .knowledge import Profile
 from .measures import Measures
 from .scoring import contributions, expected_sign, family, inside_spread, truncated_end
-from .verdict import Finding, Location
+from .verdict import Finding, Location, Severity
 from .wording import ordinal, percent, range_text, size_text, where_text
 
 LIMITS: dict[str, float] = {
@@ -170,12 +170,12 @@ def check_field_of_view(m: Measures, p: Profile) -> list[Finding]:
 
 
 def check_islands(m: Measures, p: Profile) -> list[Finding]:
-    if str(getattr(p, "shape", "compact")) == "many":
+    if p.shape == "many":
         return _ok("components", f"{len(m.components)} connected component(s), as expected for {p.display_name}.")
-    expected = max(p.components or 1, getattr(p, "components_max", None) or 1)
+    expected = max(p.components or 1, p.components_max or 1)
     extra = m.components[expected:]
     share = sum(c.voxels for c in extra) / max(m.voxels, 1)
-    own = "info"
+    own: Severity = "info"
     if extra and share >= limit(p, "island_min"):
         own = "major" if share >= limit(p, "island_major") else "minor"
     if p.components is None and share < 1.0 - float(p.extras.get("main_component_fraction_min", 0.98)):
@@ -196,7 +196,7 @@ def check_islands(m: Measures, p: Profile) -> list[Finding]:
 
 def check_holes(m: Measures, p: Profile) -> list[Finding]:
     share = m.hole_size / max(m.size, 1e-9)
-    own = "info"
+    own: Severity = "info"
     if not p.holes_allowed and m.holes:
         own = "major" if share >= limit(p, "hole_major") else "minor"
     severity = _graded(m, p, own, "hole_share")
@@ -230,7 +230,7 @@ def check_jump(m: Measures, p: Profile) -> list[Finding]:
     if m.ndim != 3 or j is None:
         return []
     where = Location(j.axis, j.slice)
-    own = "info"
+    own: Severity = "info"
     if j.ratio >= limit(p, "jump_minor"):
         own = "major" if j.ratio >= limit(p, "jump_major") else "minor"
     severity = _graded(m, p, own, "area_jump")
@@ -285,7 +285,7 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
     band = p.extras.get("inside_percentile")
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
-        own = "info" if lo <= m.inside_percentile <= hi else "minor"
+        own: Severity = "info" if lo <= m.inside_percentile <= hi else "minor"
         severity = _graded(m, p, own, "intensity_off")
         if severity != "info":
             detail = (
@@ -294,7 +294,7 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
                 "the mask may be on the wrong structure"
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
-    hu = getattr(p, "hu", None)
+    hu = p.hu
     if ct and hu is not None:
         severity = _graded(m, p, "info", "attenuation_off")
         if severity != "info":
@@ -318,7 +318,7 @@ def check_symmetry(m: Measures, p: Profile) -> list[Finding]:
     if not p.paired or m.symmetry is None:
         return []
     minor, major = limit(p, "symmetry_minor"), limit(p, "symmetry_major")
-    own = "info" if m.symmetry >= minor else "major" if m.symmetry < major else "minor"
+    own: Severity = "info" if m.symmetry >= minor else "major" if m.symmetry < major else "minor"
     severity = _graded(m, p, own, "asymmetry")
     if severity != "info":
         detail = f"left-right symmetry {m.symmetry:.2f}, below the expected {minor:.2f}"
@@ -333,7 +333,7 @@ def check_shape(m: Measures, p: Profile) -> list[Finding]:
         detail = f"boundary roughness {m.roughness:.2f}, rougher than correct masks of {p.display_name}"
         findings.append(Finding("rough_boundary", severity, detail, _main_slice(m)))
     if p.compactness is not None:
-        own = "info"
+        own: Severity = "info"
         if m.compactness < p.compactness.low:
             own = "major" if m.compactness < p.compactness.low * limit(p, "compactness_margin") else "minor"
         severity = _graded(m, p, own, "compactness_deficit")
@@ -421,7 +421,7 @@ def _clipped(m: Measures) -> bool:
     return m.context is not None and m.context.clipped
 
 
-def _grade(contribution: float) -> str:
+def _grade(contribution: float) -> Severity:
     if contribution >= MAJOR_LOGIT:
         return "major"
     if contribution >= MINOR_LOGIT:
@@ -429,12 +429,12 @@ def _grade(contribution: float) -> str:
     return "info"
 
 
-def _worse(a: str, b: str) -> str:
-    order = ("info", "minor", "major")
+def _worse(a: Severity, b: Severity) -> Severity:
+    order: tuple[Severity, ...] = ("info", "minor", "major")
     return order[max(order.index(a), order.index(b))]
 
 
-def _graded(m: Measures, p: Profile, severity: str, *features: str) -> str:
+def _graded(m: Measures, p: Profile, severity: Severity, *features: str) -> Severity:
     """The worse of the check's own threshold and how much its evidence moved the verdict,
     so every finding that drives the verdict is named, and a plain fact (an empty slice) is
     named whatever its weight."""

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .backends.base import Decision
-from .knowledge import GENERIC, Profile
+from .knowledge import Profile
 from .measures import Measures
 from .verdict import Finding
 
@@ -93,8 +93,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["volume_excess"] = max(0.0, math.log(m.size / p.volume_ml.high))
         if not clipped:  # a scan that cuts the structure shows only part of its volume
             x["volume_deficit"] = max(0.0, math.log(p.volume_ml.low / m.size))
-    if _shape(p) != "many":
-        expected = max(p.components or 1, _components_max(p) or 1)
+    if p.shape != "many":
+        expected = max(p.components or 1, p.components_max or 1)
         extra = sum(c.voxels for c in m.components[expected:])
         x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
     if m.size > 0:  # also where holes are allowed: the norms say what is usual
@@ -117,7 +117,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
         x["intensity_off"] = max(0.0, lo - m.inside_percentile, m.inside_percentile - hi) / 100.0
-    hu = _hu(p)
+    hu = p.hu
     if hu is not None and family(p, m.ndim) == "CT":
         x["attenuation_off"] = max(0.0, hu.low - m.inside_median, m.inside_median - hu.high) / HU_SCALE
     if p.paired and m.symmetry is not None:
@@ -128,7 +128,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     site = p.extras.get("centroid_fraction")
     if site is not None and len(site) == len(m.centroid_fraction) and not clipped:
         x["off_site"] = max(max(0.0, lo - v, v - hi) for (lo, hi), v in zip(site, m.centroid_fraction))
-    if _shape(p) not in UNTAPERED:
+    if p.shape not in UNTAPERED:
         end = truncated_end(m)
         if end is not None:
             x["truncation"] = end[3]
@@ -149,7 +149,7 @@ def expected_sign(p: Profile) -> int:
     An MRI signal is claimed only for a known sequence (the profile's ``signal``); an explicit
     contrast range in the profile claims a sign too.
     """
-    signal = getattr(p, "signal", None)
+    signal = p.signal
     if signal in ("brighter", "darker"):
         return 1 if signal == "brighter" else -1
     r = p.intensity_contrast
@@ -206,19 +206,6 @@ def norm_key(p: Profile, ndim: int, norms: dict[str, Any]) -> str:
     return "generic"
 
 
-def _shape(p: Profile) -> str:
-    return str(getattr(p, "shape", "compact"))
-
-
-def _components_max(p: Profile) -> int | None:
-    value = getattr(p, "components_max", None)
-    return None if value is None else int(value)
-
-
-def _hu(p: Profile) -> Any:
-    return getattr(p, "hu", None)
-
-
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
     params = load_params()
@@ -246,7 +233,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     params = load_params()
     bias = params["bias"]
     logit = bias[norm_key(p, m.ndim, bias)] - sum(contributions(m, p).values())
-    if not getattr(p, "specific", p.structure != GENERIC):
+    if not p.specific:
         logit *= UNSPECIFIC  # judged on generic expectations only: say so in the confidence
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]

@@ -187,7 +187,7 @@ def synthesis_text(
 def caveats(findings: list[Finding], profile: Profile | None) -> list[str]:
     """What limits the judgement itself: a structure without a profile, a scan that cuts it."""
     out = []
-    if profile is not None and not getattr(profile, "specific", profile.structure != "generic"):
+    if profile is not None and not profile.specific:
         out.append(
             "No profile of its own exists for this structure: it was judged on expectations that hold for any "
             "anatomy, so the judgement is less specific and its confidence is lowered."
