@@ -7,15 +7,24 @@ ends with one sentence on stderr and a non-zero exit code; tracebacks are for bu
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from .errors import BackendError, HCRError, InputError
 
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .report import PictureLike
+    from .runs import RunRequest
+    from .verdict import Assessment
+
 EXIT_INPUT = 2
 EXIT_BACKEND = 3
+EXIT_SOME_FAILED = 4
 SAMPLES = {"good": "mni152_brain_good", "leak": "mni152_brain_leak", "missing": "mni152_brain_missing"}
 
 
@@ -53,8 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     assess = sub.add_parser("assess", help="assess one mask and print the staged report")
     assess.add_argument("image", type=Path, help="image file (.nii/.nii.gz, .nrrd, .tif, .npy, .png)")
     assess.add_argument("mask", type=Path, help="mask or label file on the same grid")
-    assess.add_argument("--label", type=int, default=None, help="label value to judge (default: the largest)")
-    assess.add_argument("--structure", default="generic", help="target structure, e.g. brain, liver (default: generic)")
+    which = assess.add_mutually_exclusive_group()
+    which.add_argument("--label", type=int, default=None, help="label value to judge (default: the largest)")
+    which.add_argument(
+        "--labels",
+        type=_label_list,
+        default=None,
+        metavar="all|N,M",
+        help="judge every label of a multi-label mask, or the listed ones; --json then writes a list",
+    )
+    assess.add_argument(
+        "--structure",
+        default="generic",
+        help="target structure, e.g. brain, liver, or one per label: 1=liver,2=spleen (default: generic)",
+    )
     assess.add_argument("--modality", default="MRI-T1", help="imaging modality, e.g. MRI-T1, CT (default: MRI-T1)")
     assess.add_argument("--backend", default="offline", choices=["offline", "gemini", "openai_compat"])
     assess.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
@@ -82,39 +103,118 @@ def _parser() -> argparse.ArgumentParser:
 def _assess(args: argparse.Namespace) -> int:
     from .backends import make_backend
     from .cache import AssessmentCache
-    from .io import load_case
-    from .reasoner import Done, StageDone, assess_steps
+    from .io import read_pair
+    from .runs import RunRequest
 
-    case = load_case(args.image, args.mask, label=args.label, structure=args.structure, modality=args.modality)
-    if case.structure != args.structure:
-        print(f"napari-hcr: '{args.structure}' is read as the '{case.structure}' profile.")
+    default_structure, structures = _structure_map(args.structure)
+    image, mask, spacing = read_pair(args.image, args.mask)
     options = {key: value for key, value in (("model", args.model), ("base_url", args.base_url)) if value}
     backend = make_backend(args.backend, **options)
-    cache = None if args.no_cache or args.backend == "offline" else AssessmentCache()
-    print(
-        f"napari-hcr: {case.structure} on {case.modality}, label {case.label}, "
-        f"{'x'.join(map(str, case.image.shape))} voxels, backend {backend.name} ({backend.model})"
+    request = RunRequest(
+        image=image,
+        mask=mask,
+        spacing=spacing,
+        labels=args.labels or ((args.label,) if args.label is not None else "largest"),
+        structures=structures,
+        structure=default_structure,
+        modality=args.modality,
+        backend=lambda: backend,
+        cache=None if args.no_cache or args.backend == "offline" else AssessmentCache(),
+        poll=3600.0,
     )
-    for event in assess_steps(case, backend, cache=cache, poll=3600.0):
-        if isinstance(event, StageDone):
+    outcomes = _run(request, image.shape, backend)
+    if args.labels is None:
+        assessment, snapshots, _ = outcomes[0]
+        _write_outputs(args.json_out, args.html_out, assessment, snapshots)
+        return 0
+    if args.json_out:
+        records = [a.to_dict() if a is not None else {"label": label, "error": e} for a, _, (label, e) in outcomes]
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(records, indent=2), encoding="utf-8")
+        print(f"Wrote {args.json_out} ({len(records)} labels)")
+    for assessment, snapshots, (label, _) in outcomes:
+        if assessment is not None and args.html_out:
+            html_out = args.html_out.with_name(f"{args.html_out.stem}-label{label}{args.html_out.suffix}")
+            _write_outputs(None, html_out, assessment, snapshots)
+    failed = [label for a, _, (label, _) in outcomes if a is None]
+    if failed:
+        print(f"napari-hcr: {len(failed)} of {len(outcomes)} labels could not be assessed.", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return 0
+
+
+Outcome = tuple["Assessment | None", tuple["PictureLike", ...], tuple[int, str]]
+
+
+def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[Outcome]:
+    """Print each label's staged report as it comes; one outcome per label (a failure's sentence)."""
+    from .reasoner import Done, StageDone
+    from .runs import LabelFailed, LabelStarted, run_events
+
+    outcomes: list[Outcome] = []
+    for event in run_events(request):
+        if isinstance(event, LabelStarted):
+            asked = request.structure_of(event.label)
+            if asked != event.structure:
+                print(f"napari-hcr: '{asked}' is read as the '{event.structure}' profile.")
+            print(
+                f"{'' if event.position == 0 else chr(10)}napari-hcr: {event.structure} on {request.modality}, "
+                f"label {event.label}, {'x'.join(map(str, shape))} voxels, backend {backend.name} ({backend.model})"
+            )
+        elif isinstance(event, LabelFailed):
+            print(f"napari-hcr: label {event.label}: {event.message}", file=sys.stderr)
+            outcomes.append((None, (), (event.label, event.message)))
+        elif isinstance(event, StageDone):
             print(_stage_block(event.index, event.result))
         elif isinstance(event, Done):
-            assessment, snapshots = event.assessment, event.snapshots
-    print(
-        f"\nVERDICT: {assessment.verdict.upper()}  (confidence {assessment.confidence:.2f}, "
-        f"probability acceptable {assessment.score:.2f}, {assessment.seconds:.2f} s)"
-    )
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(assessment.to_json(), encoding="utf-8")
-        print(f"Wrote {args.json_out}")
-    if args.html_out:
+            a = event.assessment
+            print(
+                f"\nVERDICT: {a.verdict.upper()}  (confidence {a.confidence:.2f}, "
+                f"probability acceptable {a.score:.2f}, {a.seconds:.2f} s)"
+            )
+            outcomes.append((a, event.snapshots, (a.input.label, "")))
+    return outcomes
+
+
+def _write_outputs(
+    json_out: Path | None, html_out: Path | None, assessment: Assessment, snapshots: tuple[PictureLike, ...]
+) -> None:
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(assessment.to_json(), encoding="utf-8")
+        print(f"Wrote {json_out}")
+    if html_out:
         from .report import write_html
 
-        args.html_out.parent.mkdir(parents=True, exist_ok=True)
-        write_html(assessment, args.html_out, snapshots, title=f"{case.structure} segmentation quality check")
-        print(f"Wrote {args.html_out}")
-    return 0
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        write_html(assessment, html_out, snapshots, title=f"{assessment.structure} segmentation quality check")
+        print(f"Wrote {html_out}")
+
+
+def _label_list(text: str) -> tuple[int, ...] | Literal["all"]:
+    """``all`` or comma-separated label values, for ``--labels``."""
+    if text.strip().lower() == "all":
+        return "all"
+    try:
+        values = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither 'all' nor label values such as 1,2,5") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"'{text}' names no positive label values")
+    return values
+
+
+def _structure_map(text: str) -> tuple[str, dict[int, str]]:
+    """``--structure``: one name for every label, or ``1=liver,2=spleen`` (others stay generic)."""
+    if "=" not in text:
+        return text, {}
+    mapping: dict[int, str] = {}
+    for part in text.split(","):
+        label, _, name = part.partition("=")
+        if not label.strip().isdigit() or not name.strip():
+            raise InputError(f"--structure '{text}' must be one name or label=name pairs such as 1=liver,2=spleen.")
+        mapping[int(label)] = name.strip()
+    return "generic", mapping
 
 
 def _stage_block(index: int, result) -> str:

@@ -279,10 +279,18 @@ def load_case(
     modality: str = "MRI-T1",
 ) -> Case:
     """Read an image and its mask into a validated :class:`Case` (spacing from the image file)."""
+    image, labels, spacing = read_pair(image_path, mask_path)
+    return make_case(image, labels, label=label, spacing=spacing, structure=structure, modality=modality)
+
+
+def read_pair(
+    image_path: str | os.PathLike[str], mask_path: str | os.PathLike[str]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """Read an image and its label file: the two arrays and the voxel spacing (the image's first)."""
     image = read_volume(image_path)
     mask = read_volume(mask_path)
     labels = mask.data
     if labels.ndim == 3 and labels.shape[-1] in (3, 4) and image.data.ndim == 2:
         labels = labels[..., 0]
     spacing = image.spacing if len(image.spacing) == labels.ndim else mask.spacing
-    return make_case(image.data, labels, label=label, spacing=spacing, structure=structure, modality=modality)
+    return image.data, labels, spacing

@@ -112,3 +112,43 @@ def test_html_report_is_one_file_with_the_snapshots_inside(tmp_path, capsys) -> 
     assert 'src="http' not in page and "src='http" not in page
     assert "UNACCEPTABLE" in page and "Clinical synthesis" in page
     assert "mni152" not in page, "file names stay out of the report"
+
+
+def test_labels_all_assesses_every_label_and_writes_a_list(tmp_path, capsys) -> None:
+    mask = nib.load(str(SAMPLES / "mni152_brain_good_2mm.nii.gz"))
+    data = np.asarray(mask.dataobj).astype(np.uint8)
+    two = np.where(data > 0, 1, 0).astype(np.uint8)
+    two[: two.shape[0] // 2][two[: two.shape[0] // 2] == 1] = 2  # split the brain into two labels
+    path = tmp_path / "two.nii.gz"
+    nib.save(nib.Nifti1Image(two, mask.affine), str(path))
+    out = tmp_path / "all.json"
+    code = main(
+        ["assess", str(IMAGE), str(path), "--labels", "all", "--structure", "1=brain,2=brain", "--json", str(out)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert printed.count("VERDICT:") == 2
+    assert "label 1," in printed and "label 2," in printed
+    records = json.loads(out.read_text())
+    assert [r["input"]["label"] for r in records] == [1, 2]
+    assert all(r["schema"] == "napari-hcr/assessment/v1" and len(r["stages"]) == 4 for r in records)
+
+
+def test_labels_lists_values_and_records_a_missing_one(tmp_path, capsys) -> None:
+    out = tmp_path / "some.json"
+    mask = SAMPLES / "mni152_brain_good_2mm.nii.gz"
+    code = main(["assess", str(IMAGE), str(mask), "--labels", "1,5", "--json", str(out)])
+    assert code == 4
+    records = json.loads(out.read_text())
+    assert records[0]["input"]["label"] == 1 and records[0]["verdict"] in ("acceptable", "unacceptable")
+    assert records[1]["label"] == 5 and "Label 5 does not occur" in records[1]["error"]
+    assert "1 of 2 labels could not be assessed" in capsys.readouterr().err
+
+
+def test_label_and_labels_exclude_each_other() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "napari_hcr.cli", "assess", str(IMAGE), str(IMAGE), "--label", "1", "--labels", "all"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr

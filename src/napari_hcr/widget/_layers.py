@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from napari.layers import Image, Labels, Layer
 
 from ..errors import InputError
@@ -68,11 +67,6 @@ def metadata_modality(image: Image | None, labels: Labels | None) -> str | None:
 def structure_for(labels: Labels | None, image: Image | None, label: int, chosen: str) -> str:
     """The menu's structure, or when it is left on 'from layer metadata', the layers' own."""
     return chosen or metadata_structure(labels, image, label) or GENERIC
-
-
-def to_array(data: Any) -> np.ndarray:
-    """Materialise lazily stored data (dask, zarr); called in the worker thread."""
-    return np.asarray(data)
 
 
 def _level0(data: Any) -> Any:

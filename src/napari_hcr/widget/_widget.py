@@ -42,6 +42,7 @@ from ..errors import HCRError
 from ..knowledge import available_structures
 from ..reasoner import TOTAL_STEPS, Done, Progress, StageDone
 from ..report import PictureLike, ReviewEntry
+from ..runs import Cancelled, LabelFailed, LabelStarted, RunRequest
 from ..secrets import HOW_TO_ADD_KEY, find_api_key
 from ..verdict import Assessment, Finding, Location, StageResult
 from ..wording import percent
@@ -52,7 +53,7 @@ from ._review import ReviewLog
 from ._settings import WidgetSettings, load_settings, save_settings
 from ._settings_panel import SettingsPanel
 from ._views import FindingList, StageCard, ThumbnailStrip, VerdictBadge
-from ._worker import Cancelled, LabelFailed, LabelStarted, RunRequest, start_worker
+from ._worker import start_worker
 
 log = logging.getLogger(__name__)
 STALE = "The labels changed while the check ran; run it again."
@@ -381,7 +382,6 @@ class QCWidget(QWidget):
         assert image is not None and labels is not None
         multi = self.all_labels.isChecked()
         chosen = self.structure_combo.currentData() or FROM_LAYER
-        label_values = None if multi else (self.label_spin.value(),)
         structures = {}
         if isinstance(labels.metadata.get("structure"), dict):
             structures = {
@@ -390,10 +390,12 @@ class QCWidget(QWidget):
                 if str(k).isdigit()
             }
         request = RunRequest(
-            inputs=inputs,
-            labels=label_values,
+            image=inputs.image,
+            mask=inputs.labels,
+            spacing=inputs.spacing,
+            labels="all" if multi else (self.label_spin.value(),),
             structures=structures,
-            default_structure=_layers.structure_for(labels, image, self.label_spin.value(), chosen),
+            structure=_layers.structure_for(labels, image, self.label_spin.value(), chosen),
             modality=self.modality_combo.currentText().strip() or "MRI-T1",
             backend=(lambda: backend) if backend is not None else self._backend_factory(auto),
             cache=AssessmentCache() if self.settings.use_cache else None,
