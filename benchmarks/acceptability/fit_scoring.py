@@ -6,15 +6,18 @@ and the mask only) and its label by the benchmark's rule. The test split is neve
 
     python benchmarks/acceptability/fit_scoring.py [--results-dir benchmark-results] [--run]
 
-For each structure and evidence figure: centre = median over that structure's acceptable dev
-masks, scale = spread of their upper half (95th percentile minus median) with a floor, so a
-z of 1 means "as unusual as the most unusual acceptable masks" (a pooled "generic" set serves
-other structures). Weights are non-negative (evidence
-can only count against a mask) and fitted by L2-penalised maximum likelihood with projected
-gradient descent, with both classes weighted equally (so the score is calibrated for a 50:50
-prior). The scale floors' multiplier and the L2 penalty are chosen on dev alone, by
-leave-one-variant-out cross-validation (a held-out variant plays the part of the unseen test
-variants); the test split is never read.
+Norms (the centre and scale that turn an evidence figure into "how unusual for a correct
+mask") are pooled by **modality family** (CT, MRI, 2-D) over every dev structure of that
+family, so they carry to structures the fit never saw; only a structure with many correct
+dev masks of its own (the MNI152 tissues, split by scan) gets its own. centre = median over
+the acceptable masks, scale = their 95th percentile minus the median, with a floor, so a z of
+1 means "as unusual as the most unusual correct masks". Weights are shared and non-negative
+(evidence can only count against a mask), one bias per norm set; fitted by L2-penalised
+maximum likelihood with both classes weighted equally and the unaltered references and
+field-of-view crops weighted up (a false alarm on a correct mask is the worst error a
+guardrail makes). The floors' multiplier and the penalty are chosen on dev alone by grouped
+cross-validation that holds out whole structures (whole scans for structures with their own
+norms): each held-out fold plays the part of the structures the test split keeps unseen.
 """
 
 from __future__ import annotations
@@ -22,13 +25,19 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from napari_hcr.scoring import FEATURES, PARAMS_FILE, Z_CAP
+from napari_hcr.knowledge import load_profile
+from napari_hcr.scoring import FEATURES, PARAMS_FILE, Z_CAP, family
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
+OWN_MIN = 15  # correct dev masks a structure needs before it gets norms of its own
+CORRECT_WEIGHT = 4.0  # how much more an unaltered reference or a crop weighs than another acceptable case
+CORRECT_FAMILIES = {"reference", "fov_crop"}
+FOLDS = 5
 # Smallest scale per figure, in its own units: below this an acceptable spread is noise.
 FLOORS = {
     "volume_excess": 0.05,
@@ -40,8 +49,9 @@ FLOORS = {
     "edge_deficit": 0.03,
     "contrast_deficit": 0.2,
     "wrong_contrast": 0.2,
-    "inside_cv": 0.02,
+    "inside_spread": 0.02,
     "intensity_off": 0.03,
+    "attenuation_off": 0.2,
     "asymmetry": 0.03,
     "roughness": 0.05,
     "compactness_deficit": 0.05,
@@ -51,82 +61,126 @@ FLOORS = {
     "refine_excess": 0.3,
     "refine_missing": 0.3,
     "truncation": 0.05,
+    "neighbour_leak": 0.3,
 }
 GRID = [(floor, l2) for floor in (1.0, 2.0, 4.0) for l2 in (0.005, 0.02, 0.08)]
 
+Norms = dict[str, tuple[np.ndarray, np.ndarray]]
+
 
 def standardise(x: np.ndarray, acceptable: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    ok = x[acceptable]
+    ok = x[acceptable] if acceptable.any() else x
     centre = np.median(ok, axis=0)
     spread = np.percentile(ok, 95, axis=0) - centre
     floors = floor * np.asarray([FLOORS[f] for f in FEATURES])
     return centre, np.maximum(spread, floors)
 
 
-def fit(
-    z: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float, steps: int = 8000, lr: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Maximise the likelihood of y (1 = acceptable) under p = sigmoid(b[group] - z @ w), w >= 0.
+def norm_keys(structures: np.ndarray, families: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each record's norm set: its structure's own when that has enough correct masks, else its family's."""
+    names, counts = np.unique(structures[y > 0.5], return_counts=True)
+    own = {n for n, c in zip(names, counts, strict=True) if c >= OWN_MIN}
+    return np.asarray([s if s in own else f for s, f in zip(structures, families, strict=True)])
 
-    ``groups`` (one column per structure, one-hot) give each structure its own bias: where
-    the operating point sits differs between a solid brain mask and a thin ribbon.
-    """
+
+def fit(
+    z: np.ndarray, y: np.ndarray, weight: np.ndarray, groups: np.ndarray, l2: float, steps: int = 6000, lr: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximise the weighted likelihood of y (1 = acceptable) under p = sigmoid(b[group] - z @ w), w >= 0."""
     w = np.full(z.shape[1], 0.5)
     b = np.full(groups.shape[1], 2.0)
-    # Both classes weigh the same: the benchmark's class ratio is set by how many failure
-    # families it has, not by how often masks fail in practice.
-    weight = np.where(y > 0.5, 0.5 / max(1.0, y.sum()), 0.5 / max(1.0, (1 - y).sum()))
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(groups @ b - z @ w)))
-        residual = weight * (p - y)  # d(-loglik)/d(logit), class-weighted
+        residual = weight * (p - y)
         b -= lr * (groups.T @ residual + l2 * (b - b.mean()))
         w = np.maximum(0.0, w - lr * (-(z.T @ residual) + l2 * w))
     return w, b
 
 
+def class_weights(y: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Both classes weigh the same in total (the benchmark's class ratio is set by how many
+    failure families it has, not by how often masks fail); within the acceptable class the
+    unaltered and cropped references weigh more."""
+    raw = np.where(correct, CORRECT_WEIGHT, 1.0)
+    ok = y > 0.5
+    out = np.empty_like(raw)
+    out[ok] = 0.5 * raw[ok] / max(1.0, raw[ok].sum())
+    out[~ok] = 0.5 * raw[~ok] / max(1.0, raw[~ok].sum())
+    return out
+
+
 def model(
-    x: np.ndarray, y: np.ndarray, structures: np.ndarray, floor: float, l2: float
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, dict[str, float]]:
-    names = sorted(set(structures))
-    norms = {"generic": standardise(x, y > 0.5, floor)}
+    x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, floor: float, l2: float
+) -> tuple[Norms, np.ndarray, dict[str, float]]:
+    names = sorted(set(keys))
+    norms: Norms = {"generic": standardise(x, y > 0.5, floor)}
     for name in names:
-        here = structures == name
+        here = keys == name
         norms[name] = standardise(x[here], y[here] > 0.5, floor)
-    groups = np.asarray([[s == name for name in names] for s in structures], dtype=float)
-    w, b = fit(transform(x, structures, norms), y, groups, l2)
-    bias = {name: float(v) for name, v in zip(names, b)}
-    bias["generic"] = float(np.mean(b))
+    groups = np.asarray([[k == name for name in names] for k in keys], dtype=float)
+    w, b = fit(transform(x, keys, norms), y, class_weights(y, correct), groups, l2)
+    bias = {name: float(v) for name, v in zip(names, b, strict=True)}
+    bias["generic"] = float(min(b))  # a structure of no known family: the most cautious operating point
     return norms, w, bias
 
 
-def biases(structures: np.ndarray, bias: dict[str, float]) -> np.ndarray:
-    return np.asarray([bias.get(s, bias["generic"]) for s in structures])
-
-
-def transform(x: np.ndarray, structures: np.ndarray, norms: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def transform(x: np.ndarray, keys: np.ndarray, norms: Norms) -> np.ndarray:
     z = np.zeros_like(x)
-    for i, name in enumerate(structures):
-        centre, scale = norms.get(name, norms["generic"])
+    for i, key in enumerate(keys):
+        centre, scale = norms.get(key, norms["generic"])
         z[i] = np.clip((x[i] - centre) / scale, 0.0, Z_CAP)
     return z
 
 
+def logits(x: np.ndarray, keys: np.ndarray, norms: Norms, w: np.ndarray, bias: dict[str, float]) -> np.ndarray:
+    return np.asarray([bias.get(k, bias["generic"]) for k in keys]) - transform(x, keys, norms) @ w
+
+
+def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families: np.ndarray) -> np.ndarray:
+    """A fold per record: whole structures held out together (whole scans for structures with
+    norms of their own), dealt round-robin within each family so every fold holds some of each."""
+    fold = np.zeros(len(structures), dtype=int)
+    for fam in sorted(set(families)):
+        units = sorted({(s if k != s else f"{s}@{v}") for s, v, k, f in zip(structures, scans, keys, families) if f == fam})
+        deal = {u: i % FOLDS for i, u in enumerate(units)}
+        for i in np.flatnonzero(families == fam):
+            unit = structures[i] if keys[i] != structures[i] else f"{structures[i]}@{scans[i]}"
+            fold[i] = deal[unit]
+    return fold
+
+
 def cross_validate(
-    x: np.ndarray, y: np.ndarray, structures: np.ndarray, variants: np.ndarray, floor: float, l2: float
-) -> float:
-    """Balanced accuracy of leave-one-variant-out predictions on dev."""
+    x: np.ndarray, y: np.ndarray, structures: np.ndarray, keys: np.ndarray, correct: np.ndarray,
+    fold: np.ndarray, floor: float, l2: float,
+) -> tuple[float, float]:
+    """Balanced accuracy and the share of correct references kept, on held-out folds."""
     called = np.zeros(len(y), dtype=bool)
-    for held in sorted(set(variants)):
-        out = variants == held
-        norms, w, bias = model(x[~out], y[~out], structures[~out], floor, l2)
-        z = transform(x[out], structures[out], norms)
-        called[out] = (biases(structures[out], bias) - z @ w) >= 0.0
+    for held in sorted(set(fold)):
+        out = fold == held
+        norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], floor, l2)
+        # A held-out structure without norms of its own falls back to its family's, as at test time.
+        called[out] = logits(x[out], keys[out], norms, w, bias) >= 0.0
     ok = y > 0.5
-    return 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
+    balanced = 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
+    return balanced, float(np.mean(called[correct])) if correct.any() else 1.0
+
+
+def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    def fam(r: dict[str, Any]) -> str:
+        return family(load_profile(r["structure"], r["modality"]), int(r.get("ndim", 3)))
+
+    return {
+        "x": np.asarray([[r["evidence"].get(f, 0.0) for f in FEATURES] for r in rows], dtype=float),
+        "y": np.asarray([r["truth"] == "acceptable" for r in rows], dtype=float),
+        "structures": np.asarray([r["structure"] for r in rows]),
+        "scans": np.asarray([str(r.get("scan", r.get("variant", ""))) for r in rows]),
+        "families": np.asarray([fam(r) for r in rows]),
+        "correct": np.asarray([r["family"] in CORRECT_FAMILIES for r in rows]),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--results-dir", type=Path, default=ROOT / "benchmark-results")
     parser.add_argument("--run", action="store_true", help="run the dev split first")
     args = parser.parse_args()
@@ -138,32 +192,40 @@ def main() -> None:
     if data["split"] != "dev":
         raise SystemExit("refusing to fit on anything but the dev split")
     rows = data["records"]
-    x = np.asarray([[r["evidence"][f] for f in FEATURES] for r in rows], dtype=float)
-    y = np.asarray([r["truth"] == "acceptable" for r in rows], dtype=float)
-    structures = np.asarray([r["structure"] for r in rows])
-    variants = np.asarray([r["variant"] for r in rows])
-    scores = {(floor, l2): cross_validate(x, y, structures, variants, floor, l2) for floor, l2 in GRID}
-    floor, l2 = max(scores, key=lambda k: (round(scores[k], 4), k[0]))
-    norms, w, bias = model(x, y, structures, floor, l2)
-    p = 1.0 / (1.0 + np.exp(-(biases(structures, bias) - transform(x, structures, norms) @ w)))
-    accuracy = float(np.mean((p >= 0.5) == (y > 0.5)))
+    a = records_arrays(rows)
+    x, y, correct = a["x"], a["y"], a["correct"]
+    keys = norm_keys(a["structures"], a["families"], y)
+    fold = folds(a["structures"], a["scans"], keys, a["families"])
+    scores = {
+        (floor, l2): cross_validate(x, y, a["structures"], keys, correct, fold, floor, l2) for floor, l2 in GRID
+    }
+    # Keep every correct reference first, then balanced accuracy.
+    floor, l2 = max(scores, key=lambda k: (round(scores[k][1], 3), round(scores[k][0], 4), k[0]))
+    norms, w, bias = model(x, y, keys, correct, floor, l2)
+    called = logits(x, keys, norms, w, bias) >= 0.0
+    accuracy = float(np.mean(called == (y > 0.5)))
+    balanced, kept = scores[(floor, l2)]
     params = {
         "fitted_on": (
-            f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2} "
-            f"chosen by leave-one-variant-out balanced accuracy {scores[(floor, l2)]:.3f}; "
-            f"dev accuracy {accuracy:.3f}"
+            f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable) over {len(set(a['structures']))} "
+            f"structures; floor x{floor}, L2 {l2} chosen by {FOLDS}-fold cross-validation holding out whole "
+            f"structures (balanced accuracy {balanced:.3f}, correct references kept {kept:.3f}); dev accuracy "
+            f"{accuracy:.3f}"
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
         "threshold": 0.5,
-        "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w)},
+        "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w, strict=True)},
         "standardisation": {
-            name: {f: {"centre": round(float(c), 5), "scale": round(float(s), 5)} for f, c, s in zip(FEATURES, *cs)}
+            name: {
+                f: {"centre": round(float(c), 5), "scale": round(float(s), 5)}
+                for f, c, s in zip(FEATURES, *cs, strict=True)
+            }
             for name, cs in norms.items()
         },
     }
     PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
-    for key, value in sorted(scores.items()):
-        print(f"floor x{key[0]:<4} L2 {key[1]:<6} leave-one-variant-out balanced accuracy {value:.3f}")
+    for key, (value, kept_here) in sorted(scores.items()):
+        print(f"floor x{key[0]:<4} L2 {key[1]:<6} held-out balanced accuracy {value:.3f}, references kept {kept_here:.3f}")
     print(params["fitted_on"])
 
 

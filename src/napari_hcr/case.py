@@ -25,8 +25,9 @@ class Case:
     ``image`` is 2-D or 3-D grey (float32) with axes in array order; ``labels`` is the label
     array of the same shape and ``label`` the value whose mask is judged. ``spacing`` is the
     voxel size per axis in millimetres. ``rgb`` keeps the original colour image of a 2-D RGB
-    case for snapshots; measures use the grey ``image``. ``names`` gives other labels' names
-    (label value -> structure name) so a finding can say which neighbour a leak runs into.
+    case for snapshots; measures use the grey ``image``. ``present`` lists the labels in
+    ``labels`` (empty: not known) and ``names`` gives other labels' names (label value ->
+    structure name), so a finding can say which neighbour a leak runs into.
     """
 
     image: np.ndarray
@@ -37,6 +38,12 @@ class Case:
     modality: str = "MRI-T1"
     rgb: np.ndarray | None = field(default=None, compare=False)
     names: Mapping[int, str] = field(default_factory=dict, compare=False)
+    present: tuple[int, ...] = field(default=(), compare=False)
+
+    @property
+    def others(self) -> bool:
+        """Whether other labels share the label image (neighbours to judge the mask against)."""
+        return any(v != self.label for v in self.present) if self.present else True
 
     @property
     def mask(self) -> np.ndarray:
@@ -124,6 +131,7 @@ def make_case(
         modality=modality,
         rgb=rgb,
         names=dict(names or {}),
+        present=tuple(int(v) for v in present),
     )
 
 

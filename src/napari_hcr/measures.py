@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 
 from .blocks import block_sum
 from .case import Case
-from .context import Context, surroundings
+from .context import Context, field_cut, surroundings
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -245,7 +245,11 @@ def measure(case: Case) -> Measures:
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
     )
-    context = surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)
+    context = (
+        surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)
+        if case.others
+        else Context(field_cut(bbox, shape), (), None)
+    )
     return replace(measures, refinement=refine(case, measures), context=context)
 
 

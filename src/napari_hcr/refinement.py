@@ -98,6 +98,8 @@ def refine(case: Case, measures: Measures) -> Refinement:
     sub_mask = mask[box]
     sub_image = case.image[box].astype(np.float32, copy=False)
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
+    # Voxels another label claims are that structure's: the image may not move this mask into them.
+    claimed = _coarsen((case.labels[box] != 0) & ~sub_mask, sub_image, stride)[0] if case.others else None
     if not work_mask.any():
         return Refinement(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, 0.0, None)
     smooth = ndi.gaussian_filter(work_image, 0.7)
@@ -108,6 +110,8 @@ def refine(case: Case, measures: Measures) -> Refinement:
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
     refined = _compete(work_mask, smooth, inside, outside, bias_sigma)
+    if claimed is not None:
+        refined &= ~(claimed & ~work_mask)
     added = refined & ~work_mask
     removed = work_mask & ~refined
     volume = float(np.count_nonzero(work_mask))
