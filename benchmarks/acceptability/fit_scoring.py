@@ -35,6 +35,7 @@ from napari_hcr.scoring import FEATURES, PARAMS_FILE, Z_CAP, family
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
 OWN_MIN = 15  # correct dev masks a structure needs before it gets norms of its own
+KIND_MIN = 8  # ... and a kind of structure (bone, vessel, organ) in a modality family
 CORRECT_WEIGHT = 4.0  # how much more an unaltered reference or a crop weighs than another acceptable case
 CORRECT_FAMILIES = {"reference", "fov_crop"}
 FOLDS = 5
@@ -76,11 +77,18 @@ def standardise(x: np.ndarray, acceptable: np.ndarray, floor: float) -> tuple[np
     return centre, np.maximum(spread, floors)
 
 
-def norm_keys(structures: np.ndarray, families: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each record's norm set: its structure's own when that has enough correct masks, else its family's."""
-    names, counts = np.unique(structures[y > 0.5], return_counts=True)
+def norm_keys(structures: np.ndarray, kinds: np.ndarray, families: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each record's norm set, as :func:`napari_hcr.scoring.norm_key` looks it up: its
+    structure's own when that has enough correct masks, else its kind's within its family,
+    else its family's."""
+    ok = y > 0.5
+    names, counts = np.unique(structures[ok], return_counts=True)
     own = {n for n, c in zip(names, counts, strict=True) if c >= OWN_MIN}
-    return np.asarray([s if s in own else f for s, f in zip(structures, families, strict=True)])
+    kind_names, kind_counts = np.unique(kinds[ok], return_counts=True)
+    known = {n for n, c in zip(kind_names, kind_counts, strict=True) if c >= KIND_MIN}
+    return np.asarray(
+        [s if s in own else k if k in known else f for s, k, f in zip(structures, kinds, families, strict=True)]
+    )
 
 
 def fit(
@@ -112,8 +120,12 @@ def class_weights(y: np.ndarray, correct: np.ndarray) -> np.ndarray:
 def model(
     x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, floor: float, l2: float
 ) -> tuple[Norms, np.ndarray, dict[str, float]]:
+    families = sorted({k.split(":")[0] for k in keys} - set(keys))
     names = sorted(set(keys))
     norms: Norms = {"generic": standardise(x, y > 0.5, floor)}
+    for fam in families:  # a family whose kinds all have norms still serves the kinds it has not seen
+        here = np.asarray([k.split(":")[0] == fam for k in keys])
+        norms[fam] = standardise(x[here], y[here] > 0.5, floor)
     for name in names:
         here = keys == name
         norms[name] = standardise(x[here], y[here] > 0.5, floor)
@@ -121,19 +133,30 @@ def model(
     w, b = fit(transform(x, keys, norms), y, class_weights(y, correct), groups, l2)
     bias = {name: float(v) for name, v in zip(names, b, strict=True)}
     bias["generic"] = float(min(b))  # a structure of no known family: the most cautious operating point
+    for fam in families:
+        bias[fam] = float(min(bias[k] for k in names if k.split(":")[0] == fam))
     return norms, w, bias
+
+
+def resolve(key: str, table: dict[str, Any]) -> str:
+    """The key itself, else its family (``CT:bone`` -> ``CT``), else the pooled set: how a
+    structure the fit did not see is looked up."""
+    for candidate in (key, key.split(":")[0]):
+        if candidate in table:
+            return candidate
+    return "generic"
 
 
 def transform(x: np.ndarray, keys: np.ndarray, norms: Norms) -> np.ndarray:
     z = np.zeros_like(x)
     for i, key in enumerate(keys):
-        centre, scale = norms.get(key, norms["generic"])
+        centre, scale = norms[resolve(key, norms)]
         z[i] = np.clip((x[i] - centre) / scale, 0.0, Z_CAP)
     return z
 
 
 def logits(x: np.ndarray, keys: np.ndarray, norms: Norms, w: np.ndarray, bias: dict[str, float]) -> np.ndarray:
-    return np.asarray([bias.get(k, bias["generic"]) for k in keys]) - transform(x, keys, norms) @ w
+    return np.asarray([bias[resolve(k, bias)] for k in keys]) - transform(x, keys, norms) @ w
 
 
 def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families: np.ndarray) -> np.ndarray:
@@ -141,7 +164,9 @@ def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families:
     norms of their own), dealt round-robin within each family so every fold holds some of each."""
     fold = np.zeros(len(structures), dtype=int)
     for fam in sorted(set(families)):
-        units = sorted({(s if k != s else f"{s}@{v}") for s, v, k, f in zip(structures, scans, keys, families) if f == fam})
+        units = sorted(
+            {(s if k != s else f"{s}@{v}") for s, v, k, f in zip(structures, scans, keys, families) if f == fam}
+        )
         deal = {u: i % FOLDS for i, u in enumerate(units)}
         for i in np.flatnonzero(families == fam):
             unit = structures[i] if keys[i] != structures[i] else f"{structures[i]}@{scans[i]}"
@@ -150,8 +175,14 @@ def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families:
 
 
 def cross_validate(
-    x: np.ndarray, y: np.ndarray, structures: np.ndarray, keys: np.ndarray, correct: np.ndarray,
-    fold: np.ndarray, floor: float, l2: float,
+    x: np.ndarray,
+    y: np.ndarray,
+    structures: np.ndarray,
+    keys: np.ndarray,
+    correct: np.ndarray,
+    fold: np.ndarray,
+    floor: float,
+    l2: float,
 ) -> tuple[float, float]:
     """Balanced accuracy and the share of correct references kept, on held-out folds."""
     called = np.zeros(len(y), dtype=bool)
@@ -166,15 +197,16 @@ def cross_validate(
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    def fam(r: dict[str, Any]) -> str:
-        return family(load_profile(r["structure"], r["modality"]), int(r.get("ndim", 3)))
+    profiles = [load_profile(r["structure"], r["modality"]) for r in rows]
+    families = [family(p, int(r.get("ndim", 3))) for p, r in zip(profiles, rows, strict=True)]
 
     return {
         "x": np.asarray([[r["evidence"].get(f, 0.0) for f in FEATURES] for r in rows], dtype=float),
         "y": np.asarray([r["truth"] == "acceptable" for r in rows], dtype=float),
         "structures": np.asarray([r["structure"] for r in rows]),
         "scans": np.asarray([str(r.get("scan", r.get("variant", ""))) for r in rows]),
-        "families": np.asarray([fam(r) for r in rows]),
+        "families": np.asarray(families),
+        "kinds": np.asarray([f"{f}:{p.group}" for f, p in zip(families, profiles, strict=True)]),
         "correct": np.asarray([r["family"] in CORRECT_FAMILIES for r in rows]),
     }
 
@@ -194,11 +226,9 @@ def main() -> None:
     rows = data["records"]
     a = records_arrays(rows)
     x, y, correct = a["x"], a["y"], a["correct"]
-    keys = norm_keys(a["structures"], a["families"], y)
+    keys = norm_keys(a["structures"], a["kinds"], a["families"], y)
     fold = folds(a["structures"], a["scans"], keys, a["families"])
-    scores = {
-        (floor, l2): cross_validate(x, y, a["structures"], keys, correct, fold, floor, l2) for floor, l2 in GRID
-    }
+    scores = {(floor, l2): cross_validate(x, y, a["structures"], keys, correct, fold, floor, l2) for floor, l2 in GRID}
     # Keep every correct reference first, then balanced accuracy.
     floor, l2 = max(scores, key=lambda k: (round(scores[k][1], 3), round(scores[k][0], 4), k[0]))
     norms, w, bias = model(x, y, keys, correct, floor, l2)
@@ -225,7 +255,9 @@ def main() -> None:
     }
     PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
     for key, (value, kept_here) in sorted(scores.items()):
-        print(f"floor x{key[0]:<4} L2 {key[1]:<6} held-out balanced accuracy {value:.3f}, references kept {kept_here:.3f}")
+        print(
+            f"floor x{key[0]:<4} L2 {key[1]:<6} held-out balanced accuracy {value:.3f}, references kept {kept_here:.3f}"
+        )
     print(params["fitted_on"])
 
 

@@ -33,7 +33,8 @@ from .verdict import Location
 
 WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large boxes
 RING_MM = 3.0  # thickness of the bands either side of the boundary used for contrast
-SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against
+SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against ...
+SMOOTH_SHARE = 0.2  # ... at most this share of the structure's mean radius, so a thin rib is not smoothed away
 DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
 EDGE_SHARE = 0.3  # a ridge this strong relative to the boundary's strongest edges counts as an edge
 EDGE_NOISE = 2.0  # ... and at least this many times the median gradient there (noise is no edge)
@@ -192,8 +193,10 @@ def measure(case: Case) -> Measures:
     components, extent = _components(grid, origin, to_size, ndim)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
     area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
-    smooth = _surface(ndi.gaussian_filter(grid.fraction, [SMOOTH_MM / s for s in grid.spacing]), grid.spacing)
     content = voxels * unit_volume
+    # ndim x content / surface is the radius of a ball (disc), half the thickness x 1.5 of a rod or sheet
+    sigma = min(SMOOTH_MM, SMOOTH_SHARE * ndim * content / area) if area > 0 else SMOOTH_MM
+    smooth = _surface(ndi.gaussian_filter(grid.fraction, [sigma / s for s in grid.spacing]), grid.spacing)
     compactness = _compactness(content, area, ndim)
     roughness = max(0.0, area / smooth - 1.0) if smooth > 0 else 0.0
 

@@ -198,9 +198,11 @@ def truncated_end(m: Measures) -> tuple[int, int, float, float] | None:
 
 
 def norm_key(p: Profile, ndim: int, norms: dict[str, Any]) -> str:
-    """The structure's own norms when the dev split holds enough of its correct masks, else its
-    modality family's, else the pooled ones."""
-    for key in (p.structure, family(p, ndim)):
+    """Whose correct masks say what is usual for this one: the structure's own when the dev
+    split holds enough of them, else those of its kind (bone, vessel, organ...) in its modality
+    family, else its family's, else the pooled ones."""
+    fam = family(p, ndim)
+    for key in (p.structure, f"{fam}:{p.group}", fam):
         if key in norms:
             return key
     return "generic"
