@@ -144,4 +144,12 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
 
 def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int | None) -> Case:
     structure = request.structure if label is None else request.structure_of(label)
-    return make_case(image, mask, label=label, spacing=request.spacing, structure=structure, modality=request.modality)
+    return make_case(
+        image,
+        mask,
+        label=label,
+        spacing=request.spacing,
+        structure=structure,
+        modality=request.modality,
+        names=request.structures,
+    )
