@@ -1,5 +1,7 @@
-"""Structure profiles: every file loads, its figures are coherent, names resolve, and the
-brain / grey / white-matter ranges hold the real MNI152 masks shipped in nilearn."""
+"""Structure profiles: the table loads and its figures are coherent and sourced, every
+TotalSegmentator class and common alias resolves, intensity claims follow the modality (HU on
+CT, signal only for a named MRI sequence), and the brain / grey / white-matter ranges hold the
+real MNI152 masks shipped in nilearn."""
 
 from __future__ import annotations
 
@@ -11,44 +13,58 @@ import pytest
 
 from napari_hcr.knowledge import (
     GENERIC,
+    MODALITY_ONLY,
+    TABLE_OWNED,
     Range,
     available_structures,
     canonical_structure,
     load_profile,
+    modalities,
+    modality_kind,
+    mri_sequence,
+    normalise_name,
+    structure_aliases,
 )
+from napari_hcr.knowledge.table import GROUPS, SHAPES, parse_row, rows
 
-PROFILE_DIR = resources.files("napari_hcr.knowledge") / "profiles"
-PROFILE_FILES = sorted(p.name for p in PROFILE_DIR.iterdir() if p.name.endswith(".json"))
-RANGE_KEYS = ("volume_ml", "compactness", "intensity_contrast")
+KNOWLEDGE = resources.files("napari_hcr.knowledge")
+PROSE_DIR = KNOWLEDGE / "prose"
+PROSE_FILES = sorted(p.name for p in PROSE_DIR.iterdir() if p.name.endswith(".json"))
+RANGE_KEYS = ("volume_ml", "compactness", "intensity_contrast", "hu")
 REQUIRED = {"brain", "white_matter", "grey_matter", "generic", "liver", "lung", "kidney", "spleen", "lung_field_xray"}
+STRUCTURES = list(rows())
+MODALITIES = [*modalities(), "any", "PET"]
+TS_CLASSES = json.loads((KNOWLEDGE / "totalsegmentator_classes.json").read_text(encoding="utf-8"))
 
 
 def _raw(name: str) -> dict:
-    return json.loads((PROFILE_DIR / name).read_text(encoding="utf-8"))
-
-
-def _cases() -> list[tuple[str, str]]:
-    return [(name, modality) for name in PROFILE_FILES for modality in _raw(name)["modalities"]]
+    return json.loads((PROSE_DIR / name).read_text(encoding="utf-8"))
 
 
 def test_required_profiles_exist() -> None:
     assert REQUIRED <= set(available_structures())
     assert available_structures()[-1] == GENERIC
+    brain = {"hippocampus", "amygdala", "thalamus", "caudate", "putamen", "pallidum", "cerebellum"}
+    for name in brain:
+        assert {name, f"{name}_left", f"{name}_right"} <= set(STRUCTURES)
+    assert {"lateral_ventricles", "lateral_ventricle_left", "lateral_ventricle_right"} <= set(STRUCTURES)
+    assert {"brainstem", "cerebellum", "tumour", "nodule", "cyst", "lung_tumour", "lung_nodule"} <= set(STRUCTURES)
+    assert {"brain_tumour", "breast_lesion", "cell_nucleus", "cell_nuclei"} <= set(STRUCTURES)
 
 
-@pytest.mark.parametrize(("name", "modality"), _cases())
-def test_every_profile_loads_for_each_modality(name: str, modality: str) -> None:
-    data = _raw(name)
-    profile = load_profile(data["structure"], modality)
-    assert profile.structure == data["structure"]
+@pytest.mark.parametrize("modality", MODALITIES)
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_every_profile_loads_for_each_modality(structure: str, modality: str) -> None:
+    profile = load_profile(structure, modality)
+    assert profile.structure == structure
     assert profile.description and profile.display_name and profile.site and profile.intensity
-    assert profile.failures, f"{name}/{modality} lists no failure modes"
+    assert profile.failures, f"{structure}/{modality} lists no failure modes"
     assert all(f.strip().endswith(".") for f in profile.failures)
     for key in RANGE_KEYS:
         value = getattr(profile, key)
         assert value is None or isinstance(value, Range)
         if value is not None:
-            assert value.low < value.high, f"{name}/{modality}: {key} {value} is not ordered"
+            assert value.low < value.high, f"{structure}/{modality}: {key} {value} is not ordered"
     if profile.volume_ml is not None:
         assert profile.volume_ml.low > 0
     if profile.compactness is not None:
@@ -57,35 +73,53 @@ def test_every_profile_loads_for_each_modality(name: str, modality: str) -> None
         if key == "centroid_fraction":
             assert all(0 <= lo < hi <= 1 for lo, hi in value)
         elif isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
-            assert value[0] < value[1], f"{name}/{modality}: {key} {value} is not ordered"
+            assert value[0] < value[1], f"{structure}/{modality}: {key} {value} is not ordered"
     if "inside_percentile" in profile.extras:
         lo, hi = profile.extras["inside_percentile"]
         assert 0 <= lo < hi <= 100
+    assert profile.group in GROUPS and profile.shape in SHAPES
+    assert profile.side in (None, "left", "right", "midline")
+    assert profile.specific == (structure != GENERIC)
+    assert all(isinstance(s, str) and s for s in profile.sources)
+    if profile.components is not None and profile.components_max is not None:
+        assert profile.components <= profile.components_max
 
 
-@pytest.mark.parametrize("name", PROFILE_FILES)
-def test_every_profile_has_an_any_modality_and_descriptions_say_adult(name: str) -> None:
-    data = _raw(name)
-    assert "any" in data["modalities"]
-    if data["structure"] != GENERIC:
-        assert "adult" in data["description"].lower()
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_descriptions_say_adult(structure: str) -> None:
+    profile = load_profile(structure, "any")
+    if profile.group not in ("cell", "other"):
+        assert "adult" in profile.description.lower()
 
 
-@pytest.mark.parametrize("name", PROFILE_FILES)
-def test_aliases_are_normalised_and_unique(name: str) -> None:
-    """canonical_structure lower-cases and turns spaces and hyphens into underscores before it
-    compares, so an alias written any other way could never match."""
-    mine = _raw(name)["aliases"]
-    for alias in mine:
-        assert alias == alias.strip().lower().replace("-", "_").replace(" ", "_")
-        assert canonical_structure(alias) == _raw(name)["structure"]
-    others = {a for other in PROFILE_FILES if other != name for a in _raw(other)["aliases"]}
-    assert not set(mine) & others
+def test_aliases_are_normalised_and_unique() -> None:
+    """canonical_structure normalises case, spaces and hyphens before it compares, so an alias
+    written any other way could never match; no alias may name two structures or a row."""
+    owner: dict[str, str] = {}
+    for name, row in rows().items():
+        assert name == normalise_name(name), name
+        for alias in row.aliases:
+            assert alias == normalise_name(alias), alias
+            assert alias not in rows(), f"alias {alias} of {name} is itself a structure"
+            assert alias not in owner, f"{alias} names both {owner[alias]} and {name}"
+            owner[alias] = name
+            assert canonical_structure(alias) == name
+        assert structure_aliases(name)[0] == name
 
 
-def test_file_name_matches_structure() -> None:
-    for name in PROFILE_FILES:
-        assert name == f"{_raw(name)['structure']}.json"
+def test_prose_files_are_named_after_table_rows_and_hold_no_table_figures() -> None:
+    for file in PROSE_FILES:
+        data = _raw(file)
+        assert file == f"{data['structure']}.json"
+        assert data["structure"] in rows()
+        assert not set(TABLE_OWNED) & set(data), file
+        assert not set(TABLE_OWNED) & set(data.get("common", {})), file
+        # calibrated figures belong to one exact modality, never to every modality or to plain MRI
+        for block in ("common", "MRI", "any"):
+            where = data.get("common", {}) if block == "common" else data.get("modalities", {}).get(block, {})
+            assert not set(MODALITY_ONLY) & set(where), f"{file}: {block}"
+        assert "inside_percentile" not in data.get("modalities", {}).get("CT", {}), file
+        assert "inside_percentile" not in data.get("modalities", {}).get("MRI-T2", {}), file
 
 
 @pytest.mark.parametrize(
@@ -99,9 +133,27 @@ def test_file_name_matches_structure() -> None:
         ("gray matter", "grey_matter"),
         ("cortex", "grey_matter"),
         ("Lungs", "lung"),
-        ("left kidney", "kidney"),
+        # was "kidney": sided kidneys have their own rows (side, neighbours) since the table
+        ("left kidney", "kidney_left"),
+        ("kidney", "kidney"),
         ("lung fields", "lung_field_xray"),
         ("brain", "brain"),
+        ("Kidney (left)", "kidney_left"),
+        ("kidney_l", "kidney_left"),
+        ("liver_seg", "liver"),
+        ("Liver Mask", "liver"),
+        ("vertebrae_L5", "vertebrae_l5"),
+        ("L5", "vertebrae_l5"),
+        ("RUL", "lung_upper_lobe_right"),
+        ("IVC", "inferior_vena_cava"),
+        ("oesophagus", "esophagus"),
+        ("tumor", "tumour"),
+        ("GTV", "tumour"),
+        ("pulmonary nodule", "lung_nodule"),
+        ("glioblastoma", "brain_tumour"),
+        ("nuclei", "cell_nuclei"),
+        ("hippocampi", "hippocampus"),
+        ("lh_hippocampus", "hippocampus_left"),
     ],
 )
 def test_aliases_resolve(asked: str, structure: str) -> None:
@@ -109,11 +161,212 @@ def test_aliases_resolve(asked: str, structure: str) -> None:
     assert load_profile(asked, "any").structure == structure
 
 
+@pytest.mark.parametrize(
+    ("freesurfer", "structure"),
+    [
+        ("Left-Hippocampus", "hippocampus_left"),
+        ("Right-Hippocampus", "hippocampus_right"),
+        ("Left-Amygdala", "amygdala_left"),
+        ("Right-Thalamus", "thalamus_right"),
+        ("Left-Thalamus-Proper", "thalamus_left"),
+        ("Right-Caudate", "caudate_right"),
+        ("Left-Putamen", "putamen_left"),
+        ("Right-Pallidum", "pallidum_right"),
+        ("Left-Lateral-Ventricle", "lateral_ventricle_left"),
+        ("Right-Cerebellum-Cortex", "cerebellum_right"),
+        ("Brain-Stem", "brainstem"),
+    ],
+)
+def test_freesurfer_names_resolve(freesurfer: str, structure: str) -> None:
+    assert canonical_structure(freesurfer) == structure
+    profile = load_profile(freesurfer, "MRI-T1")
+    assert profile.specific and profile.group == "brain"
+    if structure.endswith(("_left", "_right")):
+        assert profile.side == structure.rsplit("_", 1)[1] and not profile.paired
+
+
+def test_totalsegmentator_class_maps_are_complete() -> None:
+    assert "Apache-2.0" in TS_CLASSES["licence"] and "2.18.0" in TS_CLASSES["origin"]
+    for task, count in (("total", 117), ("total_mr", 50)):
+        ids = sorted(int(i) for i in TS_CLASSES[task])
+        assert ids == list(range(1, count + 1))
+    assert TS_CLASSES["total"]["5"] == "liver" and TS_CLASSES["total"]["117"] == "costal_cartilages"
+    assert TS_CLASSES["total_mr"]["50"] == "brain"
+
+
+@pytest.mark.parametrize("name", sorted({n for task in ("total", "total_mr") for n in TS_CLASSES[task].values()}))
+def test_every_totalsegmentator_class_has_a_specific_profile(name: str) -> None:
+    structure = canonical_structure(name)
+    assert structure != GENERIC, name
+    ct = load_profile(name, "CT")
+    assert ct.specific and ct.volume_ml is not None and ct.hu is not None and ct.sources
+    assert normalise_name(name) == structure or normalise_name(name) in structure_aliases(structure)
+    if name.endswith(("_left", "_right")) or "_left_" in name or "_right_" in name:
+        assert ct.side == ("left" if "left" in name else "right")
+
+
+def test_every_figure_has_a_source() -> None:
+    for name, row in rows().items():
+        if row.volume_ml is not None or row.area_um2 is not None:
+            assert row.volume_source, f"{name}: size without a source"
+        if row.hu is not None:
+            assert row.hu_source, f"{name}: HU band without a source"
+        if row.signal:
+            assert row.signal_source, f"{name}: MRI signal without a source"
+        for text in row.sources:
+            assert len(text) > 15, f"{name}: source {text!r} names nothing"
+
+
+def test_malformed_rows_are_refused() -> None:
+    good = {
+        "structure": "x",
+        "display_name": "x",
+        "group": "organ",
+        "side": "none",
+        "paired": "no",
+        "shape": "compact",
+        "volume_ml_low": "10",
+        "volume_ml_high": "20",
+        "area_um2_low": "",
+        "area_um2_high": "",
+        "components": "1",
+        "components_max": "",
+        "holes_allowed": "no",
+        "compactness_low": "",
+        "compactness_high": "",
+        "neighbours": "",
+        "hu_median": "40",
+        "hu_low": "0",
+        "hu_high": "80",
+        "mri_t1": "brighter",
+        "mri_t2": "",
+        "mri_flair": "",
+        "location": "",
+        "aliases": "",
+        "volume_source": "s",
+        "hu_source": "s",
+        "signal_source": "s",
+    }
+    assert parse_row(good).components_max == 1  # empty: as many as expected
+    for column, value in [
+        ("volume_ml_high", "5"),
+        ("hu_median", "100"),
+        ("mri_t1", "bright"),
+        ("shape", "round"),
+        ("group", "organs"),
+        ("side", "both"),
+        ("components_max", "0"),
+    ]:
+        with pytest.raises(ValueError):
+            parse_row({**good, column: value})
+
+
+def test_ct_visible_structures_have_a_hu_band_and_it_is_ct_only() -> None:
+    for name, row in rows().items():
+        if row.group in ("cell", "other") or name == "lung_field_xray":
+            continue
+        assert row.hu is not None and row.hu_median is not None, name
+        assert load_profile(name, "CT").hu == row.hu
+        assert "HU" in load_profile(name, "CT").intensity
+        for other in ("MRI-T1", "MRI", "X-ray", "Microscopy"):
+            assert load_profile(name, other).hu is None
+
+
+def test_hu_bands_point_the_right_way() -> None:
+    lobes = [n for n in rows() if n.startswith("lung_") and "lobe" in n]
+    assert len(lobes) == 5 and all(load_profile(n, "CT").hu.high < -200 for n in lobes)
+    assert all(rows()[f"vertebrae_{lv}"].hu_median > 150 for lv in ("c3", "t8", "l3"))
+    assert rows()["skull"].hu.low > rows()["liver"].hu.high
+    assert rows()["trachea"].hu.high < rows()["esophagus"].hu.high
+    assert -50 <= rows()["cyst"].hu.low and rows()["cyst"].hu.high <= 150
+
+
+@pytest.mark.parametrize("plain", ["MRI", "MR", "mri", "MRI-PD", "DWI"])
+def test_plain_mri_makes_no_sequence_claim(plain: str) -> None:
+    assert modality_kind(plain) == "MRI" and mri_sequence(plain) is None
+    for name in rows():
+        profile = load_profile(name, plain)
+        assert profile.signal is None, name
+        assert profile.intensity_contrast is None, name
+        assert "inside_percentile" not in profile.extras, name
+        assert profile.hu is None
+
+
+def test_sequence_claims_follow_the_sequence() -> None:
+    assert load_profile("wm", "MRI-T1").signal == "brighter" and load_profile("wm", "MRI-T2").signal == "darker"
+    assert load_profile("lateral_ventricles", "MRI-T2w").signal == "brighter"
+    assert load_profile("lateral_ventricles", "MRI-FLAIR").signal == "darker"
+    assert load_profile("lateral_ventricles", "MRI-FLAIR").intensity_contrast.high < 0
+    assert load_profile("lateral_ventricles", "T2-FLAIR").signal == "darker"
+    assert load_profile("liver", "MRI-T1").signal is None  # no claim: fat around is bright or suppressed
+    assert load_profile("liver", "MRI-T1").intensity_contrast is None
+    assert load_profile("cyst", "MRI-T1C").signal is None  # T1 after contrast: no column, no claim
+    assert load_profile("wm", "CT").signal is None
+
+
+def test_inside_percentile_only_where_validated() -> None:
+    """Foreground percentiles were checked on T1 MNI152 (and X-ray lung fields): never applied
+    to CT (absolute HU instead), T2 or plain MRI."""
+    for name in rows():
+        for modality in ("CT", "MRI-T2", "MRI", "MRI-FLAIR", "MRI-T1C"):
+            assert "inside_percentile" not in load_profile(name, modality).extras, (name, modality)
+    assert "inside_percentile" in load_profile("brain", "MRI-T1").extras
+    assert "inside_percentile" in load_profile("lung_field_xray", "XR").extras
+
+
+def test_shape_classes_set_compactness() -> None:
+    for name, row in rows().items():
+        profile = load_profile(name, "CT")
+        if row.shape in ("tubular", "many"):
+            assert profile.compactness is None, name
+        if row.shape in ("elongated", "sheet") and profile.compactness is not None:
+            assert profile.compactness.low <= 0.1, name
+    assert load_profile("aorta", "CT").compactness is None
+    assert load_profile("rib_left_5", "CT").compactness is None
+
+
+def test_neighbours_are_rows_and_sides_match_names() -> None:
+    for name, row in rows().items():
+        assert name not in row.neighbours
+        assert set(row.neighbours) <= set(rows()), name
+        if name.endswith("_left") or "_left_" in name:
+            assert row.side == "left" and not row.paired, name
+        if name.endswith("_right") or "_right_" in name:
+            assert row.side == "right" and not row.paired, name
+        if row.paired:
+            assert row.components == 2 or (row.components == 1 and row.shape != "many"), name
+    assert "spleen" in load_profile("kidney_left", "CT").neighbours
+    assert "liver" in load_profile("kidney_right", "CT").neighbours
+
+
+def test_bilateral_forms_hold_both_sides() -> None:
+    for base in ("hippocampus", "amygdala", "thalamus", "caudate", "putamen", "pallidum"):
+        both, left = rows()[base], rows()[f"{base}_left"]
+        assert both.paired and both.components == 2
+        assert both.volume_ml.low == pytest.approx(2 * left.volume_ml.low)
+        assert both.volume_ml.high == pytest.approx(2 * left.volume_ml.high)
+
+
 def test_unknown_structure_falls_back_to_generic() -> None:
     profile = load_profile("pancreatic duct of Wirsung", "CT")
-    assert profile.structure == GENERIC
-    assert profile.volume_ml is None and profile.compactness is None
+    assert profile.structure == GENERIC and not profile.specific
+    assert profile.volume_ml is None and profile.compactness is None and profile.hu is None
     assert profile.failures
+    assert "less specific" in profile.description
+
+
+def test_modalities_listed_and_recognised() -> None:
+    listed = modalities()
+    assert {"CT", "MRI-T1", "MRI-T2", "MRI-FLAIR", "MRI", "X-ray", "Microscopy", "Photo"} <= set(listed)
+    assert all(modality_kind(m) not in ("other", "any") for m in listed)
+    assert modality_kind("PET") == "other" and modality_kind("US") == "other"
+    assert [mri_sequence(m) for m in ("MRI-T1w", "T1CE", "MRI-T2", "T2-FLAIR", "MRI")] == [
+        "T1",
+        "T1C",
+        "T2",
+        "FLAIR",
+        None,
+    ]
 
 
 def test_modality_family_matching() -> None:
@@ -138,6 +391,7 @@ def test_intensity_expectations_point_the_right_way() -> None:
     liver_lr = load_profile("liver", "CT").extras["centroid_fraction"][2]
     spleen_lr = load_profile("spleen", "CT").extras["centroid_fraction"][2]
     assert liver_lr[0] < spleen_lr[0] and liver_lr[1] < spleen_lr[1]  # liver on the patient's right
+    assert load_profile("liver", "CT").side == "right" and load_profile("spleen", "CT").side == "left"
 
 
 def _mask_ml(image: object) -> float:
