@@ -27,7 +27,9 @@ class Case:
     voxel size per axis in millimetres. ``rgb`` keeps the original colour image of a 2-D RGB
     case for snapshots; measures use the grey ``image``. ``present`` lists the labels in
     ``labels`` (empty: not known) and ``names`` gives other labels' names (label value ->
-    structure name), so a finding can say which neighbour a leak runs into.
+    structure name), so a finding can say which neighbour a leak runs into. ``finite`` marks
+    the image voxels that were numbers in the input (None: all were); the others hold a neutral
+    fill and measures ignore them.
     """
 
     image: np.ndarray
@@ -39,6 +41,18 @@ class Case:
     rgb: np.ndarray | None = field(default=None, compare=False)
     names: Mapping[int, str] = field(default_factory=dict, compare=False)
     present: tuple[int, ...] = field(default=(), compare=False)
+    finite: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def nonfinite_share(self) -> float:
+        """Share of image voxels that were NaN or infinite in the input (0 when all are numbers)."""
+        return 0.0 if self.finite is None else 1.0 - float(np.count_nonzero(self.finite)) / self.finite.size
+
+    @property
+    def area_unit(self) -> str:
+        """Unit of a 2-D size: mm² when the pixel size is known, "px" (a pixel count) when it is not;
+        readers report 1.0 per axis for a picture without a pixel size."""
+        return "px" if all(s == 1.0 for s in self.spacing) else "mm²"
 
     @property
     def others(self) -> bool:
@@ -104,8 +118,13 @@ def make_case(
         labels = labels.astype(np.int32)
     if labels.dtype == bool:
         labels = labels.astype(np.uint8)
-    if not np.isfinite(image).all():
-        image = np.nan_to_num(image, nan=0.0, posinf=0.0, neginf=0.0)
+    numbers = np.isfinite(image)
+    finite = None if numbers.all() else numbers
+    if finite is not None:
+        # Measures skip these voxels (Case.finite); the fill only keeps arithmetic finite, and the
+        # median of the rest draws no false edge in snapshots or gradients.
+        fill = float(np.median(image[finite])) if finite.any() else 0.0
+        image = np.where(finite, image, np.float32(fill))
     present = np.unique(labels)
     present = present[present != 0]
     if present.size == 0:
@@ -132,6 +151,7 @@ def make_case(
         rgb=rgb,
         names=dict(names or {}),
         present=tuple(int(v) for v in present),
+        finite=finite,
     )
 
 

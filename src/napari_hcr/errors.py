@@ -15,6 +15,11 @@ class InputError(HCRError):
     """The image or mask cannot be assessed as given (shape, dimensionality, empty mask...)."""
 
 
+class CannotAssess(HCRError):
+    """The image cannot be read well enough to judge a mask on it (blank, constant, mostly
+    non-finite, or too little contrast): the answer is "cannot assess", never a verdict."""
+
+
 class BackendError(HCRError):
     """A reasoning backend could not produce a stage (network, refusal, garbled answer)."""
 

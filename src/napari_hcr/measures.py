@@ -97,6 +97,7 @@ class Measures:
     largest_area_slice: dict[int, int]
     refinement: Refinement | None = None
     context: Context | None = None
+    nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
 
     def clipped_end(self, axis: int, index: int) -> bool:
         """Whether slice ``index`` of ``axis`` is an image border the mask reaches (the scan ends there)."""
@@ -148,6 +149,7 @@ class Measures:
             "largest_area_slice": {str(k): v for k, v in self.largest_area_slice.items()},
             "refinement": None if self.refinement is None else self.refinement.to_dict(),
             "context": None if self.context is None else self.context.to_dict(),
+            "nonfinite_share": _r(self.nonfinite_share, 4),
         }
 
 
@@ -202,14 +204,20 @@ def measure(case: Case) -> Measures:
 
     inner = work & _near(~work, grid.spacing, RING_MM)
     outer = ~work & _near(work, grid.spacing, RING_MM)
+    if case.finite is not None:  # intensities come from blocks of numbers only (Case fills the rest)
+        numbers = _Grid(case.finite[box], sub_image, stride, spacing).fraction >= 1.0
+        inner, outer = inner & numbers, outer & numbers
     in_vals = grid.image[inner]
     out_vals = grid.image[outer]
     contrast = _contrast(in_vals, out_vals)
     edges = _edge_agreement(work, grid)
 
-    inside = sub_image[tuple(slice(None, None, s) for s in stride)][sub[tuple(slice(None, None, s) for s in stride)]]
+    sub_numbers = sub if case.finite is None else sub & case.finite[box]
+    inside = sub_image[tuple(slice(None, None, s) for s in stride)][
+        sub_numbers[tuple(slice(None, None, s) for s in stride)]
+    ]
     if inside.size == 0:
-        inside = sub_image[sub]
+        inside = sub_image[sub_numbers] if sub_numbers.any() else sub_image[sub]
     inside_mean = float(inside.mean())
     inside_std = float(inside.std())
     inside_cv = inside_std / abs(inside_mean) if abs(inside_mean) > 1e-12 else 0.0
@@ -223,7 +231,7 @@ def measure(case: Case) -> Measures:
         spacing=spacing,
         voxels=voxels,
         size=voxels * to_size,
-        size_unit="mL" if ndim == 3 else "mm²",
+        size_unit="mL" if ndim == 3 else case.area_unit,
         components=components,
         holes=holes,
         hole_size=hole_voxels * float(np.prod(grid.spacing)) / (1000.0 if ndim == 3 else 1.0),
@@ -238,7 +246,7 @@ def measure(case: Case) -> Measures:
         inside_median=inside_median,
         inside_spread=(q75 - q25) / 1.349,
         outside_mean=outside_mean,
-        inside_percentile=_percentile_of(image, inside_median),
+        inside_percentile=_percentile_of(image if case.finite is None else image[case.finite], inside_median),
         area_per_slice=areas,
         largest_jump=_largest_jump(areas),
         gaps=_gaps(areas, extent, origin),
@@ -247,6 +255,7 @@ def measure(case: Case) -> Measures:
         extent_fraction=tuple((b - a) / n for (a, b), n in zip(bbox, shape)),
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
+        nonfinite_share=case.nonfinite_share,
     )
     context = (
         surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from .case import Case
 from .errors import BackendError
 from .knowledge import load_profile
 from .measures import Measures, measure
+from .readability import check_readable
 from .snapshots import Snapshot, take_snapshots
 from .stages import PROMPT_VERSION, STAGES, CaseFacts, StageRequest
 from .verdict import Assessment, StageResult
@@ -29,6 +30,7 @@ from .verdict import Assessment, StageResult
 T = TypeVar("T")
 TOTAL_STEPS = len(STAGES)
 EVIDENCE = "Measuring the mask and rendering snapshots"
+READING = "Checking that the image can be read"
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,11 @@ class Progress:
 
 @dataclass(frozen=True)
 class Evidence:
+    """Measures and snapshots, with the seconds each took (``seconds``: step name -> seconds)."""
+
     measures: Measures
     snapshots: tuple[Snapshot, ...]
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ def assess_steps(
     the snapshots are rendered: with a model backend the evidence costs no wall-clock time.
     """
     started = time.perf_counter()
+    # An unreadable image (blank, non-finite, no contrast) raises CannotAssess here, before any verdict.
+    yield from with_heartbeats(partial(check_readable, case), 0, READING, poll)
+    checked = time.perf_counter() - started
     profile = load_profile(case.structure, case.modality)
     key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
     cached = cache.get(key) if cache and key else None
@@ -126,7 +134,7 @@ def assess_steps(
         structure=case.structure,
         modality=case.modality,
         stages=results,
-        measures=evidence.measures.to_dict(),
+        measures={**evidence.measures.to_dict(), "seconds": _timing(checked, evidence)},
         snapshots=[s.ref for s in evidence.snapshots],
         backend=usage,
         seconds=time.perf_counter() - started,
@@ -168,5 +176,13 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
 
 
 def _gather_evidence(case: Case) -> Evidence:
+    t0 = time.perf_counter()
     measures = measure(case)
-    return Evidence(measures, tuple(take_snapshots(case, measures)))
+    t1 = time.perf_counter()
+    snapshots = tuple(take_snapshots(case, measures))
+    return Evidence(measures, snapshots, {"measures": t1 - t0, "snapshots": time.perf_counter() - t1})
+
+
+def _timing(checked: float, evidence: Evidence) -> dict[str, float]:
+    """Where the evidence's time went, for the record: the stages keep their own seconds."""
+    return {name: round(value, 3) for name, value in {"readability": checked, **evidence.seconds}.items()}

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .verdict import Location
 
 
 def where_text(location: Location | None) -> str:
+    """A place a person can find: a slice of a volume, or a point of a 2-D image."""
     if location is None:
         return "the whole mask"
     if location.axis < 0:
-        return "the image"
+        if location.point is not None and len(location.point) == 2:
+            row, column = (round(float(v)) for v in location.point)
+            return f"the image near row {row}, column {column}"
+        return "the whole image"
     return f"axis {location.axis} slice {location.slice}"
 
 
+def cells(ndim: int) -> str:
+    """What an image is made of: voxels in a volume, pixels in a picture."""
+    return "voxels" if ndim == 3 else "pixels"
+
+
 def size_text(value: float, unit: str) -> str:
-    """Volumes above a litre read better in L; small ones keep one more decimal."""
+    """Volumes above a litre read better in L; small ones keep one more decimal; pixels are counts."""
+    if unit == "px":
+        return f"{value:,.0f} px"
     if unit == "mL" and value >= 1000:
         return f"{value / 1000:.2f} L"
     if value >= 100:
@@ -32,8 +45,30 @@ def percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
+def share_text(value: float) -> str:
+    """A share that may be small but is never zero in words: 0.3 % stays 0.3 %, not 0 %."""
+    if value >= 0.01 or value <= 0:
+        return percent(value)
+    return f"{100 * value:.2g}%"
+
+
 def ordinal(value: float) -> str:
     """51 -> "51st", 2 -> "2nd", 12 -> "12th": percentiles and ranks read as English."""
     n = int(round(value))
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds a person can compare: "<1 ms", "40 ms", "1.3 s" (never a bare "0.00 s")."""
+    if seconds < 0.001:
+        return "<1 ms"
+    if seconds < 1.0:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.1f} s"
+
+
+def timing_text(total: float, steps: Mapping[str, float]) -> str:
+    """Where a run's time went: "0.91 s in all: measures 620 ms, snapshots 210 ms, ..."."""
+    parts = ", ".join(f"{name} {duration(value)}" for name, value in steps.items())
+    return f"{duration(total)} in all: {parts}" if parts else duration(total)

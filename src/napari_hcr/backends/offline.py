@@ -11,10 +11,10 @@ from __future__ import annotations
 from ..findings import compare
 from ..knowledge import Profile
 from ..measures import Measures
-from ..scoring import decide
+from ..scoring import decide, expected_sign, truncated_end
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location
-from ..wording import percent, range_text, size_text, where_text
+from ..wording import cells, ordinal, percent, range_text, share_text, size_text, where_text
 from .base import StageAnswer
 
 VERSION = "offline-1"
@@ -46,10 +46,12 @@ class OfflineSession:
             return StageAnswer(text, tuple(observations))
         findings = self._compare(request)
         if stage == "anatomical_inference":
-            return StageAnswer(inference_text(findings), tuple(findings))
+            return StageAnswer(inference_text(findings, request.measures, request.profile), tuple(findings))
         decision = decide(request.measures, request.profile, findings)
         return StageAnswer(
-            synthesis_text(findings, decision.verdict, decision.score, decision.confidence, request.profile),
+            synthesis_text(
+                findings, decision.verdict, decision.score, decision.confidence, request.profile, request.measures
+            ),
             tuple(f for f in findings if f.severity != "info"),
             decision,
         )
@@ -91,7 +93,12 @@ def recall_text(profile: Profile) -> str:
 def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     """Stage 2: what the mask shows, figure by figure, with where to look."""
     observations: list[Finding] = []
-    parts = [f"The mask covers {m.voxels:,} voxels, {size_text(m.size, m.size_unit)}."]
+    parts = [f"The mask covers {m.voxels:,} {cells(m.ndim)}, {size_text(m.size, m.size_unit)}."]
+    if m.nonfinite_share > 0:
+        parts.append(
+            f"{share_text(m.nonfinite_share)} of the image's {cells(m.ndim)} are not numbers (NaN or infinite); "
+            "every intensity figure below ignores them."
+        )
     if len(m.components) == 1:
         parts.append("It is one connected component.")
     else:
@@ -122,7 +129,8 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
         f"{percent(m.edge_agreement)} of the boundary lies on a strong image edge; contrast across the "
         f"boundary is {m.boundary_contrast:+.2f} pooled standard deviations (inside mean {m.inside_mean:.3g}, "
         f"just outside {m.outside_mean:.3g}); the inside intensity varies by {percent(m.inside_cv)} "
-        f"(coefficient of variation) and its median sits at the {m.inside_percentile:.0f}th percentile of the image foreground."
+        f"(coefficient of variation) and its median sits at the {ordinal(m.inside_percentile)} percentile of the "
+        "image foreground."
     )
     if m.gaps:
         shown = ", ".join(where_text(g) for g in m.gaps[:6])
@@ -144,22 +152,54 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     return " ".join(parts), observations
 
 
-def inference_text(findings: list[Finding]) -> str:
+def inference_text(findings: list[Finding], m: Measures | None = None, profile: Profile | None = None) -> str:
+    """Stage 3: the disagreements, then what agrees; a check whose figure lies outside its expected
+    range is never listed as agreeing, even when it weighs too little to count as a problem."""
     problems = [f for f in findings if f.severity != "info"]
-    agreed = [f for f in findings if f.severity == "info"]
+    info = [f for f in findings if f.severity == "info"]
+    outside = [f for f in info if m is not None and profile is not None and outside_expected(f, m, profile)]
+    agreed = [f for f in info if f not in outside]
     if not problems:
         lines = ["What the mask shows agrees with what is expected on every check."]
     else:
         lines = [f"{len(problems)} disagreement(s) with the expected anatomy:"]
         for f in sorted(problems, key=lambda f: f.severity != "major"):
             lines.append(f"[{f.severity}] {_sentence(f.detail)[:-1]} (at {where_text(f.where)}).")
+    if outside:
+        lines.append(
+            "Outside the expected range, though too slight to count against the mask on its own: "
+            + " ".join(_sentence(f.detail) for f in outside)
+        )
     if agreed:
         lines.append("In agreement: " + " ".join(_sentence(f.detail) for f in agreed))
     return " ".join(lines)
 
 
+def outside_expected(finding: Finding, m: Measures, p: Profile) -> bool:
+    """Whether an ``_ok`` finding's own figure lies outside the range the profile expects."""
+    if finding.kind == "contrast_ok":
+        r = p.intensity_contrast
+        if r is not None:
+            return not r.low <= m.boundary_contrast <= r.high
+        return m.boundary_contrast * expected_sign(p) <= 0
+    if finding.kind == "volume_ok" and p.volume_ml is not None and m.ndim == 3:
+        cut = m.size < p.volume_ml.low and truncated_end(m) is not None  # the scan shows only part of it
+        return not cut and not p.volume_ml.low <= m.size <= p.volume_ml.high
+    if finding.kind == "shape_ok" and p.compactness is not None:
+        return not p.compactness.low <= m.compactness <= p.compactness.high
+    band = p.extras.get("inside_percentile")
+    if finding.kind == "intensity_ok" and band is not None:
+        return not float(band[0]) <= m.inside_percentile <= float(band[1])
+    return False
+
+
 def synthesis_text(
-    findings: list[Finding], verdict: str, score: float, confidence: float, profile: Profile | None = None
+    findings: list[Finding],
+    verdict: str,
+    score: float,
+    confidence: float,
+    profile: Profile | None = None,
+    m: Measures | None = None,
 ) -> str:
     major = [f for f in findings if f.severity == "major"]
     minor = [f for f in findings if f.severity == "minor"]
@@ -171,7 +211,12 @@ def synthesis_text(
         why = f" Decided by: {reasons}" if reasons else " The combined evidence falls below the acceptance threshold."
         return head + why + " Correct these regions before the mask is used clinically." + tail
     if major:
-        agreed = sum(1 for f in findings if f.kind.endswith("_ok"))
+        agreed = sum(
+            1
+            for f in findings
+            if f.kind.endswith("_ok")
+            and not (m is not None and profile is not None and outside_expected(f, m, profile))
+        )
         notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in major[:2])
         return (
             head + f" A major deviation stands: {notes} It is outweighed by the {agreed} checks that agree with the "
