@@ -22,7 +22,7 @@ from typing import Any
 
 from .knowledge import Profile
 from .measures import Measures
-from .scoring import contributions, expected_sign, family, inside_spread, truncated_end
+from .scoring import contributions, expected_sign, family, inside_spread, pieces_expected, truncated_end
 from .verdict import Finding, Location, Severity
 from .wording import ordinal, percent, range_text, size_text, where_text
 
@@ -213,7 +213,7 @@ def check_holes(m: Measures, p: Profile) -> list[Finding]:
 
 
 def check_gaps(m: Measures, p: Profile) -> list[Finding]:
-    if m.ndim != 3:
+    if m.ndim != 3 or pieces_expected(p):
         return []
     if not m.gaps:
         return _ok("continuity", "no empty slices inside the mask's extent.")

@@ -99,7 +99,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
     if m.size > 0:  # also where holes are allowed: the norms say what is usual
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
-    x["gaps"] = math.log1p(len(m.gaps))
+    if not pieces_expected(p):
+        x["gaps"] = math.log1p(len(m.gaps))
     if m.largest_jump is not None:
         x["area_jump"] = math.log(max(1.0, m.largest_jump.ratio))
     x["edge_deficit"] = 1.0 - m.edge_agreement
@@ -141,6 +142,12 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if m.context is not None and m.context.leak is not None:
         x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
     return x
+
+
+def pieces_expected(p: Profile) -> bool:
+    """A structure made of several pieces (cartilages, nuclei, a bilateral pair in one mask) has
+    empty slices between them by nature."""
+    return p.shape == "many" or (p.components or 1) > 1
 
 
 def expected_sign(p: Profile) -> int:
