@@ -89,7 +89,18 @@ def _parser() -> argparse.ArgumentParser:
         help="write a self-contained HTML report (snapshots embedded) here",
     )
     assess.add_argument("--no-cache", action="store_true", help="do not reuse or store earlier model answers")
+    assess.add_argument(
+        "--label-names",
+        default="auto",
+        metavar="{auto,totalsegmentator,totalsegmentator_mr,PATH}",
+        help="where label names (hence each label's structure) come from: a label table beside the mask (auto), "
+        "TotalSegmentator's total or total_mr class map, or a JSON/CSV label table (default: auto)",
+    )
     assess.set_defaults(run=_assess)
+
+    structures = sub.add_parser("structures", help="list the structure profiles, their modalities and aliases")
+    structures.add_argument("--json", dest="as_json", action="store_true", help="print the catalogue as JSON")
+    structures.set_defaults(run=_structures)
 
     bench = sub.add_parser("bench", help="run the acceptability benchmark with the offline reasoner")
     bench.add_argument("--split", choices=["dev", "test"], default="test")
@@ -104,9 +115,18 @@ def _assess(args: argparse.Namespace) -> int:
     from .backends import make_backend
     from .cache import AssessmentCache
     from .io import read_pair
+    from .knowledge import is_known_modality
+    from .label_names import run_structures
     from .runs import RunRequest
 
     default_structure, structures = _structure_map(args.structure)
+    structures = run_structures(args.mask, args.label_names, default_structure, structures)
+    if not is_known_modality(args.modality):
+        print(
+            f"napari-hcr: warning: no profile knows modality '{args.modality}'; judged without intensity "
+            "expectations (see 'napari-hcr structures').",
+            file=sys.stderr,
+        )
     image, mask, spacing = read_pair(args.image, args.mask)
     options = {key: value for key, value in (("model", args.model), ("base_url", args.base_url)) if value}
     backend = make_backend(args.backend, **options)
@@ -228,6 +248,13 @@ def _stage_block(index: int, result) -> str:
         if finding.severity != "info":
             lines.append(f"  - [{finding.severity}] {finding.kind}: {finding.detail} ({where_text(finding.where)})")
     return "\n".join(lines)
+
+
+def _structures(args: argparse.Namespace) -> int:
+    from .knowledge.listing import catalogue_json, catalogue_table
+
+    print(catalogue_json() if args.as_json else catalogue_table())
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from .backends import Backend, make_backend
 from .cache import AssessmentCache
 from .case import Case, make_case
 from .errors import HCRError, InputError
-from .knowledge import GENERIC
+from .knowledge import GENERIC, canonical_structure
 from .reasoner import Done, Progress, StageDone, assess_steps, with_heartbeats
 
 #: An array, or a zero-argument callable returning one (read on the worker thread, not the caller's).
@@ -144,7 +144,7 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
 
 def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int | None) -> Case:
     structure = request.structure if label is None else request.structure_of(label)
-    return make_case(
+    case = make_case(
         image,
         mask,
         label=label,
@@ -153,3 +153,6 @@ def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int |
         modality=request.modality,
         names=request.structures,
     )
+    if label is None and case.label in request.structures:  # the largest label has a name of its own
+        case = replace(case, structure=canonical_structure(request.structures[case.label]))
+    return case

@@ -226,7 +226,8 @@ def _alias_index() -> dict[str, str]:
             index.setdefault(normalise_name(alias), name)
     derived: dict[str, set[str]] = {}
     for name, row in table.items():
-        for alias in [*_sided_forms(name), normalise_name(row.display_name)]:
+        plain_display = [] if "(" in row.display_name else [normalise_name(row.display_name)]
+        for alias in [*_sided_forms(name), *plain_display]:
             derived.setdefault(alias, set()).add(name)
     for alias, names in derived.items():
         if alias not in index and len(names) == 1:
