@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .errors import BackendError, HCRError, InputError
+from . import __version__
+from .errors import BackendError, CannotAssess, HCRError, InputError
 
 if TYPE_CHECKING:
     from .backends import Backend
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"napari-hcr: {error}", file=sys.stderr)
         return EXIT_INPUT
-    except BackendError as error:
+    except (BackendError, CannotAssess) as error:
         print(f"napari-hcr: {error}", file=sys.stderr)
         return EXIT_BACKEND
     except HCRError as error:
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="napari-hcr",
         description="Hierarchical Clinical Reasoner: is this segmentation clinically acceptable, and why?",
     )
+    parser.add_argument("--version", action="version", version=f"napari-hcr {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="open napari with a bundled sample and the HCR dock widget")
@@ -76,7 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         default="generic",
         help="target structure, e.g. brain, liver, or one per label: 1=liver,2=spleen (default: generic)",
     )
-    assess.add_argument("--modality", default="MRI-T1", help="imaging modality, e.g. MRI-T1, CT (default: MRI-T1)")
+    assess.add_argument(
+        "--modality",
+        default=None,
+        help="imaging modality, e.g. MRI-T1, CT, X-ray, Microscopy, Photo "
+        "(default: MRI-T1 for a volume, X-ray for a grey 2-D image, Photo for a colour one)",
+    )
     assess.add_argument("--backend", default="offline", choices=["offline", "gemini", "openai_compat"])
     assess.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
     assess.add_argument("--base-url", default=None, help="server URL for the openai_compat backend")
@@ -114,20 +122,35 @@ def _parser() -> argparse.ArgumentParser:
 def _assess(args: argparse.Namespace) -> int:
     from .backends import make_backend
     from .cache import AssessmentCache
+    from .case import default_modality
     from .io import read_pair
     from .knowledge import is_known_modality
     from .label_names import run_structures
+    from .readability import looks_swapped
     from .runs import RunRequest
 
     default_structure, structures = _structure_map(args.structure)
+    _check_outputs(args.json_out, args.html_out)
+    for role, path in (("image", args.image), ("mask", args.mask)):
+        if not path.is_file():
+            state = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise InputError(f"The {role} file {path} {state}.")
     structures = run_structures(args.mask, args.label_names, default_structure, structures)
-    if not is_known_modality(args.modality):
+    if args.modality is not None and not is_known_modality(args.modality):
         print(
             f"napari-hcr: warning: no profile knows modality '{args.modality}'; judged without intensity "
             "expectations (see 'napari-hcr structures').",
             file=sys.stderr,
         )
     image, mask, spacing = read_pair(args.image, args.mask)
+    if looks_swapped(image, mask):
+        raise InputError(
+            f"The image {args.image.name} looks like a label mask (a few integer values) and the mask "
+            f"{args.mask.name} like an image: give the image first, then the mask."
+        )
+    modality = args.modality or default_modality(image, mask)
+    if args.modality is None and modality != "MRI-T1":
+        print(f"napari-hcr: a 2-D image is judged as {modality}; pass --modality X-ray, Microscopy or Photo to choose.")
     options = {key: value for key, value in (("model", args.model), ("base_url", args.base_url)) if value}
     backend = make_backend(args.backend, **options)
     request = RunRequest(
@@ -137,12 +160,12 @@ def _assess(args: argparse.Namespace) -> int:
         labels=args.labels or ((args.label,) if args.label is not None else "largest"),
         structures=structures,
         structure=default_structure,
-        modality=args.modality,
+        modality=modality,
         backend=lambda: backend,
         cache=None if args.no_cache or args.backend == "offline" else AssessmentCache(),
         poll=3600.0,
     )
-    outcomes = _run(request, image.shape, backend)
+    outcomes = _run(request, mask.shape, backend)
     if args.labels is None:
         assessment, snapshots, _ = outcomes[0]
         _write_outputs(args.json_out, args.html_out, assessment, snapshots)
@@ -170,6 +193,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
     """Print each label's staged report as it comes; one outcome per label (a failure's sentence)."""
     from .reasoner import Done, StageDone
     from .runs import LabelFailed, LabelStarted, run_events
+    from .wording import cells
 
     outcomes: list[Outcome] = []
     for event in run_events(request):
@@ -179,7 +203,8 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
                 print(f"napari-hcr: '{asked}' is read as the '{event.structure}' profile.")
             print(
                 f"{'' if event.position == 0 else chr(10)}napari-hcr: {event.structure} on {request.modality}, "
-                f"label {event.label}, {'x'.join(map(str, shape))} voxels, backend {backend.name} ({backend.model})"
+                f"label {event.label}, {'x'.join(map(str, shape))} {cells(len(shape))}, "
+                f"backend {backend.name} ({backend.model})"
             )
         elif isinstance(event, LabelFailed):
             print(f"napari-hcr: label {event.label}: {event.message}", file=sys.stderr)
@@ -190,7 +215,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
             a = event.assessment
             print(
                 f"\nVERDICT: {a.verdict.upper()}  (confidence {a.confidence:.2f}, "
-                f"probability acceptable {a.score:.2f}, {a.seconds:.2f} s)"
+                f"probability acceptable {a.score:.2f}; {_timing(a)})"
             )
             outcomes.append((a, event.snapshots, (a.input.label, "")))
     return outcomes
@@ -209,6 +234,31 @@ def _write_outputs(
         html_out.parent.mkdir(parents=True, exist_ok=True)
         write_html(assessment, html_out, snapshots, title=f"{assessment.structure} segmentation quality check")
         print(f"Wrote {html_out}")
+
+
+def _timing(assessment: Assessment) -> str:
+    """Where the run's time went: the evidence steps the record keeps, then the four stages."""
+    from .wording import timing_text
+
+    steps = dict(assessment.measures.get("seconds", {}))
+    steps["stages"] = sum(stage.seconds for stage in assessment.stages)
+    return timing_text(assessment.seconds, steps)
+
+
+def _check_outputs(json_out: Path | None, html_out: Path | None) -> None:
+    """Refuse an output path that cannot be written before any work starts (missing folders are made)."""
+    for flag, path in (("--json", json_out), ("--html", html_out)):
+        if path is None:
+            continue
+        if path.is_dir() or str(path).endswith(("/", os.sep)):
+            raise InputError(f"{flag} {path} names a folder; give a file name such as {path / ('report.' + flag[2:])}.")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise InputError(f"{flag} {path} cannot be written: {folder} is a file, not a folder.")
+        if not os.access(folder, os.W_OK):
+            raise InputError(f"{flag} {path} cannot be written: the folder {folder} is not writable.")
 
 
 def _label_list(text: str) -> tuple[int, ...] | Literal["all"]:
@@ -239,9 +289,9 @@ def _structure_map(text: str) -> tuple[str, dict[int, str]]:
 
 def _stage_block(index: int, result) -> str:
     from .stages import STAGES
-    from .wording import where_text
+    from .wording import duration, where_text
 
-    lines = [f"\n[{index + 1}/4] {STAGES[index].title} ({result.seconds:.2f} s)"]
+    lines = [f"\n[{index + 1}/4] {STAGES[index].title} ({duration(result.seconds)})"]
     lines += textwrap.wrap(result.text, width=96, initial_indent="  ", subsequent_indent="  ")
     listed = () if result.name == "clinical_synthesis" else result.findings
     for finding in listed:
@@ -258,6 +308,7 @@ def _structures(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    _check_display()
     import napari
 
     viewer = napari.Viewer(title="napari-hcr demo")
@@ -265,6 +316,18 @@ def _demo(args: argparse.Namespace) -> int:
     viewer.window.add_plugin_dock_widget("napari-hcr", "HCR Quality Check")
     napari.run()
     return 0
+
+
+def _check_display() -> None:
+    """Qt aborts the process (a libxcb message, exit 134) when there is no display: say so first."""
+    headless = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs")
+    if not sys.platform.startswith("linux") or headless:
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise InputError(
+            "The demo needs a display and none is set (DISPLAY, WAYLAND_DISPLAY): run it in a desktop "
+            "session, or under a virtual display with `xvfb-run -a napari-hcr demo`."
+        )
 
 
 def _bench(args: argparse.Namespace) -> int:

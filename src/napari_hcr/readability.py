@@ -25,6 +25,7 @@ MIN_FINITE = 0.5  # below this share of finite voxels (image, or under the mask)
 MIN_CNR = 1.0  # contrast-to-noise below which the image shows nothing around the mask
 SAMPLE = 2_000_000  # voxels of the neighbourhood looked at; a stride keeps larger ones cheap
 NOISE_MAD = 1.4826 / math.sqrt(2.0)  # MAD of neighbour differences -> standard deviation of the noise
+SWAP_LEVELS = 16  # an "image" of at most this many integer values looks like a label mask
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,20 @@ def _difference(values: np.ndarray, inside: np.ndarray, outside: np.ndarray) -> 
     if not inside.any() or not outside.any():
         return 0.0
     return abs(float(values[inside].mean()) - float(values[outside].mean()))
+
+
+def looks_swapped(image: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether IMAGE looks like a label mask (a few integer values) and MASK like an image
+    (fractional values, or thousands of levels): the two files were probably given the wrong way round."""
+    return _label_like(image) and not _label_like(mask)
+
+
+def _label_like(array: np.ndarray) -> bool:
+    sample = np.asarray(array).reshape(-1)[:: max(1, array.size // SAMPLE)]
+    if sample.dtype == bool:
+        return True
+    if not np.issubdtype(sample.dtype, np.number) or not np.isfinite(sample).all():
+        return False
+    if not np.issubdtype(sample.dtype, np.integer) and not np.array_equal(sample, np.round(sample)):
+        return False
+    return np.unique(sample).size <= SWAP_LEVELS

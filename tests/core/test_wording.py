@@ -1,0 +1,57 @@
+"""Figures read as English: ordinals, durations, pixel counts, shares and 2-D places."""
+
+from __future__ import annotations
+
+import pytest
+
+from napari_hcr.verdict import Location
+from napari_hcr.wording import cells, duration, ordinal, share_text, size_text, timing_text, where_text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (51, "51st"),
+        (50.6, "51st"),
+        (99, "99th"),
+        (100, "100th"),
+        (101, "101st"),
+        (111, "111th"),
+    ],
+)
+def test_ordinals(value: float, text: str) -> None:
+    assert ordinal(value) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.0, "<1 ms"), (0.0004, "<1 ms"), (0.042, "42 ms"), (0.9994, "999 ms"), (1.34, "1.3 s")]
+)
+def test_durations_are_never_a_bare_zero(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+def test_timing_names_each_step() -> None:
+    text = timing_text(0.91, {"measures": 0.62, "snapshots": 0.21, "stages": 0.004})
+    assert text == "910 ms in all: measures 620 ms, snapshots 210 ms, stages 4 ms"
+
+
+def test_two_dimensional_words() -> None:
+    assert cells(2) == "pixels" and cells(3) == "voxels"
+    assert size_text(12345, "px") == "12,345 px"
+    assert where_text(Location(-1, 0)) == "the whole image"
+    assert where_text(Location(-1, 0, (40.4, 112.6))) == "the image near row 40, column 113"
+    assert where_text(Location(0, 41)) == "axis 0 slice 41"
+
+
+def test_small_shares_are_not_rounded_to_zero() -> None:
+    assert share_text(0.003) == "0.3%"
+    assert share_text(0.25) == "25%"
