@@ -105,12 +105,14 @@ def check_readable(case: Case) -> Readability:
 
 
 def _neighbourhood(mask: np.ndarray) -> tuple[slice, ...]:
-    """The mask's bounding box grown by half its size per axis, strided to at most SAMPLE voxels."""
+    """The mask's bounding box grown by half its size, and by at least a quarter of the image, per
+    axis, strided to at most SAMPLE voxels. A small mask on a featureless patch of a readable image
+    is judged (it covers nothing), not excused: the region reaches the anatomy around it."""
     box = []
     for axis in range(mask.ndim):
         other = tuple(a for a in range(mask.ndim) if a != axis)
         hit = np.flatnonzero(mask.any(axis=other))
-        grow = max(2, int(hit[-1] - hit[0]) // 2)
+        grow = max(2, int(hit[-1] - hit[0]) // 2, mask.shape[axis] // 4)
         box.append((max(0, int(hit[0]) - grow), min(mask.shape[axis], int(hit[-1]) + 1 + grow)))
     size = math.prod(b - a for a, b in box)
     step = max(1, math.ceil((size / SAMPLE) ** (1 / mask.ndim)))

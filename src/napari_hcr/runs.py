@@ -22,7 +22,7 @@ import numpy as np
 from .backends import Backend, make_backend
 from .cache import AssessmentCache
 from .case import Case, make_case
-from .errors import HCRError, InputError
+from .errors import CannotAssess, HCRError, InputError
 from .knowledge import GENERIC, canonical_structure
 from .reasoner import Done, Progress, StageDone, assess_steps, with_heartbeats
 
@@ -139,7 +139,12 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
             yield LabelFailed(int(value), str(error))
             continue
         yield LabelStarted(case.label, case.structure, position, len(values))
-        yield from assess_steps(case, backend, cache=request.cache, poll=poll)
+        try:
+            yield from assess_steps(case, backend, cache=request.cache, poll=poll)
+        except CannotAssess as error:  # one label on an unreadable patch: the others still get judged
+            if len(values) == 1 or value is None:
+                raise
+            yield LabelFailed(case.label, str(error))
 
 
 def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int | None) -> Case:

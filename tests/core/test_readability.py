@@ -11,6 +11,7 @@ from napari_hcr.errors import CannotAssess
 from napari_hcr.measures import measure
 from napari_hcr.readability import MIN_CNR, check_readable, measure_readability
 from napari_hcr.reasoner import Done, StageDone, assess, assess_steps
+from napari_hcr.runs import LabelFailed, RunRequest, run_events
 from synthetic import SHAPE, ball_case
 
 
@@ -88,3 +89,16 @@ def test_record_says_where_the_evidence_time_went() -> None:
     seconds = assess(ball_case(), make_backend("offline")).measures["seconds"]
     assert set(seconds) == {"readability", "measures", "snapshots"}
     assert all(v >= 0 for v in seconds.values()) and seconds["measures"] > 0
+
+
+def test_one_unreadable_label_fails_alone_in_a_multi_label_run() -> None:
+    ball = ball_case()
+    image = ball.image.copy()
+    labels = ball.labels.astype(np.uint8)
+    labels[40:46, 2:8, 2:8] = 3
+    image[38:48, 0:10, 0:10] = np.nan
+    events = list(run_events(RunRequest(image, labels, (1.0, 1.0, 1.0), labels=(1, 3), poll=0.01)))
+    failed = [e for e in events if isinstance(e, LabelFailed)]
+    assert [f.label for f in failed] == [3]
+    assert failed[0].message.startswith("Cannot assess: ") and "under the mask" in failed[0].message
+    assert [e.assessment.input.label for e in events if isinstance(e, Done)] == [1]
