@@ -112,7 +112,13 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="run the acceptability benchmark with the offline reasoner")
     bench.add_argument("--split", choices=["dev", "test"], default="test")
-    bench.add_argument("--limit", type=int, default=None, help="assess at most this many cases")
+    bench.add_argument(
+        "--group",
+        choices=["brain MRI", "CT organs", "lesions", "microscopy"],
+        default=None,
+        help="only this group of the benchmark (default: every group)",
+    )
+    bench.add_argument("--limit", type=int, default=None, help="assess at most this many cases, spread over groups")
     bench.add_argument("--cases-dir", type=Path, default=None, help="where generated cases are cached")
     bench.add_argument("--results-dir", type=Path, default=Path("benchmark-results"), help="where JSON and PNG go")
     bench.set_defaults(run=_bench)
@@ -334,7 +340,12 @@ def _bench(args: argparse.Namespace) -> int:
     from .acceptability import format_table, run_benchmark
 
     result = run_benchmark(
-        split=args.split, cases_dir=args.cases_dir, results_dir=args.results_dir, limit=args.limit, log=print
+        split=args.split,
+        cases_dir=args.cases_dir,
+        results_dir=args.results_dir,
+        limit=args.limit,
+        log=print,
+        group=args.group,
     )
     print(format_table(result))
     return 0

@@ -3,11 +3,13 @@ the reasoner's inputs hold no reference, and the figures are computed correctly.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from napari_hcr.acceptability import format_table
-from napari_hcr.acceptability.build import build_variant
+from napari_hcr.acceptability.build import build_variant, load_candidate
 from napari_hcr.acceptability.metrics import auroc, figures
 from napari_hcr.acceptability.rule import Agreement, agreement, label
 from napari_hcr.acceptability.runner import case_for, summarise
@@ -82,7 +84,7 @@ def test_built_labels_follow_the_rule(built):
     folder, records = built
     assert {r.family for r in records} >= {"reference", "leak", "missing_slices"}
     for record in records:
-        candidate = np.load(folder / record.mask).astype(bool)
+        candidate = load_candidate(record, folder)
         reference = np.load(folder / "references" / record.variant / f"{record.structure}.npy").astype(bool)
         recomputed = agreement(candidate, reference, record.spacing)
         assert label(recomputed) == record.label
@@ -101,9 +103,21 @@ def test_reasoner_inputs_hold_no_reference(built):
             continue
         case = case_for(record, folder)
         assert not np.array_equal(case.mask, reference)
-        assert np.array_equal(case.mask, np.load(folder / record.mask).astype(bool))
+        assert np.array_equal(case.mask, load_candidate(record, folder))
         assert "references" not in record.image and "references" not in record.mask
-        assert set(vars(case)) == {"image", "labels", "label", "spacing", "structure", "modality", "rgb"}
+        assert {f.name for f in fields(case)} == {
+            "image",
+            "labels",
+            "label",
+            "spacing",
+            "structure",
+            "modality",
+            "rgb",
+            "names",
+            "present",
+            "finite",
+        }
+        assert set(case.names.values()) <= {record.structure}
 
 
 def test_figures_by_hand():

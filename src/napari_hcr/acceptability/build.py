@@ -2,13 +2,19 @@
 
 Layout of ``cases_dir``::
 
-    manifest-<variant>.json      one record per candidate: family, parameters, rule inputs, label
-    <variant>/image.npy          the variant's image (what the reasoner sees)
-    <variant>/<case>.npy         the candidate mask, uint8 (what the reasoner sees)
-    references/<variant>/<structure>.npy   reference masks: read by the builder and the tests only
+    manifest-<scan>-<split>.json   one record per candidate: group, structure, family, rule inputs, label
+    <scan>/image.npy               the scan's image (what the reasoner sees)
+    <scan>/labels.npy              the scan's reference label map (real scans; the candidate's
+                                   label is replaced by the candidate mask when a case is read)
+    <scan>/names.json              structure name of each label value (a label table)
+    <scan>/<case>.npz              the candidate mask (what the reasoner sees, in the label map)
+    references/<scan>/<structure>.npy   MNI152 reference masks, for the tests only
 
-Every random choice is seeded from the variant, structure, family and repeat, so a rebuild
-gives the same cases. A manifest is written last, so a half-built variant is rebuilt.
+A case is the whole label map with the candidate's label replaced by the candidate mask, so
+the reasoner sees the neighbours, and a neighbour the candidate grew into shrinks. A
+``fov_crop`` case cuts image and label map along axis 0 through the structure (``crop``).
+Every random choice is seeded from the scan, structure, family and repeat, so a rebuild
+gives the same cases. A manifest is written last, so a half-built scan is rebuilt.
 """
 
 from __future__ import annotations
@@ -17,26 +23,39 @@ import json
 import os
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .alterations import ACCEPTABLE_FAMILIES, alter, families_for
+from .alterations import ACCEPTABLE_FAMILIES, FAILURE_FAMILIES, Alteration, Subject, alter, families_for
 from .rule import agreement, label
-from .sources import MODALITY, STRUCTURES, Variant, make_source, variants
+from .scans import Scan, load_scan
+from .sources import MODALITY, STRUCTURES, Variant, make_source, mni_subject, variants
+from .splits import Target, mni_targets, scan_group, scans_for, targets_of
 
-BUILD_VERSION = "acceptability-cases/3"
-REPEATS = {"threshold": 2, "jitter": 2}  # acceptable families drawn twice to balance the classes
+BUILD_VERSION = "acceptability-cases/6"
+# How many draws of each family per target, by group: acceptable families are drawn more
+# often where a structure has few of them, so both classes are represented.
+REPEATS: dict[str, dict[str, int]] = {
+    "brain MRI": {"threshold": 2, "jitter": 2},
+    "CT organs": {"jitter": 2},
+    "lesions": {"fov_crop": 2, "jitter": 3, "smooth": 2, "boundary_1vox": 2, **dict.fromkeys(FAILURE_FAMILIES, 2)},
+    "microscopy": {"jitter": 2},
+}
+CT_FAILURES_PER_STRUCTURE = 6  # CT: a seeded draw of the failure families, ~12 candidates per structure
+LARGE = 4_000_000  # voxels: beyond this, alterations work in a box around the structure
 
 
 @dataclass(frozen=True)
 class CaseRecord:
     id: str
-    variant: str
+    variant: str  # the scan id (named 'variant' since the MNI152-only benchmark)
     split: str
+    group: str
     structure: str
+    value: int
     modality: str
     family: str
     intended: str
@@ -46,10 +65,17 @@ class CaseRecord:
     spacing: tuple[float, ...]
     image: str
     mask: str
+    labels: str | None = None
+    crop: tuple[int, int] | None = None
+
+    @property
+    def scan(self) -> str:
+        return self.variant
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CaseRecord:
-        return cls(**{**data, "spacing": tuple(data["spacing"])})
+        crop = data.get("crop")
+        return cls(**{**data, "spacing": tuple(data["spacing"]), "crop": None if crop is None else tuple(crop)})
 
 
 def default_cases_dir() -> Path:
@@ -61,85 +87,275 @@ def default_cases_dir() -> Path:
 def build_variant(
     variant: Variant, cases_dir: Path, structures: tuple[str, ...] = STRUCTURES, families: tuple[str, ...] | None = None
 ) -> list[CaseRecord]:
-    """Build (or load, when already built) every case of one variant."""
-    manifest = cases_dir / f"manifest-{variant.id}.json"
+    """The cases of one MNI152 variant, for some structures and families only (tests use it)."""
+    return build_scan(f"mni-{variant.id}", variant.split, cases_dir, families, structures)
+
+
+def build_scan(
+    scan_id: str,
+    split: str,
+    cases_dir: Path,
+    families: tuple[str, ...] | None = None,
+    structures: tuple[str, ...] | None = None,
+) -> list[CaseRecord]:
+    """Build (or load, when already built) every case of one scan in one split.
+
+    ``families`` or ``structures`` build a part only, which is not cached as the whole.
+    """
+    partial = families is not None or structures is not None
+    manifest = cases_dir / f"manifest-{scan_id}-{split}.json"
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))
         if data.get("version") == BUILD_VERSION:
             records = [CaseRecord.from_dict(r) for r in data["cases"]]
-            wanted = [r for r in records if r.structure in structures and (families is None or r.family in families)]
-            if {r.structure for r in wanted} == set(structures):
-                return wanted
-    source = make_source(variant)
-    folder = cases_dir / variant.id
-    refs = cases_dir / "references" / variant.id
+            return [
+                r
+                for r in records
+                if (families is None or r.family in families) and (structures is None or r.structure in structures)
+            ]
+    folder = cases_dir / scan_id
     folder.mkdir(parents=True, exist_ok=True)
-    refs.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "image.npy", source.image)
     records = []
-    for structure in structures:
-        np.save(refs / f"{structure}.npy", source.references[structure].astype(np.uint8))
-        for family in families_for(structure):
-            if families is not None and family not in families:
+    if scan_id.startswith("mni-"):
+        variant = next(v for v in variants("all") if f"mni-{v.id}" == scan_id)
+        source = make_source(variant)
+        np.save(folder / "image.npy", source.image)
+        refs = cases_dir / "references" / scan_id
+        refs.mkdir(parents=True, exist_ok=True)
+        for target in mni_targets(split):
+            if target.scan != scan_id or (structures is not None and target.structure not in structures):
                 continue
-            for repeat in range(REPEATS.get(family, 1)):
-                seed = zlib.crc32(f"{variant.seed}/{structure}/{family}/{repeat}".encode())
-                rng = np.random.default_rng(seed)
-                altered = alter(source, structure, family, rng)
-                if not altered.mask.any():
-                    continue
-                agree = agreement(altered.mask, source.references[structure], source.spacing)
-                case_id = f"{variant.id}-{structure}-{family}-{repeat}"
-                np.save(folder / f"{case_id}.npy", altered.mask.astype(np.uint8))
-                records.append(
-                    CaseRecord(
-                        id=case_id,
-                        variant=variant.id,
-                        split=variant.split,
-                        structure=structure,
-                        modality=MODALITY,
-                        family=family,
-                        intended="acceptable" if family in ACCEPTABLE_FAMILIES else "unacceptable",
-                        params=altered.params,
-                        agreement=agree.to_dict(),
-                        label=label(agree),
-                        spacing=tuple(source.spacing),
-                        image=f"{variant.id}/image.npy",
-                        mask=f"{variant.id}/{case_id}.npy",
-                    )
-                )
-    if families is None and structures == STRUCTURES:
-        payload = {"version": BUILD_VERSION, "variant": variant.id, "cases": [r.__dict__ for r in records]}
+            np.save(refs / f"{target.structure}.npy", source.references[target.structure].astype(np.uint8))
+            subject = mni_subject(source, target.structure)
+            seed = f"{variant.seed}/{target.structure}"
+            records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
+    else:
+        scan = load_scan(scan_id)
+        np.save(folder / "image.npy", scan.image)
+        np.save(folder / "labels.npy", scan.labels)
+        (folder / "names.json").write_text(json.dumps({str(k): v for k, v in scan.names.items()}), encoding="utf-8")
+        for target in targets_of(scan, split):
+            if structures is not None and target.structure not in structures:
+                continue
+            subject, box = _subject(scan, target)
+            seed = f"{scan_id}/{target.structure}/{target.value}"
+            records += _candidates(
+                target, subject, scan.modality, seed, folder, families, labels_path=f"{scan_id}/labels.npy", box=box
+            )
+    if not partial:
+        payload = {"version": BUILD_VERSION, "scan": scan_id, "split": split, "cases": [asdict(r) for r in records]}
         manifest.write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
     return records
 
 
 def build(
-    split: str, cases_dir: Path | None = None, log: Callable[[str], None] = print, workers: int = 2
+    split: str,
+    cases_dir: Path | None = None,
+    log: Callable[[str], None] = print,
+    workers: int = 2,
+    group: str | None = None,
+    scans: list[str] | None = None,
 ) -> list[CaseRecord]:
-    """Build every variant of ``split`` that is not cached yet, a variant per worker process."""
+    """Build every scan of ``split`` (and ``group``) not cached yet, a scan per worker process."""
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     cases_dir.mkdir(parents=True, exist_ok=True)
-    todo = variants(split)
+    todo = scans if scans is not None else scans_for(split, group)
     records: list[CaseRecord] = []
     if workers > 1 and len(todo) > 1:
         import multiprocessing as mp
 
         with mp.get_context("spawn").Pool(min(workers, len(todo))) as pool:
-            for done in pool.starmap(build_variant, [(v, cases_dir) for v in todo]):
+            for scan_id, done in zip(todo, pool.starmap(build_scan, [(s, split, cases_dir) for s in todo])):
                 records.extend(done)
-                log(f"  built {done[0].variant}: {len(done)} candidates" if done else "  built an empty variant")
+                log(f"  {scan_id}: {len(done)} candidates")
     else:
-        for v in todo:
-            done = build_variant(v, cases_dir)
+        for scan_id in todo:
+            done = build_scan(scan_id, split, cases_dir)
             records.extend(done)
-            log(f"  built {v.id}: {len(done)} candidates")
+            log(f"  {scan_id}: {len(done)} candidates")
     return records
 
 
+def compose(labels: np.ndarray | None, value: int, mask: np.ndarray) -> np.ndarray:
+    """The label map the reasoner sees: the candidate replaces its label, over whatever was there."""
+    if labels is None:
+        return mask.astype(np.uint8)
+    out = labels.copy()
+    out[out == value] = 0
+    out[mask] = value
+    return out
+
+
 def load_case_arrays(record: CaseRecord, cases_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The image and the candidate mask of one case: all the reasoner is given, with spacing."""
-    return np.load(cases_dir / record.image), np.load(cases_dir / record.mask)
+    """The image and the label map of one case: all the reasoner is given, with spacing."""
+    image = np.load(cases_dir / record.image, mmap_mode="r")
+    with np.load(cases_dir / record.mask) as stored:
+        mask = stored["mask"]
+    base = None if record.labels is None else np.load(cases_dir / record.labels)
+    labels = compose(base, record.value, mask)
+    if record.crop is not None:
+        window = slice(*record.crop)
+        return np.array(image[window]), labels[window]
+    return np.array(image), labels
+
+
+def label_names(record: CaseRecord, cases_dir: Path) -> dict[int, str]:
+    """Structure name of every label value in the case's label map (what a label table gives a user)."""
+    if record.labels is None:
+        return {record.value: record.structure}
+    path = cases_dir / Path(record.labels).parent / "names.json"
+    return {int(k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def load_candidate(record: CaseRecord, cases_dir: Path) -> np.ndarray:
+    """The candidate mask alone, on the (cropped) case grid."""
+    _image, labels = load_case_arrays(record, cases_dir)
+    return labels == record.value
+
+
+def reference_cases(
+    split: str, group: str | None = None, cases_dir: Path | None = None, only_cached: bool = False
+) -> list[CaseRecord]:
+    """The unaltered references and field-of-view crops of ``split`` (and ``group``).
+
+    Every one of them is a correct mask, to be judged acceptable. Only these two families are
+    built (quickly, and not cached as a whole scan). ``only_cached`` skips real scans whose
+    package is not in the user cache yet, so a test never reaches the network.
+    """
+    from .scans import available
+
+    cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
+    out: list[CaseRecord] = []
+    for scan_id in scans_for(split, group):
+        if only_cached and not scan_id.startswith("mni-") and not available(scan_id):
+            continue
+        out += build_scan(scan_id, split, cases_dir, families=("reference", "fov_crop"))
+    return out
+
+
+def _subject(scan: Scan, target: Target) -> tuple[Subject, tuple[slice, ...] | None]:
+    """The alteration subject of a real scan's target, in a box around it for large scans."""
+    reference = scan.labels == target.value
+    box = _box(reference, scan.spacing) if scan.image.size > LARGE else None
+    cut = (lambda a: a[box]) if box is not None else (lambda a: a)
+    labels = cut(scan.labels)
+    others: dict[str, np.ndarray] = {}
+    if scan_group(scan.id) == "CT organs":
+        others = {name: labels == v for v, name in scan.names.items() if v != target.value and (labels == v).any()}
+    subject = Subject(
+        reference=cut(reference),
+        spacing=scan.spacing,
+        inside=cut(scan.body),
+        labels=labels,
+        value=target.value,
+        others=others,
+        ribbon=False,
+    )
+    return subject, box
+
+
+def _box(mask: np.ndarray, spacing: tuple[float, ...]) -> tuple[slice, ...]:
+    """The structure's bounding box with a margin of 40 mm (at least 6 voxels) each side."""
+    out = []
+    for axis, s in enumerate(spacing):
+        other = tuple(a for a in range(mask.ndim) if a != axis)
+        hit = np.flatnonzero(mask.any(axis=other))
+        margin = max(6, int(np.ceil(40.0 / s)))
+        out.append(slice(max(0, hit[0] - margin), min(mask.shape[axis], hit[-1] + 1 + margin)))
+    return tuple(out)
+
+
+def _plan(target: Target, subject: Subject, seed: str) -> list[tuple[str, int]]:
+    """(family, repeat) pairs to draw for one target."""
+    applicable = list(families_for(subject))
+    repeats = REPEATS[target.group]
+    if target.group == "CT organs":
+        failures = [f for f in applicable if f in FAILURE_FAMILIES]
+        rng = np.random.default_rng(zlib.crc32(f"{seed}/plan".encode()))
+        keep = set(rng.choice(failures, size=min(CT_FAILURES_PER_STRUCTURE, len(failures)), replace=False).tolist())
+        applicable = [f for f in applicable if f not in FAILURE_FAMILIES or f in keep]
+    families = [f for f in ACCEPTABLE_FAMILIES if f == "fov_crop" or f in applicable]
+    families += [f for f in applicable if f in FAILURE_FAMILIES]
+    return [(f, k) for f in families for k in range(repeats.get(f, 1))]
+
+
+def _candidates(
+    target: Target,
+    subject: Subject,
+    modality: str,
+    seed: str,
+    folder: Path,
+    families: tuple[str, ...] | None,
+    labels_path: str | None,
+    box: tuple[slice, ...] | None = None,
+) -> list[CaseRecord]:
+    out = []
+    for family, repeat in _plan(target, subject, seed):
+        if families is not None and family not in families:
+            continue
+        rng = np.random.default_rng(zlib.crc32(f"{seed}/{family}/{repeat}".encode()))
+        crop = None
+        if family == "fov_crop":
+            made, crop_local = _fov_crop(subject, rng)
+            if made is None or crop_local is None:
+                continue
+            reference = subject.reference[slice(*crop_local)]
+            agree = agreement(made.mask[slice(*crop_local)], reference, subject.spacing)
+            crop = crop_local
+            if box is not None:  # the kept side runs to the scan's own end, not the box's
+                cut = made.params["cut"] + box[0].start
+                crop = (0, cut) if made.params["kept"] == "low" else (cut, _full_shape(folder)[0])
+                made = Alteration(made.mask, {**made.params, "cut": cut})
+        else:
+            made = alter(subject, family, rng)
+            if made is None:
+                continue
+            agree = agreement(made.mask, subject.reference, subject.spacing)
+        mask = made.mask
+        if box is not None:
+            full = np.zeros(_full_shape(folder), dtype=bool)
+            full[box] = mask
+            mask = full
+        case_id = f"{target.scan}-{target.structure}-{target.value}-{family}-{repeat}"
+        np.savez_compressed(folder / f"{case_id}.npz", mask=mask)
+        out.append(
+            CaseRecord(
+                id=case_id,
+                variant=target.scan,
+                split=target.split,
+                group=target.group,
+                structure=target.structure,
+                value=target.value,
+                modality=modality,
+                family=family,
+                intended="acceptable" if family in ACCEPTABLE_FAMILIES else "unacceptable",
+                params=made.params,
+                agreement=agree.to_dict(),
+                label=label(agree),
+                spacing=tuple(subject.spacing),
+                image=f"{target.scan}/image.npy",
+                mask=f"{target.scan}/{case_id}.npz",
+                labels=labels_path,
+                crop=crop,
+            )
+        )
+    return out
+
+
+def _fov_crop(subject: Subject, rng: np.random.Generator) -> tuple[Alteration | None, tuple[int, int] | None]:
+    """The scan cut along axis 0 through the structure (35-65 % of its extent), one side kept."""
+    ref = subject.reference
+    hit = np.flatnonzero(ref.any(axis=tuple(range(1, ref.ndim))))
+    if hit[-1] - hit[0] < 2:
+        return None, None
+    cut = int(hit[0] + max(1, round(float(rng.uniform(0.35, 0.65)) * (hit[-1] - hit[0]))))
+    keep_low = bool(rng.random() < 0.5)
+    window = (0, cut) if keep_low else (cut, ref.shape[0])
+    return Alteration(ref.copy(), {"axis": 0, "cut": cut, "kept": "low" if keep_low else "high"}), window
+
+
+def _full_shape(folder: Path) -> tuple[int, ...]:
+    return tuple(np.load(folder / "labels.npy", mmap_mode="r").shape)
 
 
 def _plain(value: Any) -> Any:
@@ -148,3 +364,15 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(type(value).__name__)
+
+
+__all__ = [
+    "CaseRecord",
+    "build",
+    "build_scan",
+    "build_variant",
+    "compose",
+    "default_cases_dir",
+    "load_case_arrays",
+    "reference_cases",
+]

@@ -1,4 +1,4 @@
-"""The benchmark's picture: ROC curve of the score and per-structure bars (matplotlib, Agg)."""
+"""The benchmark's picture: ROC curves of the score and bars per group (matplotlib, Agg)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ def draw(result: BenchmarkResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, (roc_ax, bar_ax) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110)
-    for name in list(result.per_structure) + ["overall"]:
-        rows = [r for r in result.records if name == "overall" or r["structure"] == name]
+    for name in list(result.per_group) + ["overall"]:
+        rows = [r for r in result.records if name == "overall" or r.get("group") == name]
         acceptable = np.asarray([r["truth"] == "acceptable" for r in rows])
         if acceptable.all() or not acceptable.any():
             continue
         fpr, tpr = roc_curve(np.asarray([r["score"] for r in rows]), acceptable)
-        figs = result.overall if name == "overall" else result.per_structure[name]
+        figs = result.overall if name == "overall" else result.per_group[name]
         roc_ax.plot(
             fpr,
             tpr,
@@ -44,7 +44,7 @@ def draw(result: BenchmarkResult, path: Path) -> Path:
     )
     roc_ax.legend(loc="lower right", fontsize=8)
 
-    names = list(result.per_structure) + ["overall"]
+    names = list(result.per_group) + ["overall"]
     metrics = [
         ("balanced_accuracy", "balanced accuracy"),
         ("sensitivity", "sensitivity"),
@@ -54,11 +54,11 @@ def draw(result: BenchmarkResult, path: Path) -> Path:
     x = np.arange(len(names))
     width = 0.2
     for i, (key, label) in enumerate(metrics):
-        values = [getattr(result.overall if n == "overall" else result.per_structure[n], key) for n in names]
+        values = [getattr(result.overall if n == "overall" else result.per_group[n], key) for n in names]
         bar_ax.bar(x + (i - 1.5) * width, values, width, label=label)
     bar_ax.axhline(0.9, ls="--", color="grey", lw=0.8)
-    bar_ax.set_xticks(x, [n.replace("_", " ") for n in names])
-    bar_ax.set(ylim=(0.5, 1.1), title="per structure")
+    bar_ax.set_xticks(x, names)
+    bar_ax.set(ylim=(0.0, 1.1), title="per group")
     bar_ax.legend(loc="upper center", ncol=4, fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

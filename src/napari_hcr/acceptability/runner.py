@@ -1,23 +1,26 @@
-"""Run the offline reasoner over a split and report the figures, per structure and overall.
+"""Run the offline reasoner over a split and report the figures, per group, per structure and overall.
 
-The reasoner is given exactly what a user would give it: the image, the candidate mask, the
-voxel spacing, the structure and the modality. The reference and the family of the
-alteration stay in the manifest and are used only to score the answer afterwards.
+The reasoner is given exactly what a user would give it: the image, the label map with the
+candidate under its label (neighbours included), the voxel spacing, the structure and the
+modality. The reference and the family of the alteration stay in the manifest and are used
+only to score the answer afterwards.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from ..case import Case, make_case
-from .build import CaseRecord, build, default_cases_dir, load_case_arrays
+from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
 from .metrics import Figures, figures
 from .rule import RULE_TEXT
+from .splits import GROUPS, scan_group, scans_for
 
 RESULTS_DIR = Path("benchmark-results")
 
@@ -27,6 +30,7 @@ class BenchmarkResult:
     split: str
     rule: str
     overall: Figures
+    per_group: dict[str, Figures]
     per_structure: dict[str, Figures]
     per_family: dict[str, dict[str, Any]]
     records: list[dict[str, Any]]
@@ -40,6 +44,7 @@ class BenchmarkResult:
             "rule": self.rule,
             "grey_excluded": self.grey_excluded,
             "overall": self.overall.to_dict(),
+            "per_group": {k: v.to_dict() for k, v in self.per_group.items()},
             "per_structure": {k: v.to_dict() for k, v in self.per_structure.items()},
             "per_family": self.per_family,
             "records": self.records,
@@ -47,9 +52,30 @@ class BenchmarkResult:
 
 
 def case_for(record: CaseRecord, cases_dir: Path) -> Case:
-    """The reasoner's whole input for one candidate: no reference, no family, no label."""
-    image, mask = load_case_arrays(record, cases_dir)
-    return make_case(image, mask, label=1, spacing=record.spacing, structure=record.structure, modality=record.modality)
+    """The reasoner's whole input for one candidate: no reference, no family, no truth label."""
+    image, labels = load_case_arrays(record, cases_dir)
+    return make_case(
+        image,
+        labels,
+        label=record.value,
+        spacing=record.spacing,
+        structure=record.structure,
+        modality=record.modality,
+        names=label_names(record, cases_dir),
+    )
+
+
+def correct_cases(
+    split: str, group: str | None = None, cases_dir: Path | None = None, only_cached: bool = False
+) -> Iterator[tuple[CaseRecord, Case]]:
+    """Each unaltered reference and field-of-view crop of ``split`` with the Case the reasoner gets.
+
+    These masks are correct, so a guardrail must pass every one ("no false alarm on a
+    correct mask"); see ``build.reference_cases`` for ``only_cached``.
+    """
+    cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
+    for record in reference_cases(split, group, cases_dir, only_cached=only_cached):
+        yield record, case_for(record, cases_dir)
 
 
 def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
@@ -84,8 +110,16 @@ def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
     return {
         "id": record.id,
         "variant": record.variant,
+        "scan": record.variant,
+        "group": record.group,
+        "split": record.split,
         "structure": record.structure,
+        "profile": profile.structure,
+        "modality": record.modality,
+        "label_value": record.value,
+        "ndim": case.ndim,
         "family": record.family,
+        "params": record.params,
         "truth": record.label,
         "verdict": assessment.verdict,
         "score": assessment.score,
@@ -109,16 +143,22 @@ def run_benchmark(
     log: Callable[[str], None] = print,
     workers: int = 2,
     chart: bool = True,
+    group: str | None = None,
 ) -> BenchmarkResult:
-    """Build missing cases of ``split``, assess every labelled one, write JSON and PNG figures."""
+    """Build missing cases of ``split`` (and ``group``), assess every labelled one, write JSON and PNG."""
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     results_dir = Path(results_dir) if results_dir else RESULTS_DIR
-    log(f"Benchmark split '{split}': cases in {cases_dir}")
-    records = build(split, cases_dir, log=log, workers=workers)
+    log(f"Benchmark split '{split}'" + (f", group '{group}'" if group else "") + f": cases in {cases_dir}")
+    scans = scans_for(split, group)
+    if limit is not None:
+        scans = _scans_for_limit(scans, limit)
+    records = build(split, cases_dir, log=log, workers=workers, scans=scans)
     labelled = [r for r in records if r.label != "grey"]
     grey = len(records) - len(labelled)
     if limit is not None:
-        labelled = _spread(labelled, limit)
+        labelled = balanced_sample(labelled, limit)
     log(f"Assessing {len(labelled)} candidates ({grey} in the grey zone left out)")
     if workers > 1 and len(labelled) > 1:
         import multiprocessing as mp
@@ -129,12 +169,13 @@ def run_benchmark(
         rows = [assess_record(r, cases_dir) for r in labelled]
     result = summarise(split, rows, grey)
     results_dir.mkdir(parents=True, exist_ok=True)
-    result.json_path = results_dir / f"benchmark-{split}.json"
+    stem = f"benchmark-{split}" + (f"-{group.replace(' ', '_')}" if group else "")
+    result.json_path = results_dir / f"{stem}.json"
     result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=_plain), encoding="utf-8")
     if chart:
         from .chart import draw
 
-        result.png_path = draw(result, results_dir / f"benchmark-{split}.png")
+        result.png_path = draw(result, results_dir / f"{stem}.png")
     log(f"Wrote {result.json_path}" + (f" and {result.png_path}" if result.png_path else ""))
     return result
 
@@ -149,6 +190,7 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
         )
 
     structures = sorted({r["structure"] for r in rows})
+    groups = [g for g in GROUPS if any(r.get("group") == g for r in rows)]
     families: dict[str, dict[str, Any]] = {}
     for name in sorted({r["family"] for r in rows}):
         subset = [r for r in rows if r["family"] == name]
@@ -161,6 +203,7 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
         split=split,
         rule=RULE_TEXT,
         overall=fig(rows),
+        per_group={g: fig([r for r in rows if r.get("group") == g]) for g in groups},
         per_structure={s: fig([r for r in rows if r["structure"] == s]) for s in structures},
         per_family=families,
         records=rows,
@@ -169,39 +212,98 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
 
 
 def format_table(result: BenchmarkResult) -> str:
+    """Figures per group, per structure and overall, with the confusion counts and the rule."""
     head = (
-        f"{'structure':<14}{'n':>5}{'unacc':>7}{'acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}"
+        f"{'':<30}{'n':>5}{'n_unacc':>8}{'n_acc':>7}{'bal.acc':>9}{'sens':>7}{'spec':>7}{'AUROC':>8}"
         f"{'TP/FN/TN/FP':>15}{'s/case':>8}"
     )
     lines = [
         f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)",
         f"Rule: {result.rule}",
+        "Columns: n_unacc / n_acc = candidates the rule labels unacceptable / acceptable; sens = share of",
+        "unacceptable ones caught; spec = share of acceptable ones passed; TP/FN/TN/FP with 'unacceptable' positive.",
         "",
         head,
         "-" * len(head),
     ]
-    rows = list(result.per_structure.items()) + [("overall", result.overall)]
-    for name, f in rows:
+
+    def row(name: str, f: Figures) -> str:
         c = f.confusion
         cells = (
             f"{c['true_unacceptable_called_unacceptable']}/{c['true_unacceptable_called_acceptable']}/"
             f"{c['true_acceptable_called_acceptable']}/{c['true_acceptable_called_unacceptable']}"
         )
-        lines.append(
-            f"{name:<14}{f.n:>5}{f.n_unacceptable:>7}{f.accuracy:>7.3f}{f.balanced_accuracy:>9.3f}"
+        return (
+            f"{name[:29]:<30}{f.n:>5}{f.n_unacceptable:>8}{f.n - f.n_unacceptable:>7}{f.balanced_accuracy:>9.3f}"
             f"{f.sensitivity:>7.3f}{f.specificity:>7.3f}{f.auroc:>8.3f}{cells:>15}{f.median_seconds:>8.2f}"
         )
+
+    lines.append("per group")
+    lines += [row(f"  {name}", f) for name, f in result.per_group.items()]
+    lines.append(row("overall", result.overall))
+    lines += ["", "per structure"]
+    for group in list(result.per_group) or [""]:
+        names = sorted({r["structure"] for r in result.records if r.get("group", "") == group})
+        if group:
+            lines.append(f"  [{group}]")
+        lines += [row(f"  {n}", result.per_structure[n]) for n in names if n in result.per_structure]
     lines += ["", "Per alteration family (correct / n):"]
     lines.append("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in result.per_family.items()))
     return "\n".join(lines)
 
 
-def _spread(records: list[CaseRecord], limit: int) -> list[CaseRecord]:
-    """At most ``limit`` records taken evenly across the list, so every structure stays in."""
+def balanced_sample(records: list[CaseRecord], limit: int) -> list[CaseRecord]:
+    """At most ``limit`` records spread evenly over groups, then structures, then families.
+
+    Each group gets an equal share (a group with fewer records gives its rest to the others);
+    within a group the records are dealt round-robin over structures and, within a
+    structure, over families, so a small ``--limit`` still sees every group and both classes.
+    """
     if limit >= len(records):
         return records
-    step = len(records) / max(1, limit)
-    return [records[int(i * step)] for i in range(limit)]
+    by_group: dict[str, list[CaseRecord]] = {}
+    for r in records:
+        by_group.setdefault(r.group, []).append(r)
+    queues = {g: _deal(rs) for g, rs in by_group.items()}
+    chosen: list[CaseRecord] = []
+    while len(chosen) < limit and any(queues.values()):
+        for g in list(queues):
+            if queues[g] and len(chosen) < limit:
+                chosen.append(queues[g].pop(0))
+    return chosen
+
+
+def _deal(records: list[CaseRecord]) -> list[CaseRecord]:
+    """Round-robin over targets (structure of a scan); each target's own stream alternates
+    acceptable and failure families and starts one family further on than the previous
+    target's, so the first few dealt already mix families and classes."""
+    by_target: dict[tuple[str, str, int], list[CaseRecord]] = {}
+    for r in records:
+        by_target.setdefault((r.structure, r.variant, r.value), []).append(r)
+    streams = []
+    for i, items in enumerate(by_target.values()):
+        good = [r for r in items if r.intended == "acceptable"]
+        bad = [r for r in items if r.intended != "acceptable"]
+        stream = [r for pair in zip_longest(good, bad) for r in pair if r is not None]
+        shift = (2 * i) % max(1, len(stream))
+        streams.append(stream[shift:] + stream[:shift])
+    out: list[CaseRecord] = []
+    while any(streams):
+        for stream in streams:
+            if stream:
+                out.append(stream.pop(0))
+    return out
+
+
+def _scans_for_limit(scans: list[str], limit: int) -> list[str]:
+    """Enough scans of each group for a balanced ``limit`` (about 25 candidates per scan), no more."""
+    groups = sorted({scan_group(s) for s in scans})
+    per_group = max(1, -(-limit // max(1, len(groups))))
+    keep = []
+    for g in groups:
+        mine = [s for s in scans if scan_group(s) == g]
+        keep += mine[: max(1, -(-per_group // 25))]
+    return [s for s in scans if s in keep]
 
 
 def _plain(value: Any) -> Any:

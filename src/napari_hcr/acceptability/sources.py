@@ -19,9 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage as ndi
+
+if TYPE_CHECKING:
+    from .alterations import Subject
 
 STRUCTURES: tuple[str, ...] = ("brain", "white_matter", "grey_matter")
 MODALITY = "MRI-T1"
@@ -134,8 +138,8 @@ def _crop(brain: np.ndarray, spacing: tuple[float, ...], crop_mm: tuple[float, .
     for axis, s in enumerate(spacing):
         other = tuple(a for a in range(brain.ndim) if a != axis)
         hit = np.flatnonzero(brain.any(axis=other))
-        before = int(round((4.0 + crop_mm[2 * axis]) / s))
-        after = int(round((4.0 + crop_mm[2 * axis + 1]) / s))
+        before = round((4.0 + crop_mm[2 * axis]) / s)
+        after = round((4.0 + crop_mm[2 * axis + 1]) / s)
         out.append(slice(max(0, hit[0] - before), min(brain.shape[axis], hit[-1] + 1 + after)))
     return tuple(out)
 
@@ -162,4 +166,31 @@ def _template_1mm() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         hcr(datasets.load_mni152_template(resolution=1)),
         hcr(datasets.load_mni152_gm_template(resolution=1)),
         hcr(datasets.load_mni152_wm_template(resolution=1)),
+    )
+
+
+def mni_subject(source: Source, structure: str) -> Subject:
+    """One MNI152 structure as an alteration subject: binary (no label map), with its probability maps."""
+    from .alterations import Alteration, Subject
+
+    def redraw(rng: np.random.Generator) -> Alteration:
+        if structure == "brain":
+            t = float(rng.uniform(0.14, 0.28))
+            return Alteration(reference_brain(source.brain_probability, t), {"threshold": round(t, 3)})
+        other = "grey_matter" if structure == "white_matter" else "white_matter"
+        t = float(rng.uniform(0.38, 0.62))
+        own, rest = source.tissue_probability[structure], source.tissue_probability[other]
+        return Alteration(reference_tissue(own, rest, t), {"threshold": round(t, 3)})
+
+    reference = source.references[structure]
+    # Islands: anywhere in the field for the brain; inside the head, where a tissue classifier misfires, for tissues.
+    inside = np.ones(reference.shape, dtype=bool) if structure == "brain" else source.references["brain"]
+    return Subject(
+        reference=reference,
+        spacing=source.spacing,
+        inside=inside,
+        others={k: v for k, v in source.references.items() if k != structure},
+        redraw=redraw,
+        shell=structure == "grey_matter",
+        ribbon=structure != "brain",
     )
