@@ -26,18 +26,25 @@ from .verdict import SnapshotRef
 
 AXIS_NAMES = {0: "axial", 1: "coronal", 2: "sagittal"}
 OUTLINE = np.array([255, 214, 0], dtype=np.float32)  # bright yellow: visible on grey and most colour
-FILL = np.array([0, 190, 255], dtype=np.float32)
-FILL_ALPHA = 0.12
+FILL = np.array([0, 190, 255], dtype=np.float32)  # cyan: no grey level looks like it
+FILLS = np.array([[0, 190, 255], [255, 0, 200], [0, 230, 90], [255, 140, 0]], dtype=np.float32)
+FILL_ALPHA = 0.35  # the mask reads as a filled region, the anatomy still shows through it
+MARGIN = 0.35  # the region a thumbnail shows: the mask's box on the slice grown by this share of its size
+MIN_REGION = 0.25  # ... and at least this share of the picture's longer side, so a small island keeps context
 MIN_DISAGREEMENT = 0.2  # share of the mask around a region the image-driven refinement disputes; below: noise
 MIN_JUMP = 1.5  # below this ratio a slice-to-slice change is ordinary anatomy, not worth a picture
 
 
 @dataclass(frozen=True)
 class Snapshot:
+    """A rendered slice. ``region`` (left, top, width, height in PNG pixels) frames the mask and
+    what borders it, for a thumbnail that shows the finding rather than the whole field."""
+
     ref: SnapshotRef
     png: bytes
     width: int
     height: int
+    region: tuple[int, int, int, int] | None = None
 
 
 def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[SnapshotRef]:
@@ -92,8 +99,8 @@ def take_snapshots(case: Case, measures: Measures, *, size: int = 512) -> list[S
     window = _window(case)
     out = []
     for ref in choose_slices(case, measures):
-        png, width, height = _render(case, ref, size, window)
-        out.append(Snapshot(ref, png, width, height))
+        png, width, height, region = _render(case, ref, size, window)
+        out.append(Snapshot(ref, png, width, height, region))
     return out
 
 
@@ -128,7 +135,9 @@ def _plane(array: np.ndarray, ref: SnapshotRef) -> np.ndarray:
     return plane if ref.axis == 0 else plane[::-1]  # superior up for coronal and sagittal
 
 
-def _render(case: Case, ref: SnapshotRef, size: int, window: tuple[float, float]) -> tuple[bytes, int, int]:
+def _render(
+    case: Case, ref: SnapshotRef, size: int, window: tuple[float, float]
+) -> tuple[bytes, int, int, tuple[int, int, int, int]]:
     if case.ndim == 3 and not 0 <= ref.slice < case.image.shape[ref.axis]:
         raise ValueError(f"slice {ref.slice} is outside axis {ref.axis} of shape {case.image.shape}")
     mask = _plane(case.labels, ref) == case.label
@@ -150,11 +159,49 @@ def _render(case: Case, ref: SnapshotRef, size: int, window: tuple[float, float]
     inside = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)) > 0
     thickness = 2 if max(width, height) >= 256 else 1
     edge = inside & ~ndi.binary_erosion(inside, iterations=thickness, border_value=0)
-    picture[inside] = picture[inside] * (1 - FILL_ALPHA) + FILL * FILL_ALPHA
+    fill = FILL if case.rgb is None else _contrasting(picture, inside)
+    picture[inside] = picture[inside] * (1 - FILL_ALPHA) + fill * FILL_ALPHA
     picture[edge] = OUTLINE
     buffer = io.BytesIO()
     Image.fromarray(picture.astype(np.uint8)).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue(), width, height
+    shown = mask if mask.any() else _footprint(case, ref)
+    return buffer.getvalue(), width, height, _region(shown, height / rows, width / cols, height, width)
+
+
+def _footprint(case: Case, ref: SnapshotRef) -> np.ndarray:
+    """Where the mask lies on this plane, seen through the whole volume: the frame for a slice
+    the mask misses (a gap), so its thumbnail shows where the mask should have been."""
+    mask = case.mask
+    if ref.axis < 0:
+        return mask
+    footprint = mask.any(axis=ref.axis)
+    return footprint if ref.axis == 0 else footprint[::-1]
+
+
+def _region(
+    shown: np.ndarray, row_scale: float, col_scale: float, height: int, width: int
+) -> tuple[int, int, int, int]:
+    """The box (left, top, width, height) in picture pixels around ``shown``, grown by MARGIN."""
+    if not shown.any():
+        return 0, 0, width, height
+    rows, cols = np.flatnonzero(shown.any(axis=1)), np.flatnonzero(shown.any(axis=0))
+    least = MIN_REGION * max(width, height)
+    box = []
+    for lo, hi, scale, limit in ((cols[0], cols[-1] + 1, col_scale, width), (rows[0], rows[-1] + 1, row_scale, height)):
+        start, stop = lo * scale, hi * scale
+        grow = max(MARGIN * (stop - start), (least - (stop - start)) / 2, 0.0)
+        start, stop = max(0, int(start - grow)), min(limit, int(np.ceil(stop + grow)))
+        box.append((start, stop - start))
+    (left, w), (top, h) = box
+    return left, top, w, h
+
+
+def _contrasting(picture: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The fill colour farthest from the picture's colours under the mask (a colour photograph)."""
+    if not inside.any():
+        return FILLS[0]
+    mean = picture[inside].mean(axis=0)
+    return FILLS[int(np.argmax(np.linalg.norm(FILLS - mean, axis=1)))]
 
 
 def _to_uint8_rgb(rgb: np.ndarray) -> np.ndarray:

@@ -127,3 +127,36 @@ def test_rgb_image_is_rendered_in_colour():
 def test_slice_outside_the_volume_is_refused(brain_case):
     with pytest.raises(ValueError):
         render(brain_case, SnapshotRef(0, 10_000, "test"))
+
+
+def test_mask_is_a_filled_translucent_region_the_anatomy_shows_through(brain_case):
+    shot = take_snapshots(brain_case, measure(brain_case), size=256)[0]
+    picture = decode(shot.png).astype(float)
+    # Inside the mask the fill tints the picture towards cyan, clearly but not opaquely.
+    centre = picture[shot.height // 2 - 10 : shot.height // 2 + 10, shot.width // 2 - 10 : shot.width // 2 + 10]
+    assert (centre[..., 2] - centre[..., 0]).mean() > 40
+    assert centre.std() > 2  # the anatomy under the fill still varies
+
+
+def test_region_frames_the_mask_on_its_slice(mni_2mm):
+    mask = np.zeros_like(mni_2mm.mask)
+    mask[40:50, 30:40, 20:30] = 1  # a small block, far from the centre of the slice
+    case = make_case(mni_2mm.image, mask, spacing=mni_2mm.spacing)
+    shot = take_snapshots(case, measure(case), size=400)[0]
+    left, top, width, height = shot.region
+    assert 0 < width < shot.width / 2 and 0 < height < shot.height / 2
+    outline = np.argwhere(outline_pixels(decode(shot.png)))
+    assert outline[:, 0].min() >= top and outline[:, 0].max() < top + height
+    assert outline[:, 1].min() >= left and outline[:, 1].max() < left + width
+
+
+def test_fill_contrasts_with_a_colour_photograph():
+    rgb = np.zeros((90, 120, 3), dtype=np.uint8)
+    rgb[..., 1] = 200  # a cyan-green picture: a cyan fill would vanish in it
+    rgb[..., 2] = 200
+    mask = np.zeros((90, 120), dtype=np.uint8)
+    mask[30:60, 40:80] = 1
+    case = make_case(rgb, mask, spacing=(1.0, 1.0))
+    picture = decode(take_snapshots(case, measure(case), size=240)[0].png).astype(float)
+    centre = picture[80:100, 100:140].mean(axis=(0, 1))
+    assert np.linalg.norm(centre - (0, 200, 200)) > 60
