@@ -336,6 +336,11 @@ def test_neighbours_are_rows_and_sides_match_names() -> None:
         if row.paired:
             assert row.components == 2 or (row.components == 1 and row.shape != "many"), name
     assert "spleen" in load_profile("kidney_left", "CT").neighbours
+    table = rows()
+    for name, row in table.items():  # mutual, except that organs do not list the lesions in them
+        for other in row.neighbours:
+            if "lesion" not in (row.group, table[other].group):
+                assert name in table[other].neighbours, f"{name} touches {other} but not the reverse"
     assert "liver" in load_profile("kidney_right", "CT").neighbours
 
 
