@@ -213,6 +213,7 @@ def test_every_figure_has_a_source() -> None:
             assert row.hu_source, f"{name}: HU band without a source"
         if row.signal:
             assert row.signal_source, f"{name}: MRI signal without a source"
+        assert row.sources or name == GENERIC, f"{name}: no source at all"
         for text in row.sources:
             assert len(text) > 15, f"{name}: source {text!r} names nothing"
 
