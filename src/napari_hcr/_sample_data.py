@@ -28,6 +28,7 @@ MASK_NAMES = {
     "missing": "brain mask (missing slices)",
 }
 METADATA = {"structure": "brain", "modality": "MRI-T1"}
+MASK_OPACITY = 0.35  # napari's 0.7 hides the anatomy the mask is judged against; at this the image shows through
 
 LayerDataTuple = tuple[np.ndarray, dict[str, Any], str]
 
@@ -59,7 +60,7 @@ def _sample(kind: str) -> list[LayerDataTuple]:
     mask = _read(MASK_FILES[kind])
     scale = tuple(image.spacing)
     image_meta = {"name": "MNI152 T1", "scale": scale, "metadata": dict(METADATA)}
-    labels_meta = {"name": MASK_NAMES[kind], "scale": scale, "metadata": dict(METADATA)}
+    labels_meta = {"name": MASK_NAMES[kind], "scale": scale, "metadata": dict(METADATA), "opacity": MASK_OPACITY}
     return [
         (image.data, image_meta, "image"),
         (mask.data.astype(np.uint8), labels_meta, "labels"),

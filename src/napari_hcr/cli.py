@@ -199,7 +199,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
     """Print each label's staged report as it comes; one outcome per label (a failure's sentence)."""
     from .reasoner import Done, StageDone
     from .runs import LabelFailed, LabelStarted, run_events
-    from .wording import cells
+    from .wording import assessment_timing, cells
 
     outcomes: list[Outcome] = []
     for event in run_events(request):
@@ -221,7 +221,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
             a = event.assessment
             print(
                 f"\nVERDICT: {a.verdict.upper()}  (confidence {a.confidence:.2f}, "
-                f"probability acceptable {a.score:.2f}; {_timing(a)})"
+                f"probability acceptable {a.score:.2f}; {assessment_timing(a)})"
             )
             outcomes.append((a, event.snapshots, (a.input.label, "")))
     return outcomes
@@ -240,15 +240,6 @@ def _write_outputs(
         html_out.parent.mkdir(parents=True, exist_ok=True)
         write_html(assessment, html_out, snapshots, title=f"{assessment.structure} segmentation quality check")
         print(f"Wrote {html_out}")
-
-
-def _timing(assessment: Assessment) -> str:
-    """Where the run's time went: the evidence steps the record keeps, then the four stages."""
-    from .wording import timing_text
-
-    steps = dict(assessment.measures.get("seconds", {}))
-    steps["stages"] = sum(stage.seconds for stage in assessment.stages)
-    return timing_text(assessment.seconds, steps)
 
 
 def _check_outputs(json_out: Path | None, html_out: Path | None) -> None:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from .stages import STAGES
 from .verdict import Assessment, Location, SnapshotRef
-from .wording import percent, where_text
+from .wording import assessment_timing, percent, where_text
 
 DECISIONS: tuple[str, ...] = ("", "agree", "override")
 CSV_COLUMNS: tuple[str, ...] = (
@@ -37,13 +37,13 @@ CSV_COLUMNS: tuple[str, ...] = (
     "mask_sha256",
 )
 _TITLES = {spec.name: spec.title for spec in STAGES}
-_COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
+_COLOURS = {"acceptable": "#137333", "unacceptable": "#b3261e"}  # white text on these at >= 4.5:1
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#202124}"
     ".badge{display:inline-block;color:#fff;border-radius:6px;padding:.4em .8em;font-weight:bold}"
     "figure{display:inline-block;margin:.5em}figcaption{font-size:.85em;color:#5f6368}"
     "table{border-collapse:collapse}td,th{border:1px solid #dadce0;padding:.2em .5em;text-align:left}"
-    ".major{color:#c5221f}.minor{color:#e37400}.info{color:#5f6368}"
+    ".major{color:#b3261e}.minor{color:#8a4b00}.info{color:#5f6368}"  # >= 4.5:1 on white
 )
 
 
@@ -146,7 +146,7 @@ def render_html(
         _row("Modality", a.modality),
         _row("Label", str(a.input.label)),
         _row("Backend", f"{a.backend.name} ({a.backend.model})" + (", from cache" if a.backend.cached else "")),
-        _row("Seconds", f"{a.seconds:.1f}"),
+        _row("Time", assessment_timing(a)),
         _row("Mask SHA-256", a.input.mask_sha256),
     ]
     if decision:

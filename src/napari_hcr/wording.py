@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .verdict import Location
+from .verdict import Assessment, Location
 
 
 def where_text(location: Location | None) -> str:
@@ -72,3 +72,10 @@ def timing_text(total: float, steps: Mapping[str, float]) -> str:
     """Where a run's time went: "0.91 s in all: measures 620 ms, snapshots 210 ms, ..."."""
     parts = ", ".join(f"{name} {duration(value)}" for name, value in steps.items())
     return f"{duration(total)} in all: {parts}" if parts else duration(total)
+
+
+def assessment_timing(assessment: Assessment) -> str:
+    """Where an assessment's time went: the evidence steps its record keeps, then the four stages."""
+    steps = dict(assessment.measures.get("seconds", {}))
+    steps["stages"] = sum(stage.seconds for stage in assessment.stages)
+    return timing_text(assessment.seconds, steps)

@@ -86,3 +86,25 @@ def test_html_embeds_snapshots_and_escapes_text():
     assert "&lt;b&gt;ok&lt;/b&gt;" in page
     assert "UNACCEPTABLE" in page and "axis 0 slice 41" in page
     assert "<p>Expect one part.</p><p>No holes.</p>" in page
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_html_severities_and_badge_read_at_aa_on_white():
+    page = render_html(assessment())
+    for severity in ("major", "minor", "info"):
+        colour = re.search(rf"\.{severity}{{color:(#[0-9a-f]{{6}})}}", page).group(1)
+        assert 1.05 / (_luminance(colour) + 0.05) >= 4.5, severity
+    badge = re.search(r'class="badge" style="background:(#[0-9a-f]{6})"', page).group(1)
+    assert 1.05 / (_luminance(badge) + 0.05) >= 4.5
+
+
+def test_html_says_where_the_time_went():
+    a = assessment()
+    a.measures = {"seconds": {"readability": 0.02, "measures": 0.6, "snapshots": 0.2}}
+    page = render_html(a)
+    assert "1.0 s in all: readability 20 ms, measures 600 ms, snapshots 200 ms, stages &lt;1 ms" in page
