@@ -5,7 +5,8 @@ export) carries its names outside the voxels. They come from, in the order a fro
 
 - a **label table beside the mask file**: ``<mask stem>.json`` / ``.csv`` / ``.tsv`` (the stem
   without ``.nii.gz``, ``.nii``, ``.nrrd``, ``.tif``...), else ``labels.json`` / ``labels.csv`` /
-  ``labels.tsv`` in the same folder (:func:`find_label_table`, :func:`read_label_table`);
+  ``labels.tsv`` (also ``.txt``/``.ctbl`` colour tables) in the same folder
+  (:func:`find_label_table`, :func:`read_label_table`);
 - **TotalSegmentator's class map** for its ``total`` or ``total_mr`` task, when asked
   (:func:`totalsegmentator_names`);
 - a **napari features table** (``layer.features`` as a dict of columns), the widget's source
@@ -20,6 +21,9 @@ Accepted label tables (docs/knowledge.md shows examples):
   ``class``).
 - CSV/TSV: a header naming one value column and one name column as above
   (``index,name``), or two columns without a header (``1,liver``).
+- Colour tables (``.txt``, ``.ctbl``): FreeSurfer's LUT and 3D Slicer's colour table
+  (``17 Left-Hippocampus 220 216 20 0``), or ITK-SNAP's label description file
+  (``1 255 0 0 1 1 1 "Liver"``); ``#`` starts a comment.
 
 Names become structures with :func:`napari_hcr.knowledge.canonical_structure`, so
 TotalSegmentator names, FreeSurfer names and common aliases all resolve; an unknown name is
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -45,7 +50,7 @@ TOTALSEGMENTATOR = {"totalsegmentator": "total", "totalsegmentator_mr": "total_m
 VALUE_KEYS = ("value", "index", "label", "id", "label_value", "label_id")
 NAME_KEYS = ("name", "label_name", "structure", "class", "class_name", "description")
 MASK_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".tiff", ".tif", ".npy", ".npz", ".png")
-TABLE_SUFFIXES = (".json", ".csv", ".tsv")
+TABLE_SUFFIXES = (".json", ".csv", ".tsv", ".txt", ".ctbl")
 
 
 @lru_cache(maxsize=2)
@@ -85,7 +90,9 @@ def read_label_table(path: Path) -> dict[int, str]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"Cannot read the label table {path}: {error.strerror or error}.") from error
-    if path.suffix.lower() == ".json":
+    if path.suffix.lower() in (".txt", ".ctbl"):
+        names = _from_colour_table(text)
+    elif path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
@@ -207,6 +214,24 @@ def _from_delimited(text: str, delimiter: str) -> dict[int, str]:
     for record in body:
         if max(value_col, name_col) < len(record) and _is_int(record[value_col].strip()):
             pairs[int(record[value_col].strip())] = record[name_col].strip()
+    return _clean(pairs)
+
+
+def _from_colour_table(text: str) -> dict[int, str]:
+    """FreeSurfer / Slicer (``value name r g b a``) or ITK-SNAP (``value r g b a vis mesh "name"``)."""
+    pairs = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            tokens = shlex.split(line)
+        except ValueError:
+            continue
+        if len(tokens) < 2 or not _is_int(tokens[0]):
+            continue
+        quoted = '"' in line
+        pairs[int(tokens[0])] = tokens[-1] if quoted else tokens[1]
     return _clean(pairs)
 
 

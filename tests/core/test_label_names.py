@@ -55,6 +55,17 @@ def test_totalsegmentator_maps() -> None:
         ("seg.csv", "label,structure,colour\n1,liver,red\n2,spleen,blue\n3,hippocampus_left,green\n"),
         ("seg.csv", "1,liver\n2,spleen\n3,Left-Hippocampus\n"),
         ("seg.tsv", "value\tname\n1\tliver\n2\tspleen\n3\tLeft Hippocampus\n"),
+        (
+            "seg.txt",
+            "# FreeSurfer LUT\n0 Unknown 0 0 0 0\n1 liver 1 2 3 0\n2 spleen 4 5 6 0\n3 Left-Hippocampus 220 216 20 0\n",
+        ),
+        (
+            "seg.txt",
+            (
+                '# ITK-SNAP\n0 0 0 0 0 0 0 "Clear Label"\n1 255 0 0 1 1 1 "Liver"\n2 0 255 0 1 1 1 "Spleen"\n'
+                '3 0 0 255 1 1 1 "Left hippocampus"\n'
+            ),
+        ),
     ],
 )
 def test_label_tables_map_to_structures(tmp_path: Path, file_name: str, text: str) -> None:
