@@ -2,9 +2,10 @@
 
     python benchmarks/acceptability/write_docs.py [--cases-dir DIR]
 
-The tables between the ``<!-- figures:start -->`` and ``<!-- figures:end -->`` markers and the
-chart docs/benchmark-test.png are replaced by what this run measured, so the document always
-shows figures that a script made, never hand-typed ones.
+The case counts between ``<!-- counts:start -->`` and ``<!-- counts:end -->``, the tables
+between ``<!-- figures:start -->`` and ``<!-- figures:end -->`` and the chart
+docs/benchmark-test.png are replaced by what this run built and measured, so the document
+always shows figures that a script made, never hand-typed ones.
 """
 
 from __future__ import annotations
@@ -16,10 +17,39 @@ from datetime import date
 from pathlib import Path
 
 from napari_hcr.acceptability import format_table, run_benchmark
+from napari_hcr.acceptability.build import build
+from napari_hcr.acceptability.splits import GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmark.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+COUNTS = ("<!-- counts:start -->", "<!-- counts:end -->")
+
+
+def counts_table(cases_dir: Path | None) -> str:
+    """Candidates per group and split, by the rule's label (grey ones are left out of the figures)."""
+    lines = [
+        "| group | split | structures | candidates | acceptable | unacceptable | grey (left out) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for split in ("dev", "test"):
+        records = build(split, cases_dir, log=lambda _: None)
+        for group in GROUPS:
+            mine = [r for r in records if r.group == group]
+            if not mine:
+                continue
+            n = {k: sum(r.label == k for r in mine) for k in ("acceptable", "unacceptable", "grey")}
+            targets = len({(r.variant, r.structure, r.value) for r in mine})
+            lines.append(
+                f"| {group} | {split} | {len({r.structure for r in mine})} ({targets} targets) | {len(mine)} "
+                f"| {n['acceptable']} | {n['unacceptable']} | {n['grey']} |"
+            )
+    return "\n".join(lines)
+
+
+def replace_block(text: str, start: str, end: str, block: str) -> str:
+    head, rest = text.split(start, 1)
+    return head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
 
 
 def main() -> None:
@@ -33,10 +63,9 @@ def main() -> None:
         shutil.copyfile(test.png_path, ROOT / "docs" / "benchmark-test.png")
     block = "\n".join(
         [
-            START,
             f"Measured on {date.today().isoformat()} by `benchmarks/acceptability/write_docs.py`.",
             "",
-            "Test split (parameters fitted on dev only):",
+            "Test split (structures of the CT, lesion and microscopy groups never used for fitting):",
             "",
             "```text",
             format_table(test),
@@ -48,14 +77,13 @@ def main() -> None:
             format_table(dev),
             "```",
             "",
-            "![ROC and per-structure figures on the test split](benchmark-test.png)",
-            END,
+            "![ROC and per-group figures on the test split](benchmark-test.png)",
         ]
     )
     text = DOC.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    DOC.write_text(head + block + tail, encoding="utf-8")
+    text = replace_block(text, *COUNTS, counts_table(args.cases_dir))
+    text = replace_block(text, START, END, block)
+    DOC.write_text(text, encoding="utf-8")
     print(block)
 
 
