@@ -5,7 +5,7 @@ export) carries its names outside the voxels. They come from, in the order a fro
 
 - a **label table beside the mask file**: ``<mask stem>.json`` / ``.csv`` / ``.tsv`` (the stem
   without ``.nii.gz``, ``.nii``, ``.nrrd``, ``.tif``...), else ``labels.json`` / ``labels.csv`` /
-  ``labels.tsv`` (also ``.txt``/``.ctbl`` colour tables) in the same folder
+  ``labels.tsv`` (also ``.ctbl`` colour tables) in the same folder
   (:func:`find_label_table`, :func:`read_label_table`);
 - **TotalSegmentator's class map** for its ``total`` or ``total_mr`` task, when asked
   (:func:`totalsegmentator_names`);
@@ -50,7 +50,9 @@ TOTALSEGMENTATOR = {"totalsegmentator": "total", "totalsegmentator_mr": "total_m
 VALUE_KEYS = ("value", "index", "label", "id", "label_value", "label_id")
 NAME_KEYS = ("name", "label_name", "structure", "class", "class_name", "description")
 MASK_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".tiff", ".tif", ".npy", ".npz", ".png")
-TABLE_SUFFIXES = (".json", ".csv", ".tsv", ".txt", ".ctbl")
+TABLE_SUFFIXES = (".json", ".csv", ".tsv", ".ctbl")
+"""Suffixes a label table found beside a mask may have; a ``.txt`` colour table is read only when
+named (``--label-names PATH``), since a text file beside a scan is as likely to be notes."""
 
 
 @lru_cache(maxsize=2)

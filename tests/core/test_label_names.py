@@ -88,6 +88,9 @@ def test_table_beside_the_mask_is_found(tmp_path: Path) -> None:
     assert find_label_table(mask) == tmp_path / "case01_seg.json"  # the mask's own table first
     assert label_names(mask, "auto") == {1: "heart"}
     assert label_names(mask, str(tmp_path / "labels.csv")) == {1: "aorta"}
+    notes = tmp_path / "other_seg.nii.gz"
+    (tmp_path / "other_seg.txt").write_text("reviewed by Dr X\n", encoding="utf-8")
+    assert find_label_table(notes) == tmp_path / "labels.csv"  # notes beside a scan are not a label table
 
 
 def test_bad_label_tables_say_what_is_wrong(tmp_path: Path) -> None:
