@@ -128,12 +128,12 @@ def description(row: Row) -> str:
     text += "."
     if row.group == "cell":
         if row.area_um2 is not None:
-            text += f" Each nucleus about {_range_text(row.area_um2.low, row.area_um2.high, 'um2')} in area"
-            text += f" ({row.volume_source}); only meaningful when the pixel size is known."
+            text += f" Each nucleus about {_range_text(row.area_um2.low, row.area_um2.high, 'um2')} in area,"
+            text += " only meaningful when the pixel size is known."
         return text
     if row.volume_ml is not None:
         text += f" Adult range for a correct mask: {_range_text(row.volume_ml.low, row.volume_ml.high, 'mL')}"
-        text += f" ({row.volume_source})."
+        text += " (plausible bounds, not a population mean)."
     else:
         text += " Adult structure; the table states no volume range."
     if row.group == "lesion":
