@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     meter = Meter()
     meter.start()
     t0 = time.perf_counter()
-    widget.run_button.click()
+    widget.form.run_button.click()
     outcome = wait_finished()
     run_s = time.perf_counter() - t0
     run_stall = meter.stop()
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "recheck_outcome": recheck,
         "recheck_seconds_after_first_stroke": round(recheck_s, 1),
         "painting_and_recheck_longest_stall_ms": paint_stall,
-        "verdict": widget.badge.verdict,
+        "verdict": widget.results.badge.verdict,
         "budget_ms": BUDGET_MS,
     }
     for key, value in figures.items():

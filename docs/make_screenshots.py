@@ -97,24 +97,24 @@ def main() -> int:
 
     load(sample_leak())
     widget.run(Unhurried())
-    pump(lambda: widget.cards.count() >= 2, seconds=30)
+    pump(lambda: widget.results.cards.count() >= 2, seconds=30)
     shoot("running")
     pump(lambda: not widget.running, seconds=30)
 
     load(sample_good())
-    widget.run_button.click()
+    widget.form.run_button.click()
     pump(lambda: not widget.running, seconds=60)
     shoot("acceptable")
 
     load(sample_missing())
-    widget.run_button.click()
+    widget.form.run_button.click()
     pump(lambda: not widget.running, seconds=60)
     # click the first major finding, as a person would
-    for row in range(widget.findings.count()):
-        item = widget.findings.item(row)
+    for row in range(widget.results.findings.count()):
+        item = widget.results.findings.item(row)
         if item.text().startswith("major"):
-            widget.findings.setCurrentItem(item)
-            widget.findings.itemClicked.emit(item)
+            widget.results.findings.setCurrentItem(item)
+            widget.results.findings.itemClicked.emit(item)
             break
     shoot("unacceptable")
 

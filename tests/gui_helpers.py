@@ -122,7 +122,7 @@ def run_and_wait(qtbot, widget, *, backend=None, timeout: int = 30000) -> str:
     """Press Run (or start with ``backend``) and wait for the run to end; returns its outcome."""
     with qtbot.waitSignal(widget.runFinished, timeout=timeout) as blocker:
         if backend is None:
-            widget.run_button.click()
+            widget.form.run_button.click()
         else:
             assert widget.run(backend)
     return blocker.args[0]

@@ -400,6 +400,9 @@ def _holes(work: np.ndarray, grid: _Grid, origin: np.ndarray, ndim: int) -> tupl
     return int(count), int(sizes.sum()), _location(point, ndim)
 
 
+SLAB = 16  # planes per marching-cubes call
+
+
 def _surface(field: np.ndarray, spacing: tuple[float, ...]) -> float:
     """Area (3-D, mm²) or perimeter (2-D, mm) of the 0.5 iso-surface of ``field``."""
     padded = np.pad(field, 1)
@@ -408,8 +411,15 @@ def _surface(field: np.ndarray, spacing: tuple[float, ...]) -> float:
     from skimage import measure as skm
 
     if field.ndim == 3:
-        verts, faces, _, _ = skm.marching_cubes(padded, 0.5, spacing=spacing)
-        return float(skm.mesh_surface_area(verts, faces))
+        # Slabs sharing one plane partition the cubes exactly, so their areas add up to the whole
+        # surface; marching cubes holds the GIL, and a slab at a time lets a UI thread run between.
+        area = 0.0
+        for start in range(0, padded.shape[0] - 1, SLAB):
+            slab = padded[start : start + SLAB + 1]
+            if slab.max() >= 0.5 > slab.min():
+                verts, faces, _, _ = skm.marching_cubes(slab, 0.5, spacing=spacing)
+                area += float(skm.mesh_surface_area(verts, faces))
+        return area
     total = 0.0
     for contour in skm.find_contours(padded, 0.5):
         steps = np.diff(contour, axis=0) * np.asarray(spacing)

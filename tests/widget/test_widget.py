@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-from gui_helpers import SlowBackend, StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
 
+from gui_helpers import SlowBackend, StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
 from napari_hcr.errors import BackendError
 from napari_hcr.reasoner import StageDone
 from napari_hcr.widget import QCWidget
@@ -28,15 +28,15 @@ def widget_with_brain(make_napari_viewer, mni_2mm):
 
 
 def stage_titles(widget: QCWidget) -> list[str]:
-    cards = [widget.cards.itemAt(i).widget() for i in range(widget.cards.count())]
+    cards = [widget.results.cards.itemAt(i).widget() for i in range(widget.results.cards.count())]
     return [card.result.name for card in cards if isinstance(card, StageCard)]
 
 
 def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
-    assert widget.labels_combo.currentText() == "brain"
-    assert widget.image_combo.currentText() == "T1"
-    assert widget.backend_combo.currentData() == "offline"
+    assert widget.form.labels_combo.currentText() == "brain"
+    assert widget.form.image_combo.currentText() == "T1"
+    assert widget.form.backend_combo.currentData() == "offline"
 
     assert run_and_wait(qtbot, widget) == "verdict"
 
@@ -46,9 +46,9 @@ def test_offline_run_shows_four_stages_verdict_and_thumbnails(qtbot, widget_with
         "anatomical_inference",
         "clinical_synthesis",
     ]
-    assert widget.badge.verdict in ("acceptable", "unacceptable")
-    assert "confident" in widget.badge.text()
-    assert widget.thumbnails.count() >= 1
+    assert widget.results.badge.verdict in ("acceptable", "unacceptable")
+    assert "confident" in widget.results.badge.text()
+    assert widget.results.thumbnails.count() >= 1
     assert len(widget.review.entries) == 1
     entry = widget.review.entries[0]
     assert entry.assessment.structure == "brain"
@@ -66,7 +66,7 @@ def test_stages_stream_in_as_they_finish(qtbot, widget_with_brain):
 
     with qtbot.waitSignal(widget.runStarted):
         widget.run(backend)
-    widget.run_state.worker.yielded.connect(on_stage)
+    widget.controller.worker.yielded.connect(on_stage)
     qtbot.waitSignal(widget.runFinished, timeout=10000).wait()
     assert seen == [1, 2, 3, 4]
 
@@ -98,17 +98,17 @@ def test_cancel_stops_a_run_within_one_second(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=30.0)
     widget.run(backend)
-    qtbot.waitUntil(lambda: "Knowledge recall" in widget.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Knowledge recall" in widget.results.status.text(), timeout=10000)
     started = time.perf_counter()
     with qtbot.waitSignal(widget.runFinished, timeout=1000) as blocker:
-        widget.cancel_button.click()
+        widget.form.cancel_button.click()
     elapsed = time.perf_counter() - started
     assert blocker.args == ["cancelled"]
     assert elapsed < 1.0
     assert backend.closed.is_set(), "the backend session (the conversation) was not closed"
-    assert widget.status.text() == "Cancelled."
-    assert widget.badge.verdict is None
-    assert widget.run_button.isEnabled()
+    assert widget.results.status.text() == "Cancelled."
+    assert widget.results.badge.verdict is None
+    assert widget.form.run_button.isEnabled()
 
 
 def test_labels_painted_mid_run_never_show_the_verdict(qtbot, widget_with_brain):
@@ -119,8 +119,8 @@ def test_labels_painted_mid_run_never_show_the_verdict(qtbot, widget_with_brain)
     with qtbot.waitSignal(widget.runFinished, timeout=5000) as blocker:
         pass
     assert blocker.args == ["stale"]
-    assert widget.badge.text() == STALE
-    assert widget.badge.verdict is None
+    assert widget.results.badge.text() == STALE
+    assert widget.results.badge.verdict is None
     assert widget.review.entries == []
 
 
@@ -130,7 +130,7 @@ def test_labels_replaced_mid_run_never_show_the_verdict(qtbot, widget_with_brain
     qtbot.waitUntil(lambda: len(stage_titles(widget)) >= 1, timeout=10000)
     labels.data = np.zeros_like(labels.data)
     qtbot.waitSignal(widget.runFinished, timeout=5000).wait()
-    assert widget.badge.text() == STALE
+    assert widget.results.badge.text() == STALE
 
 
 def test_layer_deleted_mid_run_does_not_crash(qtbot, widget_with_brain):
@@ -140,10 +140,10 @@ def test_layer_deleted_mid_run_does_not_crash(qtbot, widget_with_brain):
     with qtbot.waitSignal(widget.runFinished, timeout=5000) as blocker:
         viewer.layers.remove(labels)
     assert blocker.args == ["stale"]
-    assert widget.badge.text() == STALE
-    assert widget.labels_combo.count() == 0
-    widget.run_button.click()
-    assert "no labels layer" in widget.badge.text()
+    assert widget.results.badge.text() == STALE
+    assert widget.form.labels_combo.count() == 0
+    widget.form.run_button.click()
+    assert "no labels layer" in widget.results.badge.text()
 
 
 @pytest.mark.parametrize(
@@ -166,28 +166,28 @@ def test_input_errors_read_as_sentences(qtbot, make_napari_viewer, mni_2mm, make
     make_layers(viewer, mni_2mm)
     widget = QCWidget(viewer)
     if widget.labels_layer() is None:
-        widget.run_button.click()
+        widget.form.run_button.click()
         assert not widget.running
     else:
         assert run_and_wait(qtbot, widget) == "error"
-    assert sentence in widget.badge.text()
-    assert widget.badge.verdict is None
-    assert "Traceback" not in widget.badge.text()
+    assert sentence in widget.results.badge.text()
+    assert widget.results.badge.verdict is None
+    assert "Traceback" not in widget.results.badge.text()
 
 
 def test_backend_error_is_a_sentence(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=0.0, fail_with=BackendError("The model refused to look at this image."))
     assert run_and_wait(qtbot, widget, backend=backend) == "error"
-    assert widget.badge.text() == "The model refused to look at this image."
+    assert widget.results.badge.text() == "The model refused to look at this image."
 
 
 def test_unexpected_error_is_a_sentence_and_the_traceback_goes_to_the_log(qtbot, widget_with_brain, caplog):
     _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=0.0, fail_with=ZeroDivisionError("division by zero in a stage"))
-    with caplog.at_level(logging.ERROR, logger="napari_hcr.widget._widget"):
+    with caplog.at_level(logging.ERROR, logger="napari_hcr.widget._controller"):
         assert run_and_wait(qtbot, widget, backend=backend) == "error"
-    assert widget.badge.text() == "The check failed unexpectedly (ZeroDivisionError); details are in the log."
+    assert widget.results.badge.text() == "The check failed unexpectedly (ZeroDivisionError); details are in the log."
     records = [r for r in caplog.records if r.exc_info]
     assert records and records[0].exc_info[0] is ZeroDivisionError
 
@@ -197,19 +197,19 @@ def test_widget_follows_the_active_layers(qtbot, make_napari_viewer, mni_2mm):
     add_brain(viewer, mni_2mm)
     other = viewer.add_labels(np.array(mni_2mm.mask, copy=True), name="other")
     widget = QCWidget(viewer)
-    assert widget.labels_combo.currentText() == "other"
+    assert widget.form.labels_combo.currentText() == "other"
     viewer.layers.selection.active = viewer.layers["brain"]
-    assert widget.labels_combo.currentText() == "brain"
+    assert widget.form.labels_combo.currentText() == "brain"
     other.name = "renamed"
-    assert widget.labels_combo.findText("renamed") >= 0
-    assert widget.labels_combo.currentText() == "brain"
+    assert widget.form.labels_combo.findText("renamed") >= 0
+    assert widget.form.labels_combo.currentText() == "brain"
 
 
 def test_closing_the_widget_mid_run_stops_the_run(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
     backend = SlowBackend(delay=30.0)
     widget.run(backend)
-    qtbot.waitUntil(lambda: "Knowledge recall" in widget.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Knowledge recall" in widget.results.status.text(), timeout=10000)
     widget.close()
     qtbot.waitUntil(backend.closed.is_set, timeout=1000)
     assert backend.answered == []
@@ -221,10 +221,10 @@ def test_docked_as_a_plugin_on_a_bundled_sample_gives_the_verdict(qtbot, make_na
     viewer = make_napari_viewer()
     viewer.open_sample("napari-hcr", "mni152_brain_missing")
     _, widget = viewer.window.add_plugin_dock_widget("napari-hcr", "HCR Quality Check")
-    assert widget.labels_combo.currentText().startswith("brain mask")
+    assert widget.form.labels_combo.currentText().startswith("brain mask")
 
     assert run_and_wait(qtbot, widget) == "verdict"
 
-    assert widget.badge.verdict == "unacceptable"
-    assert widget.badge.text() != STALE
+    assert widget.results.badge.verdict == "unacceptable"
+    assert widget.results.badge.text() != STALE
     assert stage_titles(widget)[-1] == "clinical_synthesis"

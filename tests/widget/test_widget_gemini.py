@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from fake_gemini import FakeGemini, stage_replies
-from gui_helpers import StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
 from qtpy.QtWidgets import QLineEdit
 
+from fake_gemini import FakeGemini, stage_replies
+from gui_helpers import StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
 from napari_hcr.reasoner import StageDone
 from napari_hcr.secrets import HOW_TO_ADD_KEY
 from napari_hcr.widget import QCWidget
@@ -32,29 +32,31 @@ def viewer_with_brain(make_napari_viewer, mni_2mm):
 
 
 def card_count(widget: QCWidget) -> int:
-    return sum(isinstance(widget.cards.itemAt(i).widget(), StageCard) for i in range(widget.cards.count()))
+    return sum(
+        isinstance(widget.results.cards.itemAt(i).widget(), StageCard) for i in range(widget.results.cards.count())
+    )
 
 
 def choose_gemini(widget: QCWidget) -> None:
-    index = widget.backend_combo.findData("gemini")
-    assert widget.backend_combo.model().item(index).isEnabled()
-    widget.backend_combo.setCurrentIndex(index)
+    index = widget.form.backend_combo.findData("gemini")
+    assert widget.form.backend_combo.model().item(index).isEnabled()
+    widget.form.backend_combo.setCurrentIndex(index)
 
 
 def test_without_a_key_gemini_is_offered_with_how_to_add_one(viewer_with_brain):
     widget = QCWidget(viewer_with_brain)
-    index = widget.backend_combo.findData("gemini")
-    item = widget.backend_combo.model().item(index)
+    index = widget.form.backend_combo.findData("gemini")
+    item = widget.form.backend_combo.model().item(index)
     assert not item.isEnabled()
     assert item.toolTip() == HOW_TO_ADD_KEY
-    assert "GEMINI_API_KEY" in widget.backend_hint.text()
+    assert "GEMINI_API_KEY" in widget.form.backend_hint.text()
 
     assert widget.settings_panel.gemini_key.echoMode() == QLineEdit.Password
     widget.settings_panel.gemini_key.setText(KEY)
     assert item.isEnabled()
     choose_gemini(widget)
-    assert "gemini-2.5-flash" in widget.backend_hint.text()
-    assert KEY not in widget.backend_hint.text() and KEY not in repr(widget.settings)
+    assert "gemini-2.5-flash" in widget.form.backend_hint.text()
+    assert KEY not in widget.form.backend_hint.text() and KEY not in repr(widget.settings)
 
 
 def test_gemini_stages_stream_in_and_the_ui_keeps_turning(qtbot, viewer_with_brain, fake, monkeypatch, tmp_path):
@@ -72,8 +74,8 @@ def test_gemini_stages_stream_in_and_the_ui_keeps_turning(qtbot, viewer_with_bra
             cards_at_stage.append(card_count(widget))
 
     with qtbot.waitSignal(widget.runStarted):
-        widget.run_button.click()
-    widget.run_state.worker.yielded.connect(on_event)
+        widget.form.run_button.click()
+    widget.controller.worker.yielded.connect(on_event)
     # measured from the first call on: the UI must keep turning while replies are pending
     qtbot.waitUntil(lambda: len(fake.requests) >= 1, timeout=10000)
     meter = StallMeter()
@@ -87,15 +89,15 @@ def test_gemini_stages_stream_in_and_the_ui_keeps_turning(qtbot, viewer_with_bra
     # each stage was on screen before the later calls had been made: they stream, not batch
     assert all(seen <= index + 2 for index, seen in enumerate(requests_at_stage[:3]))
     assert len(fake.requests) == 4
-    assert widget.badge.verdict == "unacceptable"
-    assert "4 model calls" in widget.status.text()
+    assert widget.results.badge.verdict == "unacceptable"
+    assert "4 model calls" in widget.results.status.text()
     assert meter.longest_ms < 100, f"the Qt event loop stalled for {meter.longest_ms} ms"
 
     entry = widget.review.entries[0]
     assert entry.assessment.backend.name == "gemini"
     exported = widget.review.export_selected("json", tmp_path / "a.json").read_text()
     html = widget.review.export_selected("html", tmp_path / "a.html").read_text()
-    for text in (exported, html, widget.status.text(), widget.badge.text()):
+    for text in (exported, html, widget.results.status.text(), widget.results.badge.text()):
         assert KEY not in text
     settings_files = list(tmp_path.rglob("*.ini"))
     assert all(KEY not in path.read_text() for path in settings_files)
@@ -107,11 +109,11 @@ def test_cancel_abandons_a_pending_gemini_call_within_one_second(qtbot, viewer_w
     fake.add(*stage_replies(delay_s=30.0))
     widget = QCWidget(viewer_with_brain)
     choose_gemini(widget)
-    widget.run_button.click()
+    widget.form.run_button.click()
     qtbot.waitUntil(lambda: len(fake.requests) == 1, timeout=10000)
     started = time.perf_counter()
     with qtbot.waitSignal(widget.runFinished, timeout=1000) as blocker:
-        widget.cancel_button.click()
+        widget.form.cancel_button.click()
     assert time.perf_counter() - started < 1.0
     assert blocker.args == ["cancelled"]
     assert card_count(widget) == 0
@@ -127,6 +129,6 @@ def test_gemini_error_reads_as_a_sentence_without_the_key(qtbot, viewer_with_bra
     widget = QCWidget(viewer_with_brain)
     choose_gemini(widget)
     assert run_and_wait(qtbot, widget) == "error"
-    text = widget.badge.text()
+    text = widget.results.badge.text()
     assert text and KEY not in text
     assert "Traceback" not in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from fake_openai import FakeOpenAI, stage_replies
 from gui_helpers import add_brain, isolated_state, run_and_wait  # noqa: F401
-
 from napari_hcr.widget import QCWidget
 
 pytestmark = pytest.mark.gui
@@ -22,7 +22,7 @@ def widget(make_napari_viewer, mni_2mm):
 
 def test_test_connection_lists_the_servers_models_and_the_run_uses_the_chosen_one(qtbot, widget):
     panel = widget.settings_panel
-    assert widget.backend_combo.itemText(widget.backend_combo.findData("openai_compat")) == "Local server"
+    assert widget.form.backend_combo.itemText(widget.form.backend_combo.findData("openai_compat")) == "Local server"
     with FakeOpenAI(models=("gemma3:4b", "qwen2.5vl:7b")) as fake:
         panel.local_url.setText(fake.base_url)
         panel.local_url.editingFinished.emit()
@@ -37,9 +37,9 @@ def test_test_connection_lists_the_servers_models_and_the_run_uses_the_chosen_on
         assert widget.settings.local_model == "qwen2.5vl:7b"
 
         fake.add(*stage_replies("unacceptable", score=0.2, confidence=0.8))
-        widget.backend_combo.setCurrentIndex(widget.backend_combo.findData("openai_compat"))
+        widget.form.backend_combo.setCurrentIndex(widget.form.backend_combo.findData("openai_compat"))
         assert run_and_wait(qtbot, widget) == "verdict"
-        assert widget.badge.verdict == "unacceptable"
+        assert widget.results.badge.verdict == "unacceptable"
         assert {r.model for r in fake.chat_requests} == {"qwen2.5vl:7b"}
         assert len(fake.chat_requests) == 4
 

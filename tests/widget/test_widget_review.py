@@ -9,9 +9,9 @@ import re
 
 import numpy as np
 import pytest
-from gui_helpers import SlowBackend, add_brain, isolated_state, run_and_wait  # noqa: F401
 from qtpy.QtCore import Qt
 
+from gui_helpers import SlowBackend, add_brain, isolated_state, run_and_wait  # noqa: F401
 from napari_hcr.verdict import Location
 from napari_hcr.widget import QCWidget
 from napari_hcr.widget._navigate import HIGHLIGHT_NAME
@@ -41,9 +41,9 @@ def test_clicking_a_finding_moves_the_viewer_to_its_slice(qtbot, brain_viewer):
     viewer, widget, labels = brain_viewer
     run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.0, where=Location(0, 30)))
     assert viewer.dims.current_step[0] != 30
-    row = next(i for i in range(widget.findings.count()) if "leaks" in widget.findings.item(i).text())
+    row = next(i for i in range(widget.results.findings.count()) if "leaks" in widget.results.findings.item(i).text())
 
-    click_row(qtbot, widget.findings, row)
+    click_row(qtbot, widget.results.findings, row)
 
     assert viewer.dims.current_step[0] == 30
     assert viewer.dims.not_displayed == (0,)
@@ -58,8 +58,8 @@ def test_clicking_a_finding_moves_the_viewer_to_its_slice(qtbot, brain_viewer):
 def test_a_finding_on_another_axis_turns_the_view(qtbot, brain_viewer):
     viewer, widget, _ = brain_viewer
     run_and_wait(qtbot, widget, backend=SlowBackend(delay=0.0, where=Location(1, 40)))
-    row = next(i for i in range(widget.findings.count()) if "leaks" in widget.findings.item(i).text())
-    click_row(qtbot, widget.findings, row)
+    row = next(i for i in range(widget.results.findings.count()) if "leaks" in widget.results.findings.item(i).text())
+    click_row(qtbot, widget.results.findings, row)
     assert viewer.dims.not_displayed == (1,)
     assert viewer.dims.current_step[1] == 40
 
@@ -67,10 +67,10 @@ def test_a_finding_on_another_axis_turns_the_view(qtbot, brain_viewer):
 def test_clicking_a_thumbnail_moves_the_viewer_to_its_slice(qtbot, brain_viewer):
     viewer, widget, _ = brain_viewer
     run_and_wait(qtbot, widget)
-    assert widget.thumbnails.count() >= 2
-    for row in range(widget.thumbnails.count()):
-        where: Location = widget.thumbnails.item(row).data(Qt.UserRole)
-        click_row(qtbot, widget.thumbnails, row)
+    assert widget.results.thumbnails.count() >= 2
+    for row in range(widget.results.thumbnails.count()):
+        where: Location = widget.results.thumbnails.item(row).data(Qt.UserRole)
+        click_row(qtbot, widget.results.thumbnails, row)
         assert viewer.dims.not_displayed == (where.axis,)
         assert viewer.dims.current_step[where.axis] == where.slice
 
@@ -83,11 +83,11 @@ def test_two_label_mask_yields_two_rows_and_a_row_shows_its_stages(qtbot, make_n
     _, layer = add_brain(viewer, mni_2mm, labels=labels)
     layer.metadata["structure"] = {1: "brain", 2: "white matter"}
     widget = QCWidget(viewer)
-    widget.all_labels.setChecked(True)
+    widget.form.all_labels.setChecked(True)
 
     assert run_and_wait(qtbot, widget) == "verdict"
 
-    table = widget.label_table
+    table = widget.results.label_table
     assert table.isVisibleTo(widget)
     assert table.labels() == [1, 2]
     assert [table.item(r, 1).text() for r in range(2)] == ["brain", "white matter"]
@@ -95,7 +95,7 @@ def test_two_label_mask_yields_two_rows_and_a_row_shows_its_stages(qtbot, make_n
     assert len(widget.review.entries) == 2
     table.selectRow(0)
     assert widget.shown[1].label == 1
-    cards = [widget.cards.itemAt(i).widget() for i in range(widget.cards.count())]
+    cards = [widget.results.cards.itemAt(i).widget() for i in range(widget.results.cards.count())]
     assert [c.result for c in cards if isinstance(c, StageCard)] == widget.last_results[1].assessment.stages
     table.selectRow(1)
     assert widget.shown[1].label == 2
@@ -132,7 +132,7 @@ def test_a_paint_edit_triggers_exactly_one_recheck_after_the_debounce(qtbot, bra
     widget.settings_panel.delay.setValue(300)
     widget.settings_panel.auto_recheck.setChecked(True)
     run_and_wait(qtbot, widget)
-    first = widget.badge.verdict
+    first = widget.results.badge.verdict
     starts: list[str] = []
     widget.runStarted.connect(starts.append)
 
@@ -146,8 +146,8 @@ def test_a_paint_edit_triggers_exactly_one_recheck_after_the_debounce(qtbot, bra
     assert starts == ["brain"]
     assert blocker.args == ["verdict"]
     assert widget.review.entries[-1].assessment.backend.name == "offline"
-    assert widget.compare.isVisibleTo(widget)
-    assert f"Before your edit: <b>{first}</b>" in widget.compare.text()
+    assert widget.results.compare.isVisibleTo(widget)
+    assert f"Before your edit: <b>{first}</b>" in widget.results.compare.text()
 
 
 def test_painting_during_a_run_never_starts_a_second_one(qtbot, brain_viewer):
@@ -169,7 +169,7 @@ def test_painting_during_a_run_never_starts_a_second_one(qtbot, brain_viewer):
     labels.paint((40, 5, 5), 1)
     qtbot.wait(400)  # the debounce fires while the first run is still going
     labels.paint((41, 5, 5), 1)
-    qtbot.waitUntil(lambda: in_flight["now"] == 0 and not widget._recheck_timer.isActive(), timeout=15000)
+    qtbot.waitUntil(lambda: in_flight["now"] == 0 and not widget.recheck.timer.isActive(), timeout=15000)
     qtbot.wait(400)
     qtbot.waitUntil(lambda: not widget.running, timeout=15000)
     assert in_flight["most"] == 1
@@ -186,14 +186,14 @@ def test_a_2d_rgb_photo_gets_a_verdict(qtbot, make_napari_viewer):
     viewer.add_image(photo, name="coffee", rgb=True, scale=(0.1, 0.1))
     viewer.add_labels(mask, name="cup", scale=(0.1, 0.1))
     widget = QCWidget(viewer)
-    widget.structure_combo.setCurrentIndex(widget.structure_combo.findData("generic"))
-    widget.modality_combo.setCurrentText("Photo")
+    widget.form.structure_combo.setCurrentIndex(widget.form.structure_combo.findData("generic"))
+    widget.form.modality_combo.setCurrentText("Photo")
 
     assert run_and_wait(qtbot, widget) == "verdict"
-    assert widget.badge.verdict in ("acceptable", "unacceptable")
+    assert widget.results.badge.verdict in ("acceptable", "unacceptable")
     assessment = widget.review.entries[0].assessment
     assert assessment.modality == "Photo"
-    assert widget.thumbnails.count() >= 1
+    assert widget.results.thumbnails.count() >= 1
     widget.go_to(Location(-1, 0))
     assert HIGHLIGHT_NAME in viewer.layers
 
@@ -206,15 +206,15 @@ def test_settings_persist_between_sessions(qtbot, make_napari_viewer, mni_2mm):
     first.settings_panel.gemini_model.editingFinished.emit()
     first.settings_panel.auto_recheck.setChecked(True)
     first.settings_panel.use_cache.setChecked(False)
-    first.structure_combo.setCurrentIndex(first.structure_combo.findData("liver"))
-    first.modality_combo.setCurrentText("CT")
-    first.backend_combo.setCurrentIndex(first.backend_combo.findData("openai_compat"))
+    first.form.structure_combo.setCurrentIndex(first.form.structure_combo.findData("liver"))
+    first.form.modality_combo.setCurrentText("CT")
+    first.form.backend_combo.setCurrentIndex(first.form.backend_combo.findData("openai_compat"))
     first.close()
 
     second = QCWidget(viewer)
     assert second.settings.gemini_model == "gemini-3-flash"
     assert second.settings_panel.auto_recheck.isChecked()
     assert not second.settings_panel.use_cache.isChecked()
-    assert second.structure_combo.currentData() == "liver"
-    assert second.modality_combo.currentText() == "CT"
-    assert second.backend_combo.currentData() == "openai_compat"
+    assert second.form.structure_combo.currentData() == "liver"
+    assert second.form.modality_combo.currentText() == "CT"
+    assert second.form.backend_combo.currentData() == "openai_compat"

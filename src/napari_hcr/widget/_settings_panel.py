@@ -7,7 +7,6 @@ costs a few seconds of waiting, never a frozen viewer.
 
 from __future__ import annotations
 
-from napari.qt.threading import create_worker
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -20,8 +19,8 @@ from qtpy.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from superqt.utils import create_worker
 
-from ..backends.openai_compat import list_models
 from ..errors import HCRError
 from ._settings import WidgetSettings, save_settings
 
@@ -125,8 +124,11 @@ class SettingsPanel(QWidget):
 
 def _probe(base_url: str | None, api_key: str | None) -> list[str] | str:
     """The server's models, or the sentence saying why there are none: an unreachable server
-    is an expected outcome here, not an error for napari's error dialog."""
+    is an expected outcome here, not an error for napari's error dialog. The OpenAI SDK is
+    imported here, on the worker thread, and only when asked."""
     try:
+        from ..backends.openai_compat import list_models
+
         return list_models(base_url, api_key, timeout_s=5.0)
     except HCRError as error:
         return str(error)

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 
 from qtpy.QtCore import QSize, Qt, Signal
-from qtpy.QtGui import QColor, QIcon, QPixmap
+from qtpy.QtGui import QColor, QIcon, QImage, QPixmap
 from qtpy.QtWidgets import (
     QFrame,
     QLabel,
@@ -160,11 +160,13 @@ class ThumbnailStrip(QListWidget):
         self.itemActivated.connect(self._clicked)
         self.hide()
 
-    def show_snapshots(self, snapshots: Sequence[PictureLike]) -> None:
+    def show_snapshots(self, snapshots: Sequence[PictureLike], images: Sequence[QImage] = ()) -> None:
+        """Show the snapshots; ``images`` are their thumbnails already decoded (see
+        :func:`thumbnail`), else each PNG is decoded here."""
         self.clear()
-        for snapshot in snapshots:
-            pixmap = QPixmap()
-            pixmap.loadFromData(snapshot.png, "PNG")
+        for index, snapshot in enumerate(snapshots):
+            image = images[index] if index < len(images) else thumbnail(snapshot.png)
+            pixmap = QPixmap.fromImage(image)
             ref = snapshot.ref
             caption = "image" if ref.axis < 0 else f"ax {ref.axis} · {ref.slice}"
             item = QListWidgetItem(QIcon(pixmap), caption)
@@ -175,3 +177,10 @@ class ThumbnailStrip(QListWidget):
 
     def _clicked(self, item: QListWidgetItem) -> None:
         self.snapshotActivated.emit(item.data(Qt.UserRole))
+
+
+def thumbnail(png: bytes) -> QImage:
+    """A snapshot's PNG decoded and scaled to the strip's size; a QImage, so a worker thread can
+    make it and the Qt thread only wraps it in a pixmap."""
+    image = QImage.fromData(png, "PNG")
+    return image.scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
