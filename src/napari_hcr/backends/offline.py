@@ -218,8 +218,9 @@ def synthesis_text(
             and not (m is not None and profile is not None and outside_expected(f, m, profile))
         )
         notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in major[:2])
+        checks = "check that agrees" if agreed == 1 else "checks that agree"
         return (
-            head + f" A major deviation stands: {notes} It is outweighed by the {agreed} checks that agree with the "
+            head + f" A major deviation stands: {notes} It is outweighed by the {agreed} {checks} with the "
             "expected anatomy, so the combined evidence stays above the acceptance threshold; look at this region "
             "before relying on the mask." + tail
         )
