@@ -154,6 +154,9 @@ def test_prose_files_are_named_after_table_rows_and_hold_no_table_figures() -> N
         ("nuclei", "cell_nuclei"),
         ("hippocampi", "hippocampus"),
         ("lh_hippocampus", "hippocampus_left"),
+        ("kidney_left.nii.gz", "kidney_left"),
+        ("Liver_mask.nrrd", "liver"),
+        ("mask", "generic"),
     ],
 )
 def test_aliases_resolve(asked: str, structure: str) -> None:

@@ -98,7 +98,23 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
-_SUFFIXES = ("_mask", "_masks", "_seg", "_segmentation", "_label", "_labels", "_roi")
+_SUFFIXES = (
+    "_mask",
+    "_masks",
+    "_seg",
+    "_segmentation",
+    "_label",
+    "_labels",
+    "_roi",
+    "_nii_gz",
+    "_nii",
+    "_nrrd",
+    "_mha",
+    "_tif",
+    "_tiff",
+    "_png",
+    "_npy",
+)
 
 
 def canonical_structure(name: str) -> str:
@@ -106,17 +122,18 @@ def canonical_structure(name: str) -> str:
 
     Accepts the row's own name, its aliases (TotalSegmentator class names, FreeSurfer names
     such as ``Left-Hippocampus``, English and Latin names), sided forms (``left kidney``,
-    ``kidney_l``) and a trailing ``mask``/``seg``/``label``, in any case and with spaces or
-    hyphens.
+    ``kidney_l``), trailing ``mask``/``seg``/``label`` words and image file suffixes
+    (``liver.nii.gz``, TotalSegmentator's one-file-per-class output), in any case and with
+    spaces or hyphens.
     """
     key = normalise_name(name)
     index = _alias_index()
-    if key in index:
-        return index[key]
-    for suffix in _SUFFIXES:
-        if key.endswith(suffix) and key[: -len(suffix)] in index:
-            return index[key[: -len(suffix)]]
-    return GENERIC
+    while key not in index:
+        shorter = next((key[: -len(s)] for s in _SUFFIXES if key.endswith(s) and len(key) > len(s)), None)
+        if shorter is None:
+            return GENERIC
+        key = shorter
+    return index[key]
 
 
 def structure_aliases(structure: str) -> tuple[str, ...]:
