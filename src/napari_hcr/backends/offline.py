@@ -93,7 +93,8 @@ def recall_text(profile: Profile) -> str:
 def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     """Stage 2: what the mask shows, figure by figure, with where to look."""
     observations: list[Finding] = []
-    parts = [f"The mask covers {m.voxels:,} {cells(m.ndim)}, {size_text(m.size, m.size_unit)}."]
+    size = "" if m.size_unit == "px" else f", {size_text(m.size, m.size_unit)}"  # a pixel count says it already
+    parts = [f"The mask covers {m.voxels:,} {cells(m.ndim)}{size}."]
     if m.nonfinite_share > 0:
         parts.append(
             f"{share_text(m.nonfinite_share)} of the image's {cells(m.ndim)} are not numbers (NaN or infinite); "
@@ -147,7 +148,8 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     if m.symmetry is not None:
         parts.append(f"Left-right symmetry (Dice with its mirror image) is {m.symmetry:.2f}.")
     if request.snapshots:
-        views = "; ".join(f"{where_text(Location(s.ref.axis, s.ref.slice))} ({s.ref.why})" for s in request.snapshots)
+        places = [(where_text(Location(s.ref.axis, s.ref.slice)), s.ref.why) for s in request.snapshots]
+        views = "; ".join(place if why == place else f"{place} ({why})" for place, why in places)
         parts.append(f"Snapshots: {views}.")
     return " ".join(parts), observations
 
