@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     assess = sub.add_parser("assess", help="assess one mask and print the staged report")
-    assess.add_argument("image", type=Path, help="image file (.nii/.nii.gz, .nrrd, .tif, .npy, .png)")
+    assess.add_argument(
+        "image", type=Path, help="image file (.nii/.nii.gz, .nrrd, .tif, .npy, .png) or DICOM series folder"
+    )
     assess.add_argument("mask", type=Path, help="mask or label file on the same grid")
     which = assess.add_mutually_exclusive_group()
     which.add_argument("--label", type=int, default=None, help="label value to judge (default: the largest)")
@@ -110,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     structures.add_argument("--json", dest="as_json", action="store_true", help="print the catalogue as JSON")
     structures.set_defaults(run=_structures)
 
+    from .batch.cli import add_batch_parser
+
+    add_batch_parser(sub)
+
     bench = sub.add_parser("bench", help="run the acceptability benchmark with the offline reasoner")
     bench.add_argument("--split", choices=["dev", "test"], default="test")
     bench.add_argument(
@@ -138,7 +144,7 @@ def _assess(args: argparse.Namespace) -> int:
     default_structure, structures = _structure_map(args.structure)
     _check_outputs(args.json_out, args.html_out)
     for role, path in (("image", args.image), ("mask", args.mask)):
-        if not path.is_file():
+        if not path.is_file() and not (role == "image" and path.is_dir()):  # an image may be a DICOM series folder
             state = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise InputError(f"The {role} file {path} {state}.")
     structures = run_structures(args.mask, args.label_names, default_structure, structures)

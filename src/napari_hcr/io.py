@@ -40,8 +40,13 @@ def _suffix(path: Path) -> str:
 
 
 def read_volume(path: str | os.PathLike[str]) -> Volume:
-    """Read ``path`` into a :class:`Volume`, or raise :class:`InputError` with one sentence."""
+    """Read ``path`` into a :class:`Volume`, or raise :class:`InputError` with one sentence.
+
+    ``path`` may also be a folder holding one DICOM series (:mod:`napari_hcr.dicom`).
+    """
     path = Path(path)
+    if path.is_dir():
+        return _read_dicom(path)
     suffix = _suffix(path)
     if suffix not in SUPPORTED:
         raise InputError(f"{path.name} has an unsupported file type; use one of {', '.join(SUPPORTED)}.")
@@ -63,6 +68,19 @@ def read_volume(path: str | os.PathLike[str]) -> Volume:
     if volume.data.size == 0:
         raise InputError(f"{path.name} holds an empty array.")
     return volume
+
+
+def _read_dicom(path: Path) -> Volume:
+    from .dicom import is_dicom_folder, read_dicom_series
+
+    if not is_dicom_folder(path):
+        raise InputError(f"{path.name} is a folder without DICOM files; give an image file or a DICOM series folder.")
+    try:
+        return read_dicom_series(path)
+    except InputError:
+        raise
+    except Exception as error:  # pydicom raises its own types for a corrupt or compressed file
+        raise InputError(f"{path.name} could not be read as a DICOM series ({_reason(error, path)}).") from error
 
 
 def _reason(error: Exception, path: Path) -> str:

@@ -1,0 +1,109 @@
+"""Where tasks run: worker processes on this machine, or an existing Dask distributed cluster.
+
+Both engines take the same small tasks (paths and options, see :mod:`.task`) and yield their
+results as they complete, so the driver writes each record the moment it exists. Neither
+schedules anything itself: the local engine is :mod:`multiprocessing`'s pool, the cluster
+engine is ``dask.distributed`` (the optional extra ``napari-hcr[cluster]``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from ..errors import InputError
+from .task import Task, TaskResult, run_task
+
+
+class Engine(Protocol):
+    """Runs tasks and yields each result as soon as it is ready, in completion order."""
+
+    description: str
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult]: ...
+
+    def close(self) -> None:
+        """Stop at once: running tasks are abandoned, their cases are redone by the next run."""
+        ...
+
+
+def default_workers() -> int:
+    """The cores this process may use (a container's or a job's share, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalEngine:
+    """A pool of ``workers`` processes; each runs one case at a time and reads its own files.
+
+    Workers are spawned (not forked: the driver holds threads) and ignore SIGINT, so Ctrl-C
+    reaches only the driver, which keeps what finished and terminates the pool.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.description = f"{workers} local worker process{'es' if workers != 1 else ''}"
+        self._pool: Any = None
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+        if not tasks:
+            return
+        context = multiprocessing.get_context("spawn")
+        self._pool = context.Pool(min(self.workers, len(tasks)), initializer=_ignore_sigint)
+        yield from self._pool.imap_unordered(run_task, tasks, chunksize=1)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+class DaskEngine:
+    """An existing Dask distributed cluster at ``address``; tasks carry paths, so each worker
+    reads its case from storage it shares with the driver (the same paths must resolve there)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError(
+                "--scheduler needs Dask distributed: pip install 'napari-hcr[cluster]' (dask[distributed])."
+            ) from None
+        try:
+            self._client = Client(address, timeout="10s", set_as_default=False)
+        except OSError as error:
+            raise InputError(f"No Dask scheduler answers at {address} ({error}).") from None
+        workers = self._client.scheduler_info().get("workers", {})
+        self.workers = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        self.description = f"Dask cluster at {address} ({len(workers)} workers, {self.workers} threads)"
+        self._futures: list[Any] = []
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        self._futures = self._client.map(run_task, list(tasks), pure=False, key=[_key(t) for t in tasks])
+        for future in as_completed(self._futures):
+            yield future.result()
+
+    def close(self) -> None:
+        if self._futures:
+            self._client.cancel(self._futures)
+            self._futures = []
+        self._client.close()
+
+
+def _key(task: Task) -> str:
+    """A readable task name on the Dask dashboard, unique per run."""
+    return f"napari-hcr-{task.case.id}-{os.urandom(4).hex()}"
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
