@@ -442,3 +442,19 @@ def test_mni152_brain_mask_measures_match_its_profile(mni_2mm) -> None:
     assert lo <= m.inside_percentile <= hi
     for (lo, hi), value in zip(profile.extras["centroid_fraction"], m.centroid_fraction):
         assert lo <= value <= hi
+
+
+def test_template_prose_is_filled_from_the_row() -> None:
+    """Structures without their own prose get text that names the row's own figures."""
+    kidney = load_profile("kidney_left", "CT")
+    assert "spleen" in kidney.site and "patient's left" in kidney.site
+    assert "70-320 mL" in kidney.description
+    assert "15 to 300 HU" in kidney.intensity
+    assert any("spleen" in f for f in kidney.failures)
+    aorta = load_profile("aorta", "CT")
+    assert "up to 2" in aorta.topology and "no compactness expectation" in aorta.topology
+    assert "no signal expectation" in load_profile("aorta", "MRI").intensity
+    assert load_profile("lateral_ventricle_left", "MRI-T2").intensity == "MRI T2: brighter than its surroundings"
+    assert "um2" in load_profile("cell_nucleus", "Microscopy").description
+    rich = load_profile("liver", "CT")  # its own prose file wins over the templates
+    assert "Heinemann" in rich.description and "steatosis" in rich.intensity
