@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_gemini import FakeGemini, Recorded, stage_replies  # noqa: E402
 
+from napari_hcr._sample_data import samples_dir  # noqa: E402
 from napari_hcr.backends.gemini import GeminiBackend  # noqa: E402
 from napari_hcr.case import Case  # noqa: E402
 from napari_hcr.io import load_case  # noqa: E402
@@ -41,7 +42,7 @@ FAKE_KEY = "benchmark-fake-key-000000"
 
 
 def sample_case() -> Case:
-    folder = resources.files("napari_hcr") / "sample_data"
+    folder = samples_dir()
     with (
         resources.as_file(folder / "mni152_t1_2mm.nii.gz") as image,
         resources.as_file(folder / "mni152_brain_good_2mm.nii.gz") as mask,

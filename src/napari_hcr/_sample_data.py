@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,22 @@ def sample_missing() -> list[LayerDataTuple]:
 
 
 def sample_path(name: str) -> Traversable:
-    """The bundled file ``name``; open it with ``importlib.resources.as_file`` for a real path."""
-    return resources.files("napari_hcr") / "sample_data" / name
+    """The bundled file ``name``; open it with ``importlib.resources.as_file`` for a real path.
+
+    A wheel carries the samples inside the package; an editable install (or a clone on the
+    path) imports the package from ``src/`` and finds them at the top of the repository, where
+    they are kept (see ``hatch_build.py``).
+    """
+    packaged = resources.files("napari_hcr") / "sample_data" / name
+    if packaged.is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "sample_data" / name
+    return checkout if checkout.is_file() else packaged
+
+
+def samples_dir() -> Path:
+    """The folder holding the samples as a real path (for tests, benchmarks and examples)."""
+    return Path(str(sample_path(IMAGE_FILE))).parent
 
 
 def _read(name: str) -> Volume:

@@ -6,16 +6,16 @@ import json
 import re
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 
+from napari_hcr._sample_data import samples_dir
 from napari_hcr.cli import main
 
-SAMPLES = Path(str(resources.files("napari_hcr") / "sample_data"))
+SAMPLES = samples_dir()
 IMAGE = SAMPLES / "mni152_t1_2mm.nii.gz"
 
 
