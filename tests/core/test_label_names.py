@@ -174,6 +174,7 @@ def test_cli_structures_lists_profiles(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["structures"]) == 0
     out = capsys.readouterr().out
     assert "kidney_left" in out and "hippocampus" in out and "generic" in out
+    assert "Modalities: CT, MRI-T1" in out
     assert main(["structures", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     by_name = {r["structure"]: r for r in records}

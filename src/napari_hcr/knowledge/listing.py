@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from . import _prose, structure_aliases
+from .modality import modalities
 from .table import rows
 
 
@@ -62,4 +63,5 @@ def catalogue_table(max_aliases: int = 4) -> str:
         f"{len(records)} structures; every one also loads for any other modality, without intensity claims. "
         "Unknown names use 'generic'."
     )
+    lines.append(f"Modalities: {', '.join(modalities())} (plain MRI makes no sequence claim).")
     return "\n".join(lines)
