@@ -50,16 +50,16 @@ def test_rule_labels_identity_acceptable_and_gross_failures_unacceptable():
 
 
 def test_rule_thresholds_as_documented():
-    base = dict(
-        hd95_mm=0.0,
-        tau_mm=2.0,
-        gross=0.0,
-        gross_blob_ml=0.0,
-        reference_ml=1000.0,
-        new_pieces=0,
-        new_cavities=0,
-        emptied_slices=0,
-    )
+    base = {
+        "hd95_mm": 0.0,
+        "tau_mm": 2.0,
+        "gross": 0.0,
+        "gross_blob_ml": 0.0,
+        "reference_ml": 1000.0,
+        "new_pieces": 0,
+        "new_cavities": 0,
+        "emptied_slices": 0,
+    }
     assert label(Agreement(dice=0.95, **base)) == "acceptable"
     assert label(Agreement(dice=0.85, **base)) == "grey"
     assert label(Agreement(dice=0.79, **base)) == "unacceptable"

@@ -35,13 +35,13 @@ from .scans import Scan, load_scan
 from .sources import MODALITY, STRUCTURES, Variant, make_source, mni_subject, variants
 from .splits import Target, mni_targets, scan_group, scans_for, targets_of
 
-BUILD_VERSION = "acceptability-cases/6"
+BUILD_VERSION = "acceptability-cases/7"
 # How many draws of each family per target, by group: acceptable families are drawn more
 # often where a structure has few of them, so both classes are represented.
 REPEATS: dict[str, dict[str, int]] = {
     "brain MRI": {"threshold": 2, "jitter": 2},
     "CT organs": {"jitter": 2},
-    "lesions": {"fov_crop": 2, "jitter": 3, "smooth": 2, "boundary_1vox": 2, **dict.fromkeys(FAILURE_FAMILIES, 2)},
+    "lesions": {"fov_crop": 3, "jitter": 4, "smooth": 2, "boundary_1vox": 2, **dict.fromkeys(FAILURE_FAMILIES, 2)},
     "microscopy": {"jitter": 2},
 }
 CT_FAILURES_PER_STRUCTURE = 6  # CT: a seeded draw of the failure families, ~12 candidates per structure
