@@ -181,3 +181,17 @@ def test_cli_structures_lists_profiles(capsys: pytest.CaptureFixture[str]) -> No
     assert "CT" in by_name["liver"]["modalities"]
     assert "left_hippocampus" in by_name["hippocampus_left"]["aliases"]
     assert by_name["generic"]["modalities"] == []
+
+
+def test_label_names_and_knowledge_stay_out_of_qt() -> None:
+    """The widget calls these with layer.features; they must not pull napari or Qt into the core."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, napari_hcr.label_names, napari_hcr.knowledge.listing; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'napari', 'qtpy', 'PyQt5', 'PyQt6', 'PySide6'}); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr[-400:]
