@@ -1,0 +1,116 @@
+"""napari-hcr batch on the local process pool: records, report, resume, a broken case, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from batch_helpers import sample_folder, write_pair
+
+from napari_hcr.batch.store import read_records
+from napari_hcr.cli import main
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two bundled samples, a two-organ synthetic CT with a label table, and a broken mask file."""
+    root = sample_folder(tmp_path_factory.mktemp("batch") / "in", ("good", "missing"))
+    write_pair(root / "images" / "organs.nii.gz", root / "masks" / "organs.nii.gz")
+    (root / "masks" / "organs.json").write_text(json.dumps({"1": "spleen", "5": "liver"}))
+    (root / "images" / "broken.nii.gz").write_bytes((root / "images" / "good.nii.gz").read_bytes())
+    (root / "masks" / "broken.nii.gz").write_bytes(b"not a nifti file at all")
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(cohort: Path) -> tuple[int, Path]:
+    out = cohort.parent / "out"
+    code = main(["batch", str(cohort), "--out", str(out), "--workers", "2", "--modality", "MRI-T1"])
+    return code, out
+
+
+def test_every_case_and_label_gets_a_record_and_one_broken_case_does_not_stop_the_run(first_run) -> None:
+    code, out = first_run
+    records = {(r["case"], r["label"]): r for r in read_records(out / "results.jsonl")}
+    assert set(records) == {("good", 1), ("missing", 1), ("organs", 1), ("organs", 5), ("broken", None)}
+    assert code == 4  # some failed
+    broken = records[("broken", None)]
+    assert "broken.nii.gz could not be read" in broken["error"] and "verdict" not in broken
+    organs = records[("organs", 5)]
+    assert organs["error"] is None and organs["schema"] == "napari-hcr/assessment/v1"
+    assert (
+        organs["name"] == "liver" and organs["structure"] == "liver" and records[("organs", 1)]["structure"] == "spleen"
+    )
+    assert organs["paths"]["mask"].endswith("masks/organs.nii.gz") and len(organs["files"]["mask_sha256"]) == 64
+    assert organs["run"] == {
+        "backend": "offline",
+        "model": organs["backend"]["model"],
+        "prompt_version": "hcr-prompts/1",
+    }
+    assert records[("missing", 1)]["verdict"] == "unacceptable"
+    assert all((out / name).is_file() for r in records.values() for name in r.get("thumbnails") or ())
+
+
+def test_summary_and_report_are_sorted_by_risk(first_run) -> None:
+    _, out = first_run
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert rows[0]["case"] == "broken" and rows[0]["verdict"] == "failed" and "could not be read" in rows[0]["error"]
+    scores = [float(r["score"]) for r in rows[1:]]
+    assert scores == sorted(scores) and rows[1]["case"] == "missing"
+    report = (out / "report.html").read_text()
+    assert report.index(">missing<") < report.index(">good<")  # lowest probability of acceptable first
+    assert (
+        "data:image/png;base64," in report
+        and "<svg" in report
+        and "http" not in report.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    assert "empty_slices" in report or "missing_slices" in report or "gap" in report
+
+
+def test_a_second_run_redoes_nothing_and_a_fixed_case_alone_is_redone(first_run, cohort: Path, capsys) -> None:
+    _, out = first_run
+    before = len(read_records(out / "results.jsonl"))
+    (cohort / "masks" / "broken.nii.gz").write_bytes((cohort / "masks" / "good.nii.gz").read_bytes())
+    code = main(["batch", str(cohort), "--out", str(out), "--workers", "2", "--modality", "MRI-T1"])
+    assert code == 0
+    added = read_records(out / "results.jsonl")[before:]
+    assert [(r["case"], r["label"], r["error"]) for r in added] == [("broken", 1, None)]
+    assert "4 already in" in capsys.readouterr().out
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert len(rows) == 5 and not any(r["error"] for r in rows)  # the fixed case's success supersedes its failure
+
+
+def test_a_changed_input_file_is_redone(first_run, cohort: Path) -> None:
+    _, out = first_run
+    before = len(read_records(out / "results.jsonl"))
+    write_pair(cohort / "images" / "organs.nii.gz", cohort / "masks" / "organs.nii.gz", seed=3)  # new image noise
+    assert main(["batch", str(cohort), "--out", str(out), "--workers", "1", "--modality", "MRI-T1"]) == 0
+    added = read_records(out / "results.jsonl")[before:]
+    assert sorted((r["case"], r["label"]) for r in added) == [("organs", 1), ("organs", 5)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "0"], "--workers 0 must be at least 1"),
+        (["--rpm", "-3"], "--rpm -3 must be a positive"),
+        (["--scheduler", "localhost"], "is not an address"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_sentence_before_any_work(tmp_path: Path, capsys, argv, message) -> None:
+    root = sample_folder(tmp_path / "in", ("good",))
+    assert main(["batch", str(root), "--out", str(tmp_path / "out"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_input_exits_2(tmp_path: Path, capsys) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["batch", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    root = sample_folder(tmp_path / "in", ("good",))
+    assert main(["batch", str(root), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
