@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from batch_helpers import dicom_series, sample_folder, totalsegmentator_folder, two_organs, write_pair
 
+from batch_helpers import dicom_series, sample_folder, totalsegmentator_folder, two_organs, write_pair
 from napari_hcr.batch.arrays import file_digest, read_case
 from napari_hcr.batch.inputs import BatchCase, discover, parse_labels
 from napari_hcr.errors import InputError
@@ -65,7 +65,7 @@ def test_totalsegmentator_output_beside_its_scan(tmp_path: Path, split: bool) ->
     (case,) = cases
     assert case.id == "s01" and case.modality == "CT" and case.names == "totalsegmentator"
     arrays = read_case(case)
-    image, labels = two_organs()
+    _image, labels = two_organs()
     assert arrays.spacing == (2.0, 1.5, 1.5)
     np.testing.assert_array_equal(arrays.labels, labels)
     assert {v: arrays.names[v] for v in (1, 5)} == {1: "spleen", 5: "liver"}
@@ -101,7 +101,7 @@ def test_dicom_series_reads_with_spacing_orientation_and_rescale(tmp_path: Path)
 
 
 def test_dicom_folder_as_batch_image(tmp_path: Path) -> None:
-    image, labels = two_organs()
+    _image, labels = two_organs()
     root = tmp_path / "in"
     dicom_series(root / "images" / "p1", np.round(image), (2.0, 1.5, 1.5))
     from napari_hcr.io import Volume, write_volume

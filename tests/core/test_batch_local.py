@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from batch_helpers import sample_folder, write_pair
 
+from batch_helpers import sample_folder, write_pair
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
 
