@@ -101,7 +101,7 @@ def test_dicom_series_reads_with_spacing_orientation_and_rescale(tmp_path: Path)
 
 
 def test_dicom_folder_as_batch_image(tmp_path: Path) -> None:
-    _image, labels = two_organs()
+    image, labels = two_organs()
     root = tmp_path / "in"
     dicom_series(root / "images" / "p1", np.round(image), (2.0, 1.5, 1.5))
     from napari_hcr.io import Volume, write_volume
