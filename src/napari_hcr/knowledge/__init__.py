@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 from . import templates
-from .modality import MRI, is_known_modality, modalities, modality_key, modality_kind, mri_sequence
+from .modality import CT, MRI, is_known_modality, modalities, modality_key, modality_kind, mri_sequence
 from .table import Range, Row, rows
 
 __all__ = [
@@ -184,7 +184,7 @@ def load_profile(structure: str, modality: str) -> Profile:
         side=row.side,
         shape=row.shape,
         neighbours=row.neighbours,
-        hu=row.hu if modality_kind(modality) == "CT" else None,
+        hu=row.hu if modality_kind(modality) == CT else None,
         signal=signal,
         components_max=row.components_max,
         sources=_sources(row, modality, signal),
@@ -204,14 +204,14 @@ def _intensity(row: Row, modality: str, spec: dict[str, Any], exact: dict[str, A
     named sequence; then the prose file's general sentence; then the template's."""
     if "intensity" in exact:
         return str(exact["intensity"])
-    if _signal(row, modality) is not None or modality_kind(modality) == "CT":
+    if _signal(row, modality) is not None or modality_kind(modality) == CT:
         return templates.intensity(row, modality)
     return str(spec.get("intensity") or templates.intensity(row, modality))
 
 
 def _sources(row: Row, modality: str, signal: str | None) -> tuple[str, ...]:
     out = [row.volume_source] if row.volume_source else []
-    if modality_kind(modality) == "CT" and row.hu_source:
+    if modality_kind(modality) == CT and row.hu_source:
         out.append(row.hu_source)
     if signal is not None and row.signal_source:
         out.append(row.signal_source)
