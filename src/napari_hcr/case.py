@@ -80,11 +80,13 @@ class Case:
         )
 
 
+TWO_D_MODALITIES = ("X-ray", "Microscopy", "Photo")  # what a 2-D image may be; the person picks among them
+
+
 def default_modality(image: np.ndarray, labels: np.ndarray) -> str:
     """The modality a case is judged as when nobody says: a colour picture is a photograph, another
     2-D image an X-ray (both judged on relative intensity), a volume a T1 MRI. Front ends say which
     was taken, so the person can pick microscopy or another one."""
-    image, labels = np.asarray(image), np.asarray(labels)
     if labels.ndim == 2 and image.ndim == 3 and image.shape[-1] in (3, 4):
         return "Photo"
     return "X-ray" if image.ndim == 2 else "MRI-T1"

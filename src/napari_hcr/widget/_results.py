@@ -18,7 +18,7 @@ from ..report import PictureLike
 from ..verdict import Assessment, StageResult
 from ..wording import percent
 from ._labels_table import LabelTable
-from ._views import FindingList, StageCard, ThumbnailStrip, VerdictBadge
+from ._views import PANEL, FindingList, StageCard, ThumbnailStrip, VerdictBadge
 
 
 @dataclass
@@ -54,6 +54,7 @@ class ResultsPanel(QWidget):
         self.findingActivated = self.findings.findingActivated
         self.snapshotActivated = self.thumbnails.snapshotActivated
         self.labelChosen = self.label_table.rowChosen
+        self.background = PANEL
         self._lay_out()
 
     def _create_progress(self) -> QProgressBar:
@@ -103,7 +104,12 @@ class ResultsPanel(QWidget):
             self.status.setText(status)
 
     def add_stage(self, stage: StageResult) -> None:
-        self.cards.addWidget(StageCard(stage))
+        self.cards.addWidget(StageCard(stage, background=self.background))
+
+    def follow_theme(self, background: str, list_background: str) -> None:
+        """The viewer's theme colours, so findings and links are drawn legibly on them."""
+        self.background = background
+        self.findings.set_background(list_background)
 
     # ------------------------------------------------------------- showing
     def clear_stages(self) -> None:

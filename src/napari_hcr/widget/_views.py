@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from qtpy.QtCore import QSize, Qt, Signal
+from qtpy.QtCore import QRect, QSize, Qt, Signal
 from qtpy.QtGui import QColor, QIcon, QImage, QPixmap
 from qtpy.QtWidgets import (
     QFrame,
@@ -23,14 +23,14 @@ from qtpy.QtWidgets import (
 from ..report import PictureLike
 from ..stages import STAGES
 from ..verdict import Finding, Location, StageResult
-from ..wording import percent, where_text
+from ..wording import duration, percent, where_text
+from ._palette import NOTE, VERDICT, link_colour, severity_colour
 
-VERDICT_COLOURS = {"acceptable": "#1e8e3e", "unacceptable": "#c5221f"}
-NOTE_COLOURS = {"info": "#5f6368", "warning": "#b06000", "error": "#c5221f"}
-SEVERITY_COLOURS = {"major": "#c5221f", "minor": "#e37400", "info": "#80868b"}
+VERDICT_COLOURS = VERDICT
+NOTE_COLOURS = NOTE
 TITLES = {spec.name: spec.title for spec in STAGES}
-LINK = "#8ab4f8"
-THUMB = 96
+PANEL, LIST = "#23242b", "#424a54"  # napari's dark theme: panel and list-view backgrounds, until told
+THUMB = 160
 
 
 class VerdictBadge(QLabel):
@@ -75,13 +75,14 @@ class StageCard(QFrame):
 
     FOLD = 320
 
-    def __init__(self, result: StageResult, parent: QWidget | None = None) -> None:
+    def __init__(self, result: StageResult, parent: QWidget | None = None, *, background: str = PANEL) -> None:
         super().__init__(parent)
         self.result = result
+        self.link = link_colour(background)
         self.setFrameShape(QFrame.StyledPanel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        title = QLabel(f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{result.seconds:.1f} s</small>")
+        title = QLabel(f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{duration(result.seconds)}</small>")
         self.body = QLabel()
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.RichText)
@@ -102,9 +103,9 @@ class StageCard(QFrame):
             self.body.setText(text)
         elif self.folded:
             cut = html.escape(self.result.text[: self.FOLD].rsplit(" ", 1)[0]).replace("\n", "<br>")
-            self.body.setText(f'{cut}… <a href="more" style="color:{LINK}">more</a>')
+            self.body.setText(f'{cut}… <a href="more" style="color:{self.link}">more</a>')
         else:
-            self.body.setText(f'{text} <a href="less" style="color:{LINK}">less</a>')
+            self.body.setText(f'{text} <a href="less" style="color:{self.link}">less</a>')
 
 
 class FindingList(QListWidget):
@@ -118,6 +119,14 @@ class FindingList(QListWidget):
         self.setSelectionMode(QListWidget.SingleSelection)
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)
+        self.background = LIST
+
+    def set_background(self, colour: str) -> None:
+        """The theme's list-view background: findings are coloured to read on it (WCAG AA)."""
+        self.background = colour
+        for row in range(self.count()):
+            item = self.item(row)
+            item.setForeground(QColor(severity_colour(item.data(Qt.UserRole).severity, colour)))
 
     def show_findings(self, findings: list[Finding]) -> None:
         """Each distinct finding once; info notes without a place stay in the stage text."""
@@ -128,7 +137,7 @@ class FindingList(QListWidget):
         for finding in findings:
             place = f" ({where_text(finding.where)})" if finding.where else ""
             item = QListWidgetItem(f"{finding.severity}: {finding.detail}{place}")
-            item.setForeground(QColor(SEVERITY_COLOURS[finding.severity]))
+            item.setForeground(QColor(severity_colour(finding.severity, self.background)))
             item.setData(Qt.UserRole, finding)
             if finding.where is not None:
                 item.setToolTip("Click to show this place in the viewer")
@@ -153,7 +162,9 @@ class ThumbnailStrip(QListWidget):
         self.setFlow(QListWidget.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setFixedHeight(THUMB + 44)
+        self.setGridSize(QSize(THUMB + 16, THUMB + 64))  # room for a caption of three short lines
+        self.setWordWrap(True)
+        self.setFixedHeight(THUMB + 84)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.setMovement(QListWidget.Static)
         self.itemClicked.connect(self._clicked)
@@ -165,10 +176,11 @@ class ThumbnailStrip(QListWidget):
         :func:`thumbnail`), else each PNG is decoded here."""
         self.clear()
         for index, snapshot in enumerate(snapshots):
-            image = images[index] if index < len(images) else thumbnail(snapshot.png)
+            image = images[index] if index < len(images) else thumbnail(snapshot.png, getattr(snapshot, "region", None))
             pixmap = QPixmap.fromImage(image)
             ref = snapshot.ref
-            caption = "image" if ref.axis < 0 else f"ax {ref.axis} · {ref.slice}"
+            place = "image" if ref.axis < 0 else f"ax {ref.axis} · {ref.slice}"
+            caption = place if ref.why == "the whole image" else f"{place}: {ref.why}"  # why it was chosen, visible
             item = QListWidgetItem(QIcon(pixmap), caption)
             item.setToolTip(f"{ref.why} ({where_text(Location(ref.axis, ref.slice))}); click to go there")
             item.setData(Qt.UserRole, Location(ref.axis, ref.slice))
@@ -179,8 +191,11 @@ class ThumbnailStrip(QListWidget):
         self.snapshotActivated.emit(item.data(Qt.UserRole))
 
 
-def thumbnail(png: bytes) -> QImage:
-    """A snapshot's PNG decoded and scaled to the strip's size; a QImage, so a worker thread can
-    make it and the Qt thread only wraps it in a pixmap."""
+def thumbnail(png: bytes, region: tuple[int, int, int, int] | None = None) -> QImage:
+    """A snapshot's PNG decoded, cropped to ``region`` (the mask and what borders it) and scaled
+    to the strip's size; a QImage, so a worker thread can make it and the Qt thread only wraps it
+    in a pixmap."""
     image = QImage.fromData(png, "PNG")
+    if region is not None:
+        image = image.copy(QRect(*region))
     return image.scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)

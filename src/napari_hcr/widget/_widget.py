@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from napari.layers import Image, Labels, Layer
+from napari.utils.theme import get_theme
 from napari.viewer import Viewer
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from ..backends import Backend
+from ..case import TWO_D_MODALITIES
 from ..errors import HCRError
 from ..reasoner import StageDone
 from ..report import ReviewEntry
@@ -82,6 +84,7 @@ class QCWidget(QWidget):
         self._wire()
         self._layers_changed()
         self._active_changed(self.link.active())
+        self._theme_changed()
 
     # ---------------------------------------------------------------- building
     def _create_tabs(self) -> QTabWidget:
@@ -136,6 +139,12 @@ class QCWidget(QWidget):
         c.failed.connect(self.results.show_error)
         c.staled.connect(self._staled)
         c.finished.connect(self._finished)
+        self.viewer.events.theme.connect(self._theme_changed)
+
+    def _theme_changed(self, _event: Any = None) -> None:
+        """Findings and links take colours that read on the viewer's theme (dark or light)."""
+        theme = get_theme(self.viewer.theme)
+        self.results.follow_theme(theme.background.as_hex(), theme.primary.as_hex())
 
     # ------------------------------------------------------------- the layers
     def image_layer(self) -> Image | None:
@@ -161,6 +170,9 @@ class QCWidget(QWidget):
             self.form.label_spin.setValue(max(1, int(labels.selected_label)))
         self._labels_name = labels.name if labels is not None else ""
         modality = _layers.metadata_modality(image, labels)
+        if not modality and image is not None and image.ndim == 2:  # a 3-D modality would not fit a picture
+            chosen = self.form.modality_combo.currentText()
+            modality = None if chosen in TWO_D_MODALITIES else "Photo" if image.rgb else "X-ray"
         if modality:
             self.form.show_modality(modality)
         self.form.show_layer_structure(_layers.metadata_structure(labels, image, self.form.label_spin.value()))

@@ -38,7 +38,7 @@ def drawn_events(request: RunRequest, cancel: threading.Event) -> Generator[RunE
             except StopIteration as stop:
                 return stop.value
             if isinstance(event, Done):
-                yield Drawn(event, tuple(thumbnail(s.png) for s in event.snapshots))
+                yield Drawn(event, tuple(thumbnail(s.png, s.region) for s in event.snapshots))
             else:
                 yield event
     finally:
