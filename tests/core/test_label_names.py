@@ -195,3 +195,16 @@ def test_label_names_and_knowledge_stay_out_of_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr[-400:]
+
+
+def test_cli_labels_all_takes_each_structure_from_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = np.zeros((24, 24, 24), np.float32)
+    mask = np.zeros((24, 24, 24), np.uint8)
+    image[4:11, 4:11, 4:11], mask[4:11, 4:11, 4:11] = 60.0, 1
+    image[13:20, 13:20, 13:20], mask[13:20, 13:20, 13:20] = 120.0, 2
+    np.save(tmp_path / "img.npy", image)
+    np.save(tmp_path / "seg.npy", mask)
+    (tmp_path / "labels.csv").write_text("index,name\n1,Left-Putamen\n2,Right-Thalamus\n", encoding="utf-8")
+    main(["assess", str(tmp_path / "img.npy"), str(tmp_path / "seg.npy"), "--labels", "all", "--modality", "MRI-T1"])
+    out = capsys.readouterr().out
+    assert "putamen_left on MRI-T1, label 1" in out and "thalamus_right on MRI-T1, label 2" in out
