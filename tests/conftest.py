@@ -1,46 +1,26 @@
-"""Shared fixtures: real anatomy (the MNI152 template and brain mask shipped inside nilearn).
+"""Fixtures for every suite come from tests/fixtures/ (registered below); shared helpers such as
+fake servers and synthetic cases sit beside the suites, importable through pytest's pythonpath.
 
-The arrays come back in napari-hcr's orientation (axial, coronal, sagittal; see
-``napari_hcr.io``) through the same conversion the file readers use. Fixtures are
-session-scoped and read-only: tests copy before they alter a mask.
+The LLM SDKs are optional extras: without them, the suites that drive the SDKs are not collected
+(``tests/core/test_extras.py`` checks the offline path and the widget without them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib.util
 
-import numpy as np
-import pytest
-
-
-@dataclass(frozen=True)
-class Anatomy:
-    image: np.ndarray  # float32 T1, 0-1
-    mask: np.ndarray  # uint8 brain mask
-    spacing: tuple[float, ...]
+pytest_plugins = ["fixtures.anatomy", "fixtures.isolation"]
 
 
-def _mni(resolution: int) -> Anatomy:
-    from nilearn import datasets
-
-    from napari_hcr.io import volume_from_nifti
-
-    template = volume_from_nifti(datasets.load_mni152_template(resolution=resolution))
-    brain = volume_from_nifti(datasets.load_mni152_brain_mask(resolution=resolution))
-    image = template.data.astype(np.float32)
-    mask = (brain.data > 0.5).astype(np.uint8)
-    for array in (image, mask):
-        array.setflags(write=False)
-    return Anatomy(image, mask, template.spacing)
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
-@pytest.fixture(scope="session")
-def mni_2mm() -> Anatomy:
-    """MNI152 T1 and brain mask at 2 mm: (95, 117, 99) voxels, fast enough for every test."""
-    return _mni(2)
-
-
-@pytest.fixture(scope="session")
-def mni_1mm() -> Anatomy:
-    """MNI152 T1 and brain mask at 1 mm: (189, 233, 197) voxels, big enough to use the working grid."""
-    return _mni(1)
+collect_ignore_glob: list[str] = []
+if not _installed("google.genai"):
+    collect_ignore_glob += ["backends/test_gemini.py", "widget/test_widget_gemini.py"]
+if not _installed("openai"):
+    collect_ignore_glob += ["backends/test_openai_compat.py", "widget/test_widget_local.py"]

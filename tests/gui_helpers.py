@@ -13,31 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pytest
-from qtpy.QtCore import QElapsedTimer, QSettings, QTimer
+from qtpy.QtCore import QElapsedTimer, QTimer
 
-from napari_hcr.backends.base import Decision, StageAnswer
+from napari_hcr.backends.base import StageAnswer
 from napari_hcr.stages import CaseFacts, StageRequest
-from napari_hcr.verdict import BackendUsage, Finding, Location
-
-
-@pytest.fixture(autouse=True)
-def isolated_state(tmp_path, monkeypatch):
-    """Each test gets its own QSettings folder, cache folder and no API key or server from the host."""
-    settings_dir = tmp_path / "settings"
-    settings_dir.mkdir()
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(settings_dir))
-    monkeypatch.setenv("NAPARI_HCR_CACHE_DIR", str(tmp_path / "cache"))
-    for name in (
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "GOOGLE_GEMINI_BASE_URL",
-        "OPENAI_BASE_URL",
-        "OPENAI_API_KEY",
-        "NAPARI_HCR_LOCAL_MODEL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return settings_dir
+from napari_hcr.verdict import BackendUsage, Decision, Finding, Location
 
 
 def add_brain(viewer, anatomy, *, scale=None, labels=None, metadata: bool = True):

@@ -50,6 +50,16 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """The verdict part of the clinical synthesis stage, as a backend gives it; the reasoner
+    turns it, with the stages and the evidence, into an :class:`Assessment`."""
+
+    verdict: str
+    score: float
+    confidence: float
+
+
+@dataclass(frozen=True)
 class StageResult:
     name: str
     text: str

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from gui_helpers import SlowBackend, StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
+from gui_helpers import SlowBackend, StallMeter, add_brain, run_and_wait
 from napari_hcr.errors import BackendError
 from napari_hcr.reasoner import StageDone
 from napari_hcr.widget import QCWidget

@@ -8,7 +8,7 @@ import pytest
 from qtpy.QtWidgets import QLineEdit
 
 from fake_gemini import FakeGemini, stage_replies
-from gui_helpers import StallMeter, add_brain, isolated_state, run_and_wait  # noqa: F401
+from gui_helpers import StallMeter, add_brain, run_and_wait
 from napari_hcr.reasoner import StageDone
 from napari_hcr.secrets import HOW_TO_ADD_KEY
 from napari_hcr.widget import QCWidget

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from fake_openai import FakeOpenAI, stage_replies
-from gui_helpers import add_brain, isolated_state, run_and_wait  # noqa: F401
+from gui_helpers import add_brain, run_and_wait
 from napari_hcr.widget import QCWidget
 
 pytestmark = pytest.mark.gui

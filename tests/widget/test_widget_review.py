@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from gui_helpers import SlowBackend, add_brain, isolated_state, run_and_wait  # noqa: F401
+from gui_helpers import SlowBackend, add_brain, run_and_wait
 from napari_hcr.verdict import Location
 from napari_hcr.widget import QCWidget
 from napari_hcr.widget._navigate import HIGHLIGHT_NAME

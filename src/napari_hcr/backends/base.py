@@ -11,16 +11,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..stages import CaseFacts, StageRequest
-from ..verdict import BackendUsage, Finding
+from ..verdict import BackendUsage, Decision, Finding
 
-
-@dataclass(frozen=True)
-class Decision:
-    """The verdict part of the clinical synthesis stage."""
-
-    verdict: str
-    score: float
-    confidence: float
+__all__ = ["Backend", "Decision", "Session", "StageAnswer"]
 
 
 @dataclass(frozen=True)

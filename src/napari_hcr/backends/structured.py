@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ..verdict import Finding, Location
-from .base import Decision, StageAnswer
+from ..verdict import Decision, Finding, Location
+from .base import StageAnswer
 
 SYNTHESIS = "clinical_synthesis"
 

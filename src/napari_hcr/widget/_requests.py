@@ -12,7 +12,7 @@ from functools import partial
 
 from napari.layers import Image, Labels
 
-from ..backends import Backend, make_backend
+from ..backends import Backend, make_backend, missing_sdk
 from ..cache import AssessmentCache
 from ..label_names import names_from_features, structures_from_names
 from ..runs import RunRequest
@@ -75,7 +75,10 @@ def backend_factory(name: str, settings: WidgetSettings) -> Callable[[], Backend
 
 
 def backend_hint(name: str, settings: WidgetSettings) -> str:
-    """One line under the backend menu: where the images go."""
+    """One line under the backend menu: where the images go, or which extra to install first."""
+    missing = missing_sdk(name)
+    if missing:
+        return missing
     if name == "gemini":
         return f"Asks {settings.gemini_model}; snapshots and measures are sent to Google."
     if name == "openai_compat":

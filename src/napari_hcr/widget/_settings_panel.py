@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from ..backends import missing_sdk
 from ..errors import HCRError
 from ._settings import WidgetSettings, save_settings
 
@@ -126,6 +127,9 @@ def _probe(base_url: str | None, api_key: str | None) -> list[str] | str:
     """The server's models, or the sentence saying why there are none: an unreachable server
     is an expected outcome here, not an error for napari's error dialog. The OpenAI SDK is
     imported here, on the worker thread, and only when asked."""
+    missing = missing_sdk("openai_compat")
+    if missing:
+        return missing
     try:
         from ..backends.openai_compat import list_models
 
