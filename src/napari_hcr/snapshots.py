@@ -62,7 +62,13 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
         add(axis, measures.largest_area_slice[axis], f"largest area on axis {axis} ({AXIS_NAMES[axis]})")
     if len(measures.components) > 1:
         island = measures.components[1]
-        add(island.where.axis, island.where.slice, f"island of {_size(island.size, measures.size_unit)}")
+        share = island.voxels / max(measures.voxels, 1)
+        size = _size(island.size, measures.size_unit)
+        add(
+            island.where.axis,
+            island.where.slice,
+            f"island of {size}" if share < 0.1 else f"a separate part of {size} ({share:.0%} of the mask)",
+        )
     if measures.gaps:
         gap = measures.gaps[0]
         add(gap.axis, gap.slice - 1, f"next to missing slice {gap.slice} on axis {gap.axis}")
@@ -74,11 +80,14 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
         add(hole.axis, hole.slice, f"largest hole ({_size(measures.hole_size, measures.size_unit)} of holes)")
     moved = measures.refinement
     if moved is not None and moved.where is not None and moved.local_disagreement >= MIN_DISAGREEMENT:
-        add(
-            moved.where.axis,
-            moved.where.slice,
-            f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here",
+        area = measures.area_per_slice.get(moved.where.axis)
+        empty = area is not None and 0 <= moved.where.slice < area.size and area[moved.where.slice] == 0
+        why = (
+            "image-driven refinement finds tissue here, on a slice the mask leaves empty"
+            if empty
+            else f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here"
         )
+        add(moved.where.axis, moved.where.slice, why)
     start, stop = measures.bbox[0]
     reach = max(1, (stop - start) // 8)
     add(0, start + reach, "near the inferior end")

@@ -160,3 +160,17 @@ def test_fill_contrasts_with_a_colour_photograph():
     picture = decode(take_snapshots(case, measure(case), size=240)[0].png).astype(float)
     centre = picture[80:100, 100:140].mean(axis=(0, 1))
     assert np.linalg.norm(centre - (0, 200, 200)) > 60
+
+
+def test_captions_say_what_the_slice_shows_in_the_missing_slices_sample():
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
+    case = load_case(samples / "mni152_t1_2mm.nii.gz", samples / "mni152_brain_missing_2mm.nii.gz")
+    measures = measure(case)
+    refs = choose_slices(case, measures)
+    for ref in refs:
+        if "refinement" in ref.why and measures.area_per_slice[ref.axis][ref.slice] == 0:
+            assert "moves" not in ref.why and "leaves empty" in ref.why
+    assert any("leaves empty" in r.why for r in refs)
+    parts = [r.why for r in refs if "separate part" in r.why]
+    assert parts and "% of the mask)" in parts[0]  # a large second piece is not called an island
+    assert not any(r.why.startswith("island of") for r in refs)
