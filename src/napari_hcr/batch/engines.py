@@ -90,7 +90,7 @@ class DaskEngine:
         if not tasks:
             return
         self._futures = self._client.map(run_task, list(tasks), pure=False, key=[_key(t) for t in tasks])
-        for future in as_completed(self._futures):
+        for future in as_completed(self._futures, loop=self._client.loop):
             yield future.result()
 
     def close(self) -> None:

@@ -45,7 +45,8 @@ class Estimate:
         )
         counted = "estimated from a sample of masks" if self.sampled else "counted"
         return (
-            f"This batch sends {model} about {self.calls:,} requests for {self.labels:,} labels ({counted}): "
+            f"This batch sends {model} about {self.calls:,} requests for {self.labels:,} "
+            f"label{'s' if self.labels != 1 else ''} ({counted}): "
             f"about {self.tokens_in:,} input and {self.tokens_out:,} output tokens, {cost}."
         )
 

@@ -40,6 +40,7 @@ def run_batch(
     on_result: Callable[[TaskResult], None] | None = None,
 ) -> BatchOutcome:
     """Run every case not already assessed in ``folder``; see the module docstring."""
+    folder.mkdir(parents=True, exist_ok=True)
     store = ResultStore(folder)
     done = store.done_keys()
     tasks = [Task(case, backend, done.get((case.image, case.mask), frozenset())) for case in cases]
