@@ -76,6 +76,11 @@ def timing_text(total: float, steps: Mapping[str, float]) -> str:
 
 def assessment_timing(assessment: Assessment) -> str:
     """Where an assessment's time went: the evidence steps its record keeps, then the four stages."""
-    steps = dict(assessment.measures.get("seconds", {}))
+    return timing_text(assessment.seconds, time_steps(assessment))
+
+
+def time_steps(assessment: Assessment) -> dict[str, float]:
+    """Seconds per step of an assessment: readability, measures, snapshots (as recorded), stages."""
+    steps = {str(k): float(v) for k, v in dict(assessment.measures.get("seconds", {})).items()}
     steps["stages"] = sum(stage.seconds for stage in assessment.stages)
-    return timing_text(assessment.seconds, steps)
+    return steps

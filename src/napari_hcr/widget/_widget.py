@@ -28,6 +28,7 @@ from ..report import ReviewEntry
 from ..runs import LabelFailed, LabelStarted
 from ..secrets import HOW_TO_ADD_KEY, find_api_key
 from ..verdict import Assessment, Finding, Location
+from ..wording import duration, time_steps
 from . import _layers
 from ._controller import RunController
 from ._form import FormChoice, RunForm
@@ -289,7 +290,9 @@ class QCWidget(QWidget):
         self.form.set_running(False)
         status = {"cancelled": "Cancelled.", "stale": "", "error": None}.get(outcome)
         if outcome == "verdict" and run is not None:
-            status = f"Done in {time.perf_counter() - run.started:.1f} s{usage_text(run.results.values())}."
+            status = (
+                f"Done in {time.perf_counter() - run.started:.1f} s{_split(run)}{usage_text(run.results.values())}."
+            )
         self.results.end(status)
         self.runFinished.emit(outcome)
         self.recheck.run_finished()
@@ -339,3 +342,11 @@ class QCWidget(QWidget):
         self.recheck.stop()
         self.cancel()
         self.link.disconnect_all()
+
+
+def _split(run: RunRecord) -> str:
+    """Where a one-label run's time went ("; measures 620 ms, snapshots 210 ms, stages 4 ms")."""
+    done = [r.assessment for r in run.results.values() if r.assessment is not None]
+    if len(done) != 1:
+        return ""
+    return "; " + ", ".join(f"{name} {duration(value)}" for name, value in time_steps(done[0]).items())
