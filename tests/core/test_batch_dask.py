@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_helpers import sample_folder, totalsegmentator_folder
 
+from batch_helpers import sample_folder, totalsegmentator_folder
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from batch_helpers import sample_folder
-
 from napari_hcr.batch.store import read_records
 
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from batch_helpers import sample_folder
-
 from napari_hcr.batch.estimate import estimate
 from napari_hcr.batch.inputs import discover
 from napari_hcr.batch.pacing import Pacer

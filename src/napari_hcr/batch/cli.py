@@ -89,7 +89,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(run_batch: Any, cases: list[Any], out: Path, engine: Any, spec: Any) -> Any:
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     with tqdm(total=len(cases), unit="case", desc="napari-hcr batch", file=sys.stderr, mininterval=0.5) as bar:
         failures = 0

@@ -156,8 +156,8 @@ def histogram_svg(scores: Sequence[float], bins: int = 10, width: int = 400, hei
         x = index * bar
         shapes.append(
             f'<rect x="{x + 1:.1f}" y="{height - 20 - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
-            f'fill="{"#c5221f" if index < bins // 2 else "#1e8e3e"}"><title>{index / bins:.1f}-{(index + 1) / bins:.1f}: '
-            f"{count}</title></rect>"
+            f'fill="{"#c5221f" if index < bins // 2 else "#1e8e3e"}">'
+            f"<title>{index / bins:.1f}-{(index + 1) / bins:.1f}: {count}</title></rect>"
         )
         if count:
             shapes.append(
