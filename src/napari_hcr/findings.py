@@ -22,7 +22,7 @@ from typing import Any
 
 from .knowledge import Profile
 from .measures import Measures
-from .scoring import contributions, expected_sign, family, inside_spread, pieces_expected, truncated_end
+from .scoring import contributions, expected_sign, family, inside_spread, pieces_expected, tapers, truncated_end
 from .verdict import Finding, Location, Severity
 from .wording import ordinal, percent, range_text, size_text, where_text
 
@@ -456,7 +456,7 @@ def _worst_or_main(m: Measures) -> Location:
 
 def check_ends(m: Measures, p: Profile) -> list[Finding]:
     end = truncated_end(m)
-    if m.ndim != 3 or end is None:
+    if m.ndim != 3 or end is None or not tapers(p):
         return []
     axis, index, share, _ = end
     severity = _graded(m, p, "info", "truncation")

@@ -64,7 +64,10 @@ FEATURES: tuple[str, ...] = (
     "neighbour_leak",
 )
 HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
-# Shapes whose ends are not expected to taper: a vessel or a muscle sheet may stop broadly.
+# Anatomy that tapers towards its ends: organs and glands have rounded poles, brain tissue and
+# lesions rounded margins. Bones end on flat endplates or joints, muscles on tendons a mask
+# leaves out, vessels and bowel run on beyond any one structure: an abrupt end says nothing there.
+TAPERING_GROUPS = {"organ", "gland", "heart", "brain", "lesion", "cell", "other"}
 UNTAPERED = {"tubular", "elongated", "sheet", "many"}
 
 
@@ -129,7 +132,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     site = p.extras.get("centroid_fraction")
     if site is not None and len(site) == len(m.centroid_fraction) and not clipped:
         x["off_site"] = max(max(0.0, lo - v, v - hi) for (lo, hi), v in zip(site, m.centroid_fraction))
-    if p.shape not in UNTAPERED:
+    if tapers(p):
         end = truncated_end(m)
         if end is not None:
             x["truncation"] = end[3]
@@ -142,6 +145,11 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if m.context is not None and m.context.leak is not None:
         x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
     return x
+
+
+def tapers(p: Profile) -> bool:
+    """Whether a correct mask of this structure narrows towards its ends (see TAPERING_GROUPS)."""
+    return p.group in TAPERING_GROUPS and p.shape not in UNTAPERED
 
 
 def pieces_expected(p: Profile) -> bool:

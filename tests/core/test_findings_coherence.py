@@ -1,0 +1,112 @@
+"""Findings that agree with each other and with the verdict (issue 11 §2), on the bundled samples."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from napari_hcr.backends import make_backend
+from napari_hcr.backends.offline import synthesis_text
+from napari_hcr.case import make_case
+from napari_hcr.findings import TOO_LITTLE, TOO_MUCH, compare, weight
+from napari_hcr.io import read_volume
+from napari_hcr.knowledge import load_profile
+from napari_hcr.measures import measure
+from napari_hcr.reasoner import assess
+from napari_hcr.scoring import UNSPECIFIC, contributions, decide
+from napari_hcr.verdict import Assessment, Finding
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+@cache
+def sample(name: str) -> Assessment:
+    image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
+    mask = read_volume(SAMPLES / f"mni152_brain_{name}_2mm.nii.gz")
+    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
+    return assess(case, make_backend("offline"))
+
+
+def problems(assessment: Assessment) -> list[Finding]:
+    return [f for f in assessment.findings if f.severity != "info"]
+
+
+def test_the_gap_is_the_finding_and_the_split_it_causes_is_part_of_its_text():
+    found = problems(sample("missing"))
+    assert found[0].kind == "missing_slices" and found[0].severity == "major"
+    assert 39 <= found[0].where.slice <= 44  # the first empty slice, where the gap is seen
+    assert "splits the mask into" in found[0].detail
+    assert not [f for f in found if f.kind == "spurious_islands"]
+
+
+def test_a_leak_is_not_also_called_an_under_segmentation():
+    found = problems(sample("leak"))
+    assert found[0].kind == "leak" and found[0].severity == "major"
+    assert not [f for f in found if f.kind in TOO_LITTLE and f.severity != "major"]
+
+
+def test_problems_come_major_first_then_by_their_weight_in_the_verdict():
+    image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
+    mask = read_volume(SAMPLES / "mni152_brain_leak_2mm.nii.gz")
+    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
+    m = measure(case)
+    p = load_profile("brain", "MRI-T1")
+    findings = compare(m, p)
+    c = contributions(m, p)
+    rank = {"major": 0, "minor": 1, "info": 2}
+    keys = [(rank[f.severity], -weight(f, c)) for f in findings]
+    assert keys == sorted(keys)
+    assert rank[findings[-1].severity] == 2
+
+
+def test_a_lighter_opposite_finding_is_dropped_but_equal_ones_stand():
+    from napari_hcr.findings import reconcile
+
+    class NoGaps:
+        components = ()
+
+    leak = Finding("leak", "major", "too much here")
+    under = Finding("under_segmentation", "minor", "too little there")
+    missing = Finding("missing_part", "major", "a part missing elsewhere")
+    assert reconcile([leak, under], NoGaps()) == [leak]  # type: ignore[arg-type]
+    assert reconcile([leak, missing], NoGaps()) == [leak, missing]  # type: ignore[arg-type]
+    assert {"leak", "over_segmentation"} == TOO_MUCH
+
+
+def test_a_major_finding_under_an_acceptable_verdict_says_what_outweighed_it():
+    major = Finding("holes", "major", "2 enclosed holes totalling 3 mL")
+    agreed = [Finding(f"{k}_ok", "info", "fine.") for k in ("volume", "components", "boundary")]
+    text = synthesis_text([major, *agreed], "acceptable", 0.7, 0.7)
+    assert "outweighed by the 3 checks" in text and "holes" in text
+
+
+def test_an_unknown_structure_is_judged_less_specifically_and_says_so():
+    image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
+    mask = read_volume(SAMPLES / "mni152_brain_good_2mm.nii.gz")
+    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
+    m = measure(case)
+    known = load_profile("brain", "MRI-T1")
+    unknown = load_profile("no such structure", "MRI-T1")
+    assert known.specific and not unknown.specific
+    generic = decide(m, unknown, [])
+    text = synthesis_text([], generic.verdict, generic.score, generic.confidence, unknown)
+    assert "less specific" in text
+    as_if_known = decide(m, replace(unknown, specific=True), [])
+    assert generic.verdict == as_if_known.verdict
+    assert generic.confidence < as_if_known.confidence
+    logit = math.log(generic.score / (1 - generic.score))
+    full = math.log(as_if_known.score / (1 - as_if_known.score))
+    assert logit == pytest.approx(UNSPECIFIC * full, rel=0.01)
+
+
+@pytest.mark.parametrize("name", ["good"])
+def test_the_good_sample_has_no_problem_findings(name):
+    assessment = sample(name)
+    assert assessment.verdict == "acceptable"
+    assert not [f for f in problems(assessment) if f.severity == "major"]
+    assert np.isfinite(assessment.score)
