@@ -4,8 +4,8 @@ Each of the four replies is held back ``--delay`` seconds (1.5 s mimics gemini-2
 anything above 4 x delay of wall-clock time is ours: measuring the mask and rendering the
 snapshots (which run while the knowledge-recall call is pending), prompt building, image
 fitting, the SDK's request encoding and response parsing, validation and thread hand-offs.
-The stage calls' own share and the evidence time alone are printed too. Also printed: the bytes each stage's request carries,
-the size of the images sent, and an estimate of the prompt tokens Google would bill
+The stage calls' own share and the evidence time alone are printed too. Also printed: the bytes
+each stage's request carries, the size of the images sent, and an estimate of the prompt tokens Google would bill
 (~4 characters per text token, 258 tokens per image of at most 768x768 on 2.5 models).
 
 Run from the repository root:  python benchmarks/gemini_overhead.py [--runs 3] [--delay 1.5]
@@ -26,7 +26,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_gemini import FakeGemini, Recorded, stage_replies  # noqa: E402
-
 from napari_hcr._sample_data import samples_dir  # noqa: E402
 from napari_hcr.backends.gemini import GeminiBackend  # noqa: E402
 from napari_hcr.case import Case  # noqa: E402
@@ -113,9 +112,8 @@ def main() -> None:
     print(f"first run with zero delay, including the one-time SDK client setup: {first_run * 1000:.0f} ms")
     print("request per stage: bytes sent, images in the conversation, estimated prompt tokens")
     for name, request in zip(STAGE_NAMES, requests):
-        print(
-            f"  {name:24s} {request.size:>9,d} B  {len(request.images()):>2d} images  ~{estimated_tokens(request):,d} tokens"
-        )
+        images, tokens = len(request.images()), estimated_tokens(request)
+        print(f"  {name:24s} {request.size:>9,d} B  {images:>2d} images  ~{tokens:,d} tokens")
     sizes = []
     for png in requests[1].images():
         with Image.open(io.BytesIO(png)) as picture:

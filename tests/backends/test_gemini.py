@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from fake_gemini import (
     FakeGemini,
     blocked_reply,
@@ -20,8 +22,6 @@ from fake_gemini import (
     text_reply,
     truncated_reply,
 )
-from PIL import Image
-
 from napari_hcr.backends import make_backend
 from napari_hcr.backends.gemini import GeminiBackend, gemini_key_available
 from napari_hcr.backends.llm import RetryPolicy

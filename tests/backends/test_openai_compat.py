@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from fake_openai import (
     FakeOpenAI,
     chat_reply,
@@ -22,7 +23,6 @@ from fake_openai import (
     stage_replies,
     truncated_reply,
 )
-
 from napari_hcr import cli
 from napari_hcr.backends import make_backend
 from napari_hcr.backends.openai_compat import DEFAULT_BASE_URL, OpenAICompatBackend, list_models, server_url
@@ -151,9 +151,8 @@ def test_connection_refused_gives_one_clear_sentence(case):
 
 
 def test_unknown_model_gives_one_clear_sentence_without_retrying(case):
-    with FakeOpenAI(stage_replies(), models=("qwen2.5vl:7b",)) as fake:
-        with pytest.raises(BackendError) as caught:
-            assess(case, OpenAICompatBackend(model="llava:13b", base_url=fake.base_url))
+    with FakeOpenAI(stage_replies(), models=("qwen2.5vl:7b",)) as fake, pytest.raises(BackendError) as caught:
+        assess(case, OpenAICompatBackend(model="llava:13b", base_url=fake.base_url))
     message = str(caught.value)
     _one_sentence(message)
     assert "no model named 'llava:13b'" in message and "pull" in message
@@ -162,9 +161,9 @@ def test_unknown_model_gives_one_clear_sentence_without_retrying(case):
 
 
 def test_a_wrong_api_path_says_to_check_the_address(case):
-    with FakeOpenAI(stage_replies()) as fake:
-        with pytest.raises(BackendError, match="no OpenAI-compatible API there .* usually ends in /v1") as caught:
-            assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url.replace("/v1", "/api")))
+    wrong_path = pytest.raises(BackendError, match="no OpenAI-compatible API there .* usually ends in /v1")
+    with FakeOpenAI(stage_replies()) as fake, wrong_path as caught:
+        assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url.replace("/v1", "/api")))
     _one_sentence(str(caught.value))
 
 
@@ -177,9 +176,8 @@ def test_a_loading_server_is_retried(case):
 
 
 def test_a_slow_server_times_out_with_one_clear_sentence(case):
-    with FakeOpenAI([chat_reply("{}", delay_s=5.0)]) as fake:
-        with pytest.raises(BackendError) as caught:
-            assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url, timeout_s=0.3))
+    with FakeOpenAI([chat_reply("{}", delay_s=5.0)]) as fake, pytest.raises(BackendError) as caught:
+        assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url, timeout_s=0.3))
     message = str(caught.value)
     _one_sentence(message)
     assert "did not answer within 0.3 s" in message
@@ -187,9 +185,11 @@ def test_a_slow_server_times_out_with_one_clear_sentence(case):
 
 
 def test_server_errors_never_echo_the_key(case):
-    with FakeOpenAI([error_reply(400, f"bad token {KEY} for this route")]) as fake:
-        with pytest.raises(BackendError) as caught:
-            assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url, api_key=KEY))
+    with (
+        FakeOpenAI([error_reply(400, f"bad token {KEY} for this route")]) as fake,
+        pytest.raises(BackendError) as caught,
+    ):
+        assess(case, OpenAICompatBackend(model="m", base_url=fake.base_url, api_key=KEY))
     assert KEY not in str(caught.value) and "[redacted]" in str(caught.value)
     assert KEY not in repr(OpenAICompatBackend(model="m", api_key=KEY))
 

@@ -56,8 +56,17 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     commands = re.findall(r"^(bash \.ci/setup && .+)$", readme, flags=re.MULTILINE)
     test_commands = [c for c in commands if "pytest" in c]
     assert len(test_commands) == 1, commands
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
-    assert ci[-1] == test_commands[0]
+    setup, _, tests = test_commands[0].partition(" && ")
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
+    assert ci[-1] == tests, "CI ends with exactly the README's test command"
+    assert setup in ci[:-1], "after the same set-up"
+    checks = ci[ci.index(setup) + 1 : -1]
+    assert [c.split()[0:2] for c in checks] == [
+        [".venv/bin/ruff", "check"],
+        [".venv/bin/ruff", "format"],
+        [".venv/bin/mypy", "src"],
+    ]
+    assert "--check" in checks[1]
 
 
 @pytest.mark.parametrize(
@@ -71,10 +80,11 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ],
 )
 def test_core_never_imports_qt_or_napari(module: str) -> None:
+    gui = {"napari", "qtpy", "PyQt5", "PyQt6", "PySide6", "magicgui"}
     code = (
-        "import sys, importlib; importlib.import_module(%r); "
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'napari', 'qtpy', 'PyQt5', 'PyQt6', 'PySide6', 'magicgui'}); "
-        "print(bad); sys.exit(1 if bad else 0)" % module
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {gui!r}); "
+        "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, f"{module} pulled in {result.stdout.strip()} {result.stderr[-400:]}"

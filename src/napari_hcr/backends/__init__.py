@@ -85,7 +85,7 @@ def make_backend(name: str, **options: Any) -> Backend:
             raise BackendError(_sentence(info)) from None
         raise
     factory = getattr(module, info.factory)
-    return factory(**options)  # type: ignore[no-any-return]
+    return factory(**options)
 
 
 def _sentence(info: BackendInfo) -> str:

@@ -18,17 +18,23 @@ __all__ = ["Backend", "Decision", "Session", "StageAnswer"]
 
 @dataclass(frozen=True)
 class StageAnswer:
+    """One stage's answer: its text, its findings and, from the clinical synthesis, the decision."""
+
     text: str
     findings: tuple[Finding, ...] = ()
     decision: Decision | None = None
 
 
 class Session(Protocol):
+    """One assessment's conversation with a backend, stage after stage."""
+
     def answer(self, request: StageRequest) -> StageAnswer:
         """Answer one stage; raise ``BackendError`` with a plain sentence on failure."""
         ...
 
-    def usage(self) -> BackendUsage: ...
+    def usage(self) -> BackendUsage:
+        """What the session cost so far: calls and tokens."""
+        ...
 
     def close(self) -> None:
         """Release the conversation; called even when the run is cancelled."""
@@ -36,7 +42,11 @@ class Session(Protocol):
 
 
 class Backend(Protocol):
+    """A way of answering the stages: offline, Gemini or a local model server."""
+
     name: str
     model: str
 
-    def open(self, facts: CaseFacts) -> Session: ...
+    def open(self, facts: CaseFacts) -> Session:
+        """Start one assessment's session; ``facts`` never carry names, paths or patient data."""
+        ...

@@ -3,9 +3,10 @@
 A backend builds one ``genai.Client`` on first use and shares it between its sessions (the
 SDK allows that across threads; building one costs ~60 ms of TLS setup). Cancel does not need
 to close it: the session abandons a pending request, which ends within the timeout. Endpoint
-and mode follow the SDK's own conventions: an explicit ``base_url`` wins, otherwise the SDK reads ``GOOGLE_GEMINI_BASE_URL`` (gateways, proxies,
-tests) and the Vertex AI variables (``GOOGLE_GENAI_USE_VERTEXAI``, ``GOOGLE_CLOUD_PROJECT``,
-``GOOGLE_CLOUD_LOCATION``) exactly as documented by Google; we never override them. The
+and mode follow the SDK's own conventions: an explicit ``base_url`` wins, otherwise the SDK
+reads ``GOOGLE_GEMINI_BASE_URL`` (gateways, proxies, tests) and the Vertex AI variables
+(``GOOGLE_GENAI_USE_VERTEXAI``, ``GOOGLE_CLOUD_PROJECT``, ``GOOGLE_CLOUD_LOCATION``) exactly as
+documented by Google; we never override them. The
 SDK's own retries stay off: its backoff ignores the server's ``retryDelay``, ours honours it.
 """
 

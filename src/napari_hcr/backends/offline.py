@@ -8,6 +8,7 @@ against the viewer. The findings and the calibrated decision come from
 
 from __future__ import annotations
 
+from ..errors import BackendError
 from ..findings import compare
 from ..knowledge import Profile
 from ..measures import Measures
@@ -42,12 +43,12 @@ class OfflineSession:
         if stage == "knowledge_recall":
             return StageAnswer(recall_text(request.profile))
         if stage == "visual_feature_analysis":
-            text, observations = describe(request.measures, request)
+            text, observations = describe(_measures(request), request)
             return StageAnswer(text, tuple(observations))
         findings = self._compare(request)
         if stage == "anatomical_inference":
             return StageAnswer(inference_text(findings, request.measures, request.profile), tuple(findings))
-        decision = decide(request.measures, request.profile, findings)
+        decision = decide(_measures(request), request.profile, findings)
         return StageAnswer(
             synthesis_text(
                 findings, decision.verdict, decision.score, decision.confidence, request.profile, request.measures
@@ -58,7 +59,7 @@ class OfflineSession:
 
     def _compare(self, request: StageRequest) -> list[Finding]:
         if self._findings is None:
-            self._findings = compare(request.measures, request.profile)
+            self._findings = compare(_measures(request), request.profile)
         return self._findings
 
     def usage(self) -> BackendUsage:
@@ -248,3 +249,10 @@ def _sentence(text: str) -> str:
     """Profile and finding phrases come with or without capitals and stops; make them sentences."""
     text = text.strip().rstrip(".")
     return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
+def _measures(request: StageRequest) -> Measures:
+    """The measures a stage that looks at the evidence always gets from the reasoner."""
+    if request.measures is None:
+        raise BackendError(f"The {request.spec.title.lower()} stage was asked without the measures.")
+    return request.measures

@@ -101,7 +101,7 @@ def stage_turn(request: StageRequest, spec: StageSpec) -> Turn:
         lines += ["", case_text(request.facts), "", "Reference profile:", profile_text(request.profile)]
     parts: list[Part] = []
     first_look = _first_evidence_stage()
-    if spec.sees_measures and index == first_look:
+    if spec.sees_measures and index == first_look and request.measures is not None:
         lines += ["", "Measurements (computed from the image and the mask):", measures_text(request.measures.to_dict())]
     elif spec.sees_measures or spec.sees_snapshots:
         lines += ["", f"Use the snapshots and measurements given in stage {first_look + 1}."]

@@ -1,14 +1,15 @@
 """What the widget remembers between sessions, kept with QSettings.
 
 One small dataclass read and written in one place, so every control restores the same way and
-tests can point QSettings at a temporary folder. The Gemini key (and a local server's key, if it needs one) entered in the widget is kept
-here too (QSettings is the per-user store napari itself uses); it is never logged, shown or
-exported, and a key from the environment is never written here.
+tests can point QSettings at a temporary folder. The Gemini key (and a local server's key, if it
+needs one) entered in the widget is kept here too (QSettings is the per-user store napari itself
+uses); it is never logged, shown or exported, and a key from the environment is never written here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from qtpy.QtCore import QSettings
 
@@ -46,7 +47,7 @@ def _store() -> QSettings:
 
 def load_settings() -> WidgetSettings:
     store = _store()
-    values = {}
+    values: dict[str, Any] = {}
     for item in fields(WidgetSettings):
         default = item.default
         raw = store.value(item.name, default)
@@ -67,7 +68,7 @@ def _coerce(raw: object, default: object) -> object:
         return raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
     if isinstance(default, int):
         try:
-            return int(raw)  # type: ignore[arg-type]
+            return int(str(raw))
         except (TypeError, ValueError):
             return default
     return "" if raw is None else str(raw)

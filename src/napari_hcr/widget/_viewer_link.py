@@ -50,7 +50,7 @@ class ViewerLink(QObject):
     def layer(self, name: str, kind: type[L]) -> L | None:
         """The layer called ``name`` if it is a ``kind``, else None."""
         if name in self.viewer.layers and isinstance(self.viewer.layers[name], kind):
-            return self.viewer.layers[name]  # type: ignore[return-value]
+            return self.viewer.layers[name]
         return None
 
     def active(self) -> Layer | None:
