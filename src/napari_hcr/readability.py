@@ -53,17 +53,16 @@ class Readability:
 
 def measure_readability(case: Case) -> Readability:
     """The figures of :class:`Readability` for ``case`` (never raises)."""
-    mask = case.mask
     finite = case.finite
-    mask_voxels = int(np.count_nonzero(mask))
     if finite is None:
         finite_share = mask_finite = 1.0
     else:
+        mask = case.mask
         finite_share = float(np.count_nonzero(finite)) / finite.size
-        mask_finite = float(np.count_nonzero(finite & mask)) / max(mask_voxels, 1)
-    region = _neighbourhood(mask)
+        mask_finite = float(np.count_nonzero(finite & mask)) / max(int(np.count_nonzero(mask)), 1)
+    region = _neighbourhood(case.labels, case.label)
     values = case.image[region]
-    inside = mask[region]
+    inside = case.labels[region] == case.label
     ok = np.ones(values.shape, dtype=bool) if finite is None else finite[region]
     if not ok.any():
         return Readability(finite_share, mask_finite, 0.0, 0.0, 0.0)
@@ -104,18 +103,23 @@ def check_readable(case: Case) -> Readability:
     return r
 
 
-def _neighbourhood(mask: np.ndarray) -> tuple[slice, ...]:
+def _neighbourhood(labels: np.ndarray, label: int) -> tuple[slice, ...]:
     """The mask's bounding box grown by half its size, and by at least a quarter of the image, per
     axis, strided to at most SAMPLE voxels. A small mask on a featureless patch of a readable image
-    is judged (it covers nothing), not excused: the region reaches the anatomy around it."""
+    is judged (it covers nothing), not excused: the region reaches the anatomy around it. The box
+    is found on a strided copy of the labels (one cheap pass, however large the volume)."""
+    coarse = max(1, math.ceil((labels.size / SAMPLE) ** (1 / labels.ndim)))
+    mask = labels[tuple(slice(None, None, coarse) for _ in range(labels.ndim))] == label
+    if not mask.any():  # thinner than the stride: look at every voxel
+        coarse, mask = 1, labels == label
     box = []
     for axis in range(mask.ndim):
         other = tuple(a for a in range(mask.ndim) if a != axis)
-        hit = np.flatnonzero(mask.any(axis=other))
-        grow = max(2, int(hit[-1] - hit[0]) // 2, mask.shape[axis] // 4)
-        box.append((max(0, int(hit[0]) - grow), min(mask.shape[axis], int(hit[-1]) + 1 + grow)))
+        hit = np.flatnonzero(mask.any(axis=other)) * coarse
+        grow = max(2, int(hit[-1] - hit[0]) // 2, labels.shape[axis] // 4) + coarse
+        box.append((max(0, int(hit[0]) - grow), min(labels.shape[axis], int(hit[-1]) + 1 + grow)))
     size = math.prod(b - a for a, b in box)
-    step = max(1, math.ceil((size / SAMPLE) ** (1 / mask.ndim)))
+    step = max(1, math.ceil((size / SAMPLE) ** (1 / labels.ndim)))
     return tuple(slice(a, b, step) for a, b in box)
 
 
