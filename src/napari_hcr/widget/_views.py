@@ -82,7 +82,9 @@ class StageCard(QFrame):
         self.setFrameShape(QFrame.StyledPanel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        title = QLabel(f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{duration(result.seconds)}</small>")
+        title = QLabel(
+            f"<b>{TITLES.get(result.name, result.name)}</b>  <small>{html.escape(duration(result.seconds))}</small>"
+        )
         self.body = QLabel()
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.RichText)
