@@ -107,6 +107,7 @@ def test_thumbnails_are_large_cropped_and_captioned_with_why(qtbot, make_napari_
     cards = [widget.results.cards.itemAt(i).widget() for i in range(widget.results.cards.count())]
     titles = [c.findChildren(QLabel)[0].text() for c in cards if isinstance(c, StageCard)]
     assert titles and not any("0.0 s" in t for t in titles)
+    assert all(re.search(r"<small>(&lt;1 ms|\d+ ms|[\d.]+ s)</small>", t) for t in titles), titles
     status = widget.results.status.text()
     assert re.match(
         r"Done in [\d.]+ s; readability [\d<.]+ m?s, measures [\d<.]+ m?s, snapshots [\d<.]+ m?s, stages", status
