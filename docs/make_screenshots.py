@@ -67,7 +67,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = napari.Viewer(title="napari-hcr")
     window = viewer.window._qt_window
-    window.resize(1500, 980)
+    window.resize(1920, 1200)  # large enough that the widget's text and thumbnails read at full size
     app = napari.qt.get_qapp()
 
     def pump(until: Callable[[], bool] = lambda: False, seconds: float = 0.3) -> None:
@@ -92,7 +92,7 @@ def main() -> int:
 
     widget = QCWidget(viewer)
     dock = viewer.window.add_dock_widget(widget, name="HCR Quality Check", area="right")
-    window.resizeDocks([dock], [560], Qt.Horizontal)
+    window.resizeDocks([dock], [760], Qt.Horizontal)
     window.show()
 
     load(sample_leak())
