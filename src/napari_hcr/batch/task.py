@@ -145,7 +145,11 @@ def _thumbnails(result: TaskResult, key: str, snapshots: tuple[Snapshot, ...]) -
 
     names = []
     for index, snapshot in enumerate(snapshots):
-        with Image.open(io.BytesIO(snapshot.png)) as picture:
+        with Image.open(io.BytesIO(snapshot.png)) as opened:
+            picture: Image.Image = opened
+            if snapshot.region is not None:  # the mask and what borders it, as the widget shows it
+                left, top, width, height = snapshot.region
+                picture = picture.crop((left, top, left + width, top + height))
             picture.thumbnail((THUMB_SIZE, THUMB_SIZE))
             buffer = io.BytesIO()
             picture.save(buffer, format="PNG", optimize=True)

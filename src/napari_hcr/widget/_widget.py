@@ -36,6 +36,7 @@ from ._navigate import clear_highlight, go_to
 from ._recheck import AutoRecheck
 from ._requests import backend_hint, build_request
 from ._results import LabelResult, ResultsPanel, usage_text
+from ._review_queue import ReviewQueueTab
 from ._review import ReviewLog
 from ._settings import WidgetSettings, load_settings, save_settings
 from ._settings_panel import SettingsPanel
@@ -81,6 +82,8 @@ class QCWidget(QWidget):
         self.review = ReviewLog()
         self.settings_panel = SettingsPanel(self.settings)
         self.tabs = self._create_tabs()
+        self.queue = ReviewQueueTab(napari_viewer)
+        self.add_tab(self.queue, "Review queue")
         self._restore()
         self._wire()
         self._layers_changed()
@@ -146,6 +149,7 @@ class QCWidget(QWidget):
         """Findings and links take colours that read on the viewer's theme (dark or light)."""
         theme = get_theme(self.viewer.theme)
         self.results.follow_theme(theme.background.as_hex(), theme.primary.as_hex())
+        self.queue.results.follow_theme(theme.background.as_hex(), theme.primary.as_hex())
 
     # ------------------------------------------------------------- the layers
     def image_layer(self) -> Image | None:
