@@ -18,6 +18,8 @@ def test_install_line_from_a_clone_names_an_extra_that_exists() -> None:
 
 def test_registry_install_line_is_marked_as_for_the_release() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for match in re.finditer(r'pip install "napari-hcr\[pyqt6\]"', readme):
+    matches = list(re.finditer(r'pip install "napari-hcr\[pyqt6\]"', readme))
+    assert matches, "the release's install line is kept beside the working one"
+    for match in matches:
         context = readme[max(0, match.start() - 160) : match.end() + 40].lower()
         assert "release" in context, context
