@@ -63,6 +63,9 @@ FLOORS = {
     "refine_missing": 0.3,
     "truncation": 0.05,
     "neighbour_leak": 0.3,
+    "neighbour_wrap": 0.3,
+    "bulge": 0.3,
+    "dent": 0.3,
 }
 GRID = [(floor, l2) for floor in (1.0, 2.0, 4.0) for l2 in (0.005, 0.02, 0.08)]
 

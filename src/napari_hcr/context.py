@@ -54,6 +54,7 @@ class Context:
     cut: tuple[tuple[bool, bool], ...]
     neighbours: tuple[int, ...]
     leak: NeighbourLeak | None
+    wrapped: float = 0.0  # the largest share of the mask one neighbour wraps, whatever its intensity
 
     @property
     def clipped(self) -> bool:
@@ -69,6 +70,7 @@ class Context:
         return {
             "cut": [list(c) for c in self.cut],
             "neighbours": list(self.neighbours),
+            "wrapped": round(self.wrapped, 4),
             "leak": None
             if self.leak is None
             else {
@@ -114,24 +116,28 @@ def surroundings(
     sub_image = image[box].astype(np.float32, copy=False)
     unit = float(np.prod(spacing)) / (1000.0 if ndim == 3 else 1.0)
     best: NeighbourLeak | None = None
+    wrapped = 0.0
+    total = max(1, int(np.count_nonzero(mask)))
     for value in neighbours:
-        leak = _leak_into(sub_image, mask, sub == value, reach, unit, box, value, names.get(value, f"label {value}"))
+        other = sub == value
+        around = mask & (_sides(other, reach) >= WRAP_SIDES.get(ndim, 3))
+        wrapped = max(wrapped, np.count_nonzero(around) / total)
+        leak = _leak_into(sub_image, mask, other, around, unit, box, value, names.get(value, f"label {value}"))
         if leak is not None and (best is None or leak.share > best.share):
             best = leak
-    return Context(cut, neighbours, best)
+    return Context(cut, neighbours, best, float(wrapped))
 
 
 def _leak_into(
     image: np.ndarray,
     mask: np.ndarray,
     other: np.ndarray,
-    reach: list[int],
+    wrapped: np.ndarray,
     unit: float,
     box: tuple[slice, ...],
     value: int,
     name: str,
 ) -> NeighbourLeak | None:
-    wrapped = mask & (_sides(other, reach) >= WRAP_SIDES.get(mask.ndim, 3))
     if not wrapped.any():
         return None
     own = mask & ~ndi.binary_dilation(other, iterations=2)

@@ -28,6 +28,7 @@ from scipy import ndimage as ndi
 from .blocks import block_sum
 from .case import Case
 from .context import Context, field_cut, surroundings
+from .outline import Outline, outline
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -97,6 +98,7 @@ class Measures:
     largest_area_slice: dict[int, int]
     refinement: Refinement | None = None
     context: Context | None = None
+    outline: Outline | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
 
     def clipped_end(self, axis: int, index: int) -> bool:
@@ -149,6 +151,14 @@ class Measures:
             "largest_area_slice": {str(k): v for k, v in self.largest_area_slice.items()},
             "refinement": None if self.refinement is None else self.refinement.to_dict(),
             "context": None if self.context is None else self.context.to_dict(),
+            "outline": None
+            if self.outline is None
+            else {
+                "bulge": _r(self.outline.bulge, 4),
+                "bulge_where": _loc(self.outline.bulge_where),
+                "dent": _r(self.outline.dent, 4),
+                "dent_where": _loc(self.outline.dent_where),
+            },
             "nonfinite_share": _r(self.nonfinite_share, 4),
         }
 
@@ -193,6 +203,7 @@ def measure(case: Case) -> Measures:
         work = grid.counts > 0
 
     components, extent = _components(grid, origin, to_size, ndim)
+    shape_defects = outline(work, grid.spacing, origin, grid.stride)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
     area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
     content = voxels * unit_volume
@@ -262,7 +273,7 @@ def measure(case: Case) -> Measures:
         if case.others
         else Context(field_cut(bbox, shape), (), None)
     )
-    return replace(measures, refinement=refine(case, measures), context=context)
+    return replace(measures, refinement=refine(case, measures), context=context, outline=shape_defects)
 
 
 class _Grid:

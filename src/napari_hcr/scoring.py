@@ -62,6 +62,9 @@ FEATURES: tuple[str, ...] = (
     "refine_missing",
     "truncation",
     "neighbour_leak",
+    "neighbour_wrap",
+    "bulge",
+    "dent",
 )
 HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # Anatomy that tapers towards its ends: organs and glands have rounded poles, brain tissue and
@@ -69,6 +72,7 @@ HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # leaves out, vessels and bowel run on beyond any one structure: an abrupt end says nothing there.
 TAPERING_GROUPS = {"organ", "gland", "heart", "brain", "lesion", "cell", "other"}
 UNTAPERED = {"tubular", "elongated", "sheet", "many"}
+THIN = {"tubular", "sheet", "many"}  # no outline a ball a third of their radius can trace
 
 
 def family(p: Profile, ndim: int) -> str:
@@ -142,8 +146,13 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["refine_grow"] = refinement.grow_depth
         x["refine_excess"] = math.log1p(100.0 * refinement.excess_region / m.size)
         x["refine_missing"] = math.log1p(100.0 * refinement.missing_region / m.size)
-    if m.context is not None and m.context.leak is not None:
-        x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
+    if m.context is not None:
+        if m.context.leak is not None:
+            x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
+        x["neighbour_wrap"] = math.log1p(100.0 * m.context.wrapped)
+    if m.outline is not None and p.shape not in THIN:
+        x["bulge"] = math.log1p(100.0 * m.outline.bulge)
+        x["dent"] = math.log1p(100.0 * m.outline.dent)
     return x
 
 
