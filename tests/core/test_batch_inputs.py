@@ -126,3 +126,19 @@ def test_a_folder_without_dicom_files_is_not_an_image(tmp_path: Path) -> None:
 def test_batch_case_is_paths_only() -> None:
     case = BatchCase("a", "/x/img.nii.gz", "/x/seg.nii.gz")
     assert all(isinstance(getattr(case, f), (str, type(None), tuple)) for f in case.__dataclass_fields__)
+
+
+def test_assess_takes_a_dicom_series_folder_as_image(tmp_path: Path) -> None:
+    import json
+
+    from napari_hcr.cli import main
+    from napari_hcr.io import Volume, write_volume
+
+    image, labels = two_organs()
+    dicom_series(tmp_path / "series", np.round(image), (2.0, 1.5, 1.5))
+    write_volume(tmp_path / "seg.nii.gz", Volume(labels, (2.0, 1.5, 1.5)))
+    out = tmp_path / "out.json"
+    argv = ["assess", str(tmp_path / "series"), str(tmp_path / "seg.nii.gz"), "--labels", "all"]
+    assert main([*argv, "--label-names", "totalsegmentator", "--modality", "CT", "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert sorted(r["structure"] for r in records) == ["liver", "spleen"]

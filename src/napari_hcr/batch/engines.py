@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import InputError
@@ -54,7 +55,8 @@ class LocalEngine:
         if not tasks:
             return
         context = multiprocessing.get_context("spawn")
-        self._pool = context.Pool(min(self.workers, len(tasks)), initializer=_ignore_sigint)
+        with _one_thread_each():
+            self._pool = context.Pool(min(self.workers, len(tasks)), initializer=_ignore_sigint)
         yield from self._pool.imap_unordered(run_task, tasks, chunksize=1)
 
     def close(self) -> None:
@@ -103,6 +105,26 @@ class DaskEngine:
 def _key(task: Task) -> str:
     """A readable task name on the Dask dashboard, unique per run."""
     return f"napari-hcr-{task.case.id}-{os.urandom(4).hex()}"
+
+
+#: Thread pools of numerical libraries, sized once when they load: one thread per worker process,
+#: so N processes on N cores do not fight over them (Dask's nanny does the same for its workers).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """Spawned children inherit the environment at spawn time; the driver's own is restored."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    for name, value in saved.items():
+        if value is None:
+            os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
 
 
 def _ignore_sigint() -> None:

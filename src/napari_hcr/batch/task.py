@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import resource
+import socket
 import sys
 import threading
 import time
@@ -62,7 +64,7 @@ class Task:
 @dataclass
 class TaskResult:
     """What a worker sends back: records (JSON-ready dicts), their thumbnails, the labels it
-    skipped because DIR already held them, and this process's peak memory."""
+    skipped because DIR already held them, this process's peak memory and which process it is."""
 
     case_id: str
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -70,6 +72,7 @@ class TaskResult:
     skipped: int = 0
     peak_mb: float = 0.0
     seconds: float = 0.0
+    worker: str = ""
 
 
 def resume_key(files: tuple[str, str], label: int, structure: str, modality: str, backend: str, model: str) -> str:
@@ -161,6 +164,7 @@ def _thumbnails(result: TaskResult, key: str, snapshots: tuple[Snapshot, ...]) -
 
 def _finish(result: TaskResult, started: float) -> TaskResult:
     result.seconds = time.perf_counter() - started
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.peak_mb = kilobytes / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
     return result
