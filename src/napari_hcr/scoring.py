@@ -238,6 +238,7 @@ def contributions(m: Measures, p: Profile) -> dict[str, float]:
     norms = params["standardisation"]
     norm = norms[norm_key(p, m.ndim, norms)]
     x = evidence(m, p)
+    cap = float(params.get("z_cap", Z_CAP))
     out = {}
     for name in FEATURES:
         weight = params["weights"].get(name, 0.0)
@@ -245,7 +246,7 @@ def contributions(m: Measures, p: Profile) -> dict[str, float]:
             out[name] = 0.0
             continue
         z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
-        out[name] = weight * min(Z_CAP, max(0.0, z))
+        out[name] = weight * min(cap, max(0.0, z))
     return out
 
 
