@@ -41,7 +41,7 @@ class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.progress = self._create_progress()
-        self.status = QLabel(objectName="hcrStatus", wordWrap=True)
+        self.status = self._create_status()
         self.badge = VerdictBadge()
         self.compare = QLabel(objectName="hcrCompare", wordWrap=True)
         self.compare.hide()
@@ -61,8 +61,16 @@ class ResultsPanel(QWidget):
         bar = QProgressBar(objectName="hcrProgress")
         bar.setRange(0, TOTAL_STEPS)
         bar.setTextVisible(False)
+        _keep_space_when_hidden(bar)
         bar.hide()
         return bar
+
+    def _create_status(self) -> QLabel:
+        """At least two lines high: a status line that changed height with every heartbeat
+        would re-lay out napari's whole window (and redraw its canvas) each time."""
+        label = QLabel(objectName="hcrStatus", wordWrap=True)
+        label.setMinimumHeight(2 * label.fontMetrics().lineSpacing() + 4)
+        return label
 
     def _lay_out(self) -> None:
         body = QWidget()
@@ -85,7 +93,7 @@ class ResultsPanel(QWidget):
     # --------------------------------------------------------------- a run
     def begin(self, status: str, *, multi: bool, keep_compare: bool) -> None:
         self.clear(keep_compare=keep_compare)
-        self.progress.setValue(0)
+        self._set_step(0)
         self.progress.show()
         self.status.setText(status)
         self.label_table.setVisible(multi)
@@ -93,9 +101,16 @@ class ResultsPanel(QWidget):
     def set_progress(self, step: int, message: str) -> None:
         """Heartbeats repeat themselves every tenth of a second: touch the widgets only on news."""
         if step != self.progress.value():
-            self.progress.setValue(step)
+            self._set_step(step)
         if message != self.status.text():
             self.status.setText(message)
+
+    def _set_step(self, step: int) -> None:
+        """QProgressBar repaints itself at once on a new value, which in napari's window means
+        compositing the whole window, canvas included; here the repaint waits for the next one."""
+        self.progress.setUpdatesEnabled(False)
+        self.progress.setValue(step)
+        self.progress.setUpdatesEnabled(True)
 
     def end(self, status: str | None) -> None:
         """The run ended; ``status`` replaces the status line unless it is None."""
@@ -171,3 +186,10 @@ def usage_text(results: Iterable[LabelResult]) -> str:
     calls = sum(u.calls for u in usages if not u.cached and u.tokens_in + u.tokens_out > 0)
     tokens = sum(u.tokens_in + u.tokens_out + u.tokens_thinking for u in usages if not u.cached)
     return f", {calls} model call{'s' if calls != 1 else ''}, {tokens:,} tokens" if calls else ""
+
+
+def _keep_space_when_hidden(widget: QWidget) -> None:
+    """Showing or hiding ``widget`` then leaves the layout, and napari's window, as they are."""
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
