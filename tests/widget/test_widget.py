@@ -13,7 +13,7 @@ from napari_hcr.errors import BackendError
 from napari_hcr.reasoner import StageDone
 from napari_hcr.widget import QCWidget
 from napari_hcr.widget._views import StageCard
-from napari_hcr.widget._widget import STALE
+from napari_hcr.widget._run_view import STALE
 
 pytestmark = pytest.mark.gui
 

@@ -10,8 +10,6 @@ More tabs (a review queue, say) join through :meth:`QCWidget.add_tab`.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from napari.layers import Image, Labels, Layer
@@ -23,40 +21,21 @@ from qtpy.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from ..backends import Backend
 from ..case import TWO_D_MODALITIES
 from ..errors import HCRError
-from ..reasoner import StageDone
-from ..report import ReviewEntry
-from ..runs import LabelFailed, LabelStarted
 from ..secrets import HOW_TO_ADD_KEY, find_api_key
-from ..verdict import Assessment, Finding, Location
-from ..wording import duration, time_steps
+from ..verdict import Finding, Location
 from . import _layers
 from ._controller import RunController
 from ._form import FormChoice, RunForm
 from ._navigate import clear_highlight, go_to
 from ._recheck import AutoRecheck
 from ._requests import backend_hint, build_request
-from ._results import LabelResult, ResultsPanel, usage_text
-from ._review_queue import ReviewQueueTab
+from ._results import LabelResult, ResultsPanel
 from ._review import ReviewLog
+from ._review_queue import ReviewQueueTab
+from ._run_view import RunView
 from ._settings import WidgetSettings, load_settings, save_settings
 from ._settings_panel import SettingsPanel
 from ._viewer_link import ViewerLink
-from ._worker import Drawn
-
-STALE = "The labels changed while the check ran; run it again."
-
-
-@dataclass
-class RunRecord:
-    """What the coordinator keeps about the run in flight."""
-
-    image: Image
-    labels: Labels
-    auto: bool
-    multi: bool
-    started: float = field(default_factory=time.perf_counter)
-    current: int | None = None
-    results: dict[int, LabelResult] = field(default_factory=dict)
 
 
 class QCWidget(QWidget):
@@ -69,10 +48,7 @@ class QCWidget(QWidget):
         super().__init__(parent)
         self.viewer = napari_viewer
         self.settings: WidgetSettings = load_settings()
-        self.record: RunRecord | None = None
-        self.shown: tuple[str, LabelResult] | None = None
-        self.previous: dict[tuple[str, int], Assessment] = {}
-        self.last_results: dict[int, LabelResult] = {}
+        self._inputs: tuple[Image, Labels] | None = None  # the layers the run in flight reads
         self._labels_name = ""
         self.link = ViewerLink(napari_viewer, self)
         self.controller = RunController(self)
@@ -80,6 +56,7 @@ class QCWidget(QWidget):
         self.form = RunForm()
         self.results = ResultsPanel()
         self.review = ReviewLog()
+        self.run_view = RunView(self.controller, self.results, self.review, self)
         self.settings_panel = SettingsPanel(self.settings)
         self.tabs = self._create_tabs()
         self.queue = ReviewQueueTab(napari_viewer)
@@ -127,22 +104,12 @@ class QCWidget(QWidget):
         self.settings_panel.changed.connect(self._settings_changed)
         self.results.findingActivated.connect(self._finding_clicked)
         self.results.snapshotActivated.connect(self.go_to)
-        self.results.labelChosen.connect(self._label_row_chosen)
-        self.review.entrySelected.connect(self._review_row_chosen)
         self.link.layersChanged.connect(self._layers_changed)
         self.link.activeChanged.connect(self._active_changed)
         self.link.painted.connect(self._painted)
         self.link.removed.connect(self._layer_removed)
         self.recheck.due.connect(lambda: self.run(auto=True))
-        c = self.controller
-        c.progressed.connect(self._progressed)
-        c.labelStarted.connect(self._label_started)
-        c.labelFailed.connect(self._label_failed)
-        c.stageDone.connect(self._stage_done)
-        c.labelDone.connect(self._label_done)
-        c.failed.connect(self.results.show_error)
-        c.staled.connect(self._staled)
-        c.finished.connect(self._finished)
+        self.controller.finished.connect(self._finished)
         self.viewer.events.theme.connect(self._theme_changed)
 
     def _theme_changed(self, _event: Any = None) -> None:
@@ -183,8 +150,7 @@ class QCWidget(QWidget):
         self.form.show_layer_structure(_layers.metadata_structure(labels, image, self.form.label_spin.value()))
 
     def _layer_removed(self, layer: Layer) -> None:
-        run = self.record
-        if run is not None and layer.unique_id in (run.image.unique_id, run.labels.unique_id):
+        if self._inputs is not None and layer.unique_id in {read.unique_id for read in self._inputs}:
             self.controller.mark_stale()
 
     # ------------------------------------------------------- backend, settings
@@ -213,6 +179,16 @@ class QCWidget(QWidget):
     def running(self) -> bool:
         return self.controller.running
 
+    @property
+    def shown(self) -> tuple[str, LabelResult] | None:
+        """The labels layer's name and the label result the panel shows."""
+        return self.run_view.shown
+
+    @property
+    def last_results(self) -> dict[int, LabelResult]:
+        """Each label's result in the last run."""
+        return self.run_view.last_results
+
     def run(self, backend: Backend | None = None, *, auto: bool = False, choice: FormChoice | None = None) -> bool:
         """Start a check of the chosen layers; returns False (and says why) when it cannot."""
         if self.controller.running:
@@ -226,12 +202,8 @@ class QCWidget(QWidget):
             return False
         assert image is not None and labels is not None
         clear_highlight(self.viewer)
-        self.shown = None
-        self.record = RunRecord(image, labels, auto, choice.all_labels)
-        self.last_results = self.record.results
-        self.results.begin(
-            "Re-checking after your edit…" if auto else "Starting…", multi=choice.all_labels, keep_compare=auto
-        )
+        self._inputs = (image, labels)
+        self.run_view.begin(labels.name, auto=auto, multi=choice.all_labels)
         stamp = self.link.edits.stamp(image, labels)
         self.controller.start(request, lambda: self.link.edits.changed(stamp, image, labels))
         self.form.set_running(True)
@@ -244,86 +216,23 @@ class QCWidget(QWidget):
             self.form.cancel_button.setEnabled(False)
             self.results.status.setText("Cancelling…")
 
-    def _progressed(self, step: int, message: str) -> None:
-        run = self.record
-        prefix = f"Label {run.current}: " if run is not None and run.multi and run.current is not None else ""
-        self.results.set_progress(step, f"{prefix}{message}…")
-
-    def _label_started(self, event: LabelStarted) -> None:
-        if (run := self.record) is not None:
-            run.current = event.label
-            run.results[event.label] = LabelResult(event.label, event.structure)
-            self.results.clear_stages()
-            if run.multi:
-                self.results.label_table.set_row(event.label, event.structure, "running…")
-
-    def _label_failed(self, event: LabelFailed) -> None:
-        if (run := self.record) is not None:
-            run.results[event.label] = LabelResult(event.label, "", message=event.message)
-            self.results.label_table.set_row(event.label, "", event.message)
-
-    def _stage_done(self, event: StageDone) -> None:
-        if (run := self.record) is not None and run.current is not None:
-            run.results[run.current].stages.append(event.result)
-            self.results.add_stage(event.result)
-
-    def _label_done(self, drawn: Drawn) -> None:
-        run = self.record
-        if run is None or run.current is None:
-            return
-        event = drawn.done
-        result = run.results[run.current]
-        result.assessment, result.snapshots, result.thumbnails = event.assessment, event.snapshots, drawn.images
-        result.stages = list(event.assessment.stages)
-        before = self.previous.get((run.labels.name, result.label))
-        self.previous[(run.labels.name, result.label)] = event.assessment
-        self.review.add(ReviewEntry(run.labels.name, result.label, event.assessment, snapshots=event.snapshots))
-        if run.multi:
-            self.results.label_table.set_result(result.label, result.structure, event.assessment)
-        self._show(run.labels.name, result)
-        if run.auto and before is not None:
-            self.results.show_compare(before, event.assessment)
-
-    def _staled(self) -> None:
-        self.shown = None
-        self.results.clear(keep_compare=False)
-        self.results.show_note(STALE, "warning")
-
     def _finished(self, outcome: str) -> None:
-        run, self.record = self.record, None
+        self._inputs = None
         self.form.set_running(False)
-        status = {"cancelled": "Cancelled.", "stale": "", "error": None}.get(outcome)
-        if outcome == "verdict" and run is not None:
-            status = (
-                f"Done in {time.perf_counter() - run.started:.1f} s{_split(run)}{usage_text(run.results.values())}."
-            )
-        self.results.end(status)
+        self.run_view.end(outcome)
         self.runFinished.emit(outcome)
         self.recheck.run_finished()
 
     # ------------------------------------------------------ showing, navigation
-    def _show(self, layer_name: str, result: LabelResult) -> None:
-        self.shown = (layer_name, result)
-        self.results.show_result(result)
-
-    def _label_row_chosen(self, label: int) -> None:
-        if not self.running and self.shown is not None and label in self.last_results:
-            self._show(self.shown[0], self.last_results[label])
-
-    def _review_row_chosen(self, entry: ReviewEntry) -> None:
-        if not self.running:
-            a = entry.assessment
-            self._show(entry.layer, LabelResult(entry.label, a.structure, list(a.stages), a, tuple(entry.snapshots)))
-
     def _finding_clicked(self, finding: Finding) -> None:
         if finding.where is not None:
             self.go_to(finding.where)
 
     def go_to(self, location: Location) -> None:
         """Show ``location`` of the displayed result in the viewer, if its layer still exists."""
-        if self.shown is None:
+        if self.run_view.shown is None:
             return
-        layer_name, result = self.shown
+        layer_name, result = self.run_view.shown
         labels = self.link.layer(layer_name, Labels)
         if labels is None:
             self.results.status.setText(f"The labels layer '{layer_name}' is gone, so there is nothing to show.")
@@ -346,11 +255,3 @@ class QCWidget(QWidget):
         self.recheck.stop()
         self.cancel()
         self.link.disconnect_all()
-
-
-def _split(run: RunRecord) -> str:
-    """Where a one-label run's time went ("; measures 620 ms, snapshots 210 ms, stages 4 ms")."""
-    done = [r.assessment for r in run.results.values() if r.assessment is not None]
-    if len(done) != 1:
-        return ""
-    return "; " + ", ".join(f"{name} {duration(value)}" for name, value in time_steps(done[0]).items())
