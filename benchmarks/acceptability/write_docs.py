@@ -1,6 +1,6 @@
 """Run the benchmark on both splits and write its figures into docs/benchmark.md.
 
-    python benchmarks/acceptability/write_docs.py [--cases-dir DIR]
+    python benchmarks/acceptability/write_docs.py [--cases-dir DIR] [--counts-only]
 
 The case counts between ``<!-- counts:start -->`` and ``<!-- counts:end -->``, the tables
 between ``<!-- figures:start -->`` and ``<!-- figures:end -->`` and the chart
@@ -55,7 +55,12 @@ def replace_block(text: str, start: str, end: str, block: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases-dir", type=Path, default=None)
+    parser.add_argument("--counts-only", action="store_true", help="build the cases and write their counts only")
     args = parser.parse_args()
+    if args.counts_only:
+        text = replace_block(DOC.read_text(encoding="utf-8"), *COUNTS, counts_table(args.cases_dir))
+        DOC.write_text(text, encoding="utf-8")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp)
         dev = run_benchmark("dev", cases_dir=args.cases_dir, results_dir=results, chart=False)
