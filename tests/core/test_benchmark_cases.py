@@ -12,7 +12,7 @@ import pytest
 from napari_hcr.acceptability.alterations import FAILURE_FAMILIES, Subject, alter, families_for
 from napari_hcr.acceptability.build import CaseRecord, build_scan, build_variant, compose, load_candidate
 from napari_hcr.acceptability.rule import Agreement, agreement, blob_bars, dice_bars, label, structure_scale
-from napari_hcr.acceptability.runner import balanced_sample, case_for, format_table, summarise
+from napari_hcr.acceptability.runner import balanced_sample, case_for, correct_cases, format_table, summarise
 from napari_hcr.acceptability.scans import LESIONS, available
 from napari_hcr.acceptability.sources import VARIANTS
 from napari_hcr.acceptability.splits import (
@@ -25,6 +25,7 @@ from napari_hcr.acceptability.splits import (
     mni_targets,
     scans_for,
 )
+from napari_hcr.knowledge import canonical_structure
 
 SEEDS = (0, 1, 2, 3)
 
@@ -266,3 +267,13 @@ def test_microscopy_group_is_per_nucleus_with_the_other_nuclei_as_context(tmp_pa
     assert all(r.label == "unacceptable" for r in records if r.family in ("leak_neighbour", "holes"))
     case = case_for(next(r for r in records if r.family == "leak_neighbour"), tmp_path)
     assert case.ndim == 2 and len(np.unique(case.labels)) > 100 and case.modality == "microscopy"
+
+
+@needs["nuclei2d"]
+def test_correct_cases_yield_every_reference_and_crop_with_the_reasoners_input(tmp_path):
+    pairs = list(correct_cases("test", "microscopy", tmp_path, only_cached=True))
+    assert Counter(r.family for r, _ in pairs) == {"reference": 10, "fov_crop": 10}
+    for record, case in pairs:
+        assert record.label == "acceptable"
+        assert case.label == record.value and case.structure == canonical_structure("nucleus")
+        assert np.array_equal(case.mask, load_candidate(record, tmp_path))
