@@ -277,3 +277,17 @@ def test_correct_cases_yield_every_reference_and_crop_with_the_reasoners_input(t
         assert record.label == "acceptable"
         assert case.label == record.value and case.structure == canonical_structure("nucleus")
         assert np.array_equal(case.mask, load_candidate(record, tmp_path))
+
+
+@pytest.mark.skipif(
+    not all(available(s) for s in ("ts-ct", "brain1", "nuclei2d")), reason="real scans not in the user cache"
+)
+def test_a_limited_run_builds_only_the_targets_it_needs():
+    from napari_hcr.acceptability.runner import _scans_for_limit
+
+    plan = _scans_for_limit(scans_for("test"), "test", 12)  # a share of 3 per group
+    assert [s for s in plan if s.startswith("mni-")] == ["mni-v06"]
+    assert len(plan["ts-ct"]) == 3 and len(plan["nuclei2d"]) == 3
+    assert sum(len(plan[s]) for s in ("brain1", "brain2", "breast1") if s in plan) == 3
+    everything = _scans_for_limit(scans_for("test"), "test", 10_000)
+    assert len(everything["ts-ct"]) == 26 and len(everything) == len(scans_for("test"))

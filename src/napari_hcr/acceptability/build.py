@@ -97,12 +97,14 @@ def build_scan(
     cases_dir: Path,
     families: tuple[str, ...] | None = None,
     structures: tuple[str, ...] | None = None,
+    values: tuple[int, ...] | None = None,
 ) -> list[CaseRecord]:
     """Build (or load, when already built) every case of one scan in one split.
 
-    ``families`` or ``structures`` build a part only, which is not cached as the whole.
+    ``families``, ``structures`` or label ``values`` build a part only (a ``--limit`` run, a
+    test), which is not cached as the whole.
     """
-    partial = families is not None or structures is not None
+    partial = families is not None or structures is not None or values is not None
     manifest = cases_dir / f"manifest-{scan_id}-{split}.json"
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -111,7 +113,9 @@ def build_scan(
             return [
                 r
                 for r in records
-                if (families is None or r.family in families) and (structures is None or r.structure in structures)
+                if (families is None or r.family in families)
+                and (structures is None or r.structure in structures)
+                and (values is None or r.value in values)
             ]
     folder = cases_dir / scan_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,11 +135,15 @@ def build_scan(
             records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
     else:
         scan = load_scan(scan_id)
-        np.save(folder / "image.npy", scan.image)
-        np.save(folder / "labels.npy", scan.labels)
-        (folder / "names.json").write_text(json.dumps({str(k): v for k, v in scan.names.items()}), encoding="utf-8")
+        if not (folder / "names.json").is_file():  # written last: image and labels are complete
+            np.save(folder / "image.npy", scan.image)
+            np.save(folder / "labels.npy", scan.labels)
+            names = json.dumps({str(k): v for k, v in scan.names.items()})
+            (folder / "names.json").write_text(names, encoding="utf-8")
         for target in targets_of(scan, split):
-            if structures is not None and target.structure not in structures:
+            if (structures is not None and target.structure not in structures) or (
+                values is not None and target.value not in values
+            ):
                 continue
             subject, box = _subject(scan, target)
             seed = f"{scan_id}/{target.structure}/{target.value}"
@@ -154,25 +162,29 @@ def build(
     log: Callable[[str], None] = print,
     workers: int = 2,
     group: str | None = None,
-    scans: list[str] | None = None,
+    scans: dict[str, tuple[int, ...] | None] | None = None,
 ) -> list[CaseRecord]:
-    """Build every scan of ``split`` (and ``group``) not cached yet, a scan per worker process."""
+    """Build every scan of ``split`` (and ``group``) not cached yet, a scan per worker process.
+
+    ``scans`` maps the scans to build to the label values wanted (None: every target).
+    """
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     cases_dir.mkdir(parents=True, exist_ok=True)
-    todo = scans if scans is not None else scans_for(split, group)
+    todo = scans if scans is not None else dict.fromkeys(scans_for(split, group))
+    jobs = [(s, split, cases_dir, None, None, values) for s, values in todo.items()]
     records: list[CaseRecord] = []
-    if workers > 1 and len(todo) > 1:
+    if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp
 
-        with mp.get_context("spawn").Pool(min(workers, len(todo))) as pool:
-            for scan_id, done in zip(todo, pool.starmap(build_scan, [(s, split, cases_dir) for s in todo])):
+        with mp.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+            for scan_id, done in zip(todo, pool.starmap(build_scan, jobs)):
                 records.extend(done)
                 log(f"  {scan_id}: {len(done)} candidates")
     else:
-        for scan_id in todo:
-            done = build_scan(scan_id, split, cases_dir)
+        for job in jobs:
+            done = build_scan(*job)
             records.extend(done)
-            log(f"  {scan_id}: {len(done)} candidates")
+            log(f"  {job[0]}: {len(done)} candidates")
     return records
 
 

@@ -42,7 +42,8 @@ def draw(result: BenchmarkResult, path: Path) -> Path:
         xlim=(0, 1),
         ylim=(0, 1.01),
     )
-    roc_ax.legend(loc="lower right", fontsize=8)
+    if roc_ax.get_legend_handles_labels()[0]:  # no curve when a sample holds one class only
+        roc_ax.legend(loc="lower right", fontsize=8)
 
     names = list(result.per_group) + ["overall"]
     metrics = [

@@ -16,6 +16,8 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..case import Case, make_case
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
 from .metrics import Figures, figures
@@ -151,9 +153,9 @@ def run_benchmark(
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
     results_dir = Path(results_dir) if results_dir else RESULTS_DIR
     log(f"Benchmark split '{split}'" + (f", group '{group}'" if group else "") + f": cases in {cases_dir}")
-    scans = scans_for(split, group)
+    scans: dict[str, tuple[int, ...] | None] = dict.fromkeys(scans_for(split, group))
     if limit is not None:
-        scans = _scans_for_limit(scans, limit)
+        scans = _scans_for_limit(list(scans), split, limit)
     records = build(split, cases_dir, log=log, workers=workers, scans=scans)
     labelled = [r for r in records if r.label != "grey"]
     grey = len(records) - len(labelled)
@@ -275,8 +277,8 @@ def balanced_sample(records: list[CaseRecord], limit: int) -> list[CaseRecord]:
 
 def _deal(records: list[CaseRecord]) -> list[CaseRecord]:
     """Round-robin over targets (structure of a scan); each target's own stream alternates
-    acceptable and failure families and starts one family further on than the previous
-    target's, so the first few dealt already mix families and classes."""
+    acceptable-meant and failure families and starts one place further on than the previous
+    target's, so the first few dealt already mix families and both classes."""
     by_target: dict[tuple[str, str, int], list[CaseRecord]] = {}
     for r in records:
         by_target.setdefault((r.structure, r.variant, r.value), []).append(r)
@@ -285,7 +287,7 @@ def _deal(records: list[CaseRecord]) -> list[CaseRecord]:
         good = [r for r in items if r.intended == "acceptable"]
         bad = [r for r in items if r.intended != "acceptable"]
         stream = [r for pair in zip_longest(good, bad) for r in pair if r is not None]
-        shift = (2 * i) % max(1, len(stream))
+        shift = i % max(1, len(stream))
         streams.append(stream[shift:] + stream[:shift])
     out: list[CaseRecord] = []
     while any(streams):
@@ -295,15 +297,35 @@ def _deal(records: list[CaseRecord]) -> list[CaseRecord]:
     return out
 
 
-def _scans_for_limit(scans: list[str], limit: int) -> list[str]:
-    """Enough scans of each group for a balanced ``limit`` (about 25 candidates per scan), no more."""
+def _scans_for_limit(scans: list[str], split: str, limit: int) -> dict[str, tuple[int, ...] | None]:
+    """What a balanced ``limit`` needs, no more: per group, enough scans and targets for its share.
+
+    Each group's share is dealt one candidate per target first, so a share of q needs about q
+    targets: an MNI152 variant holds 3, a lesion scan 1, the CT and the nuclei image many (a
+    spread of them is built, evenly over the sorted targets so every kind of structure is in).
+    """
+    from .scans import load_scan
+    from .splits import targets_of
+
     groups = sorted({scan_group(s) for s in scans})
-    per_group = max(1, -(-limit // max(1, len(groups))))
-    keep = []
+    share = max(1, -(-limit // max(1, len(groups))))
+    out: dict[str, tuple[int, ...] | None] = {}
     for g in groups:
         mine = [s for s in scans if scan_group(s) == g]
-        keep += mine[: max(1, -(-per_group // 25))]
-    return [s for s in scans if s in keep]
+        if g == "brain MRI":
+            out.update(dict.fromkeys(mine[: max(1, -(-share // 3))]))
+            continue
+        needed = share
+        for scan_id in mine:
+            if needed <= 0:
+                break
+            values = [t.value for t in targets_of(load_scan(scan_id), split)]
+            if len(values) > needed:
+                picks = np.linspace(0, len(values) - 1, needed).round().astype(int)
+                values = [values[i] for i in sorted(set(picks.tolist()))]
+            out[scan_id] = tuple(values)
+            needed -= len(values)
+    return {s: out[s] for s in scans if s in out}
 
 
 def _plain(value: Any) -> Any:

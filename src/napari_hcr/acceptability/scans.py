@@ -110,10 +110,8 @@ def _pyradiomics(folder: Path, scan_id: str) -> Scan:
     label = read_volume(folder / "data" / f"{scan_id}_label.nrrd").data
     structure, modality = LESIONS[scan_id]
     data = image.data.astype(np.float32)
-    if modality == "CT":
-        body = data > -500.0
-    else:  # MRI: the object is what stands clear of the air's noise floor
-        body = data > 0.1 * float(np.percentile(data, 99))
+    # CT: not air; MRI: what stands clear of the air's noise floor.
+    body = data > -500.0 if modality == "CT" else data > 0.1 * float(np.percentile(data, 99))
     return Scan(
         scan_id, modality, data, (label > 0).astype(np.int16), tuple(image.spacing), {1: structure}, _body(body)
     )
