@@ -291,3 +291,24 @@ def test_a_limited_run_builds_only_the_targets_it_needs():
     assert sum(len(plan[s]) for s in ("brain1", "brain2", "breast1") if s in plan) == 3
     everything = _scans_for_limit(scans_for("test"), "test", 10_000)
     assert len(everything["ts-ct"]) == 26 and len(everything) == len(scans_for("test"))
+
+
+def test_cli_bench_passes_split_group_and_limit(monkeypatch, capsys, tmp_path):
+    import napari_hcr.acceptability as acceptability
+    from napari_hcr.cli import main
+
+    seen = {}
+
+    def fake_run(**kwargs):
+        seen.update(kwargs)
+        return summarise(kwargs["split"], [], grey=0)
+
+    monkeypatch.setattr(acceptability, "run_benchmark", fake_run)
+    monkeypatch.setattr(acceptability, "format_table", lambda result: f"table for {result.split}")
+    assert (
+        main(["bench", "--split", "dev", "--group", "CT organs", "--limit", "8", "--results-dir", str(tmp_path)]) == 0
+    )
+    assert seen["split"] == "dev" and seen["group"] == "CT organs" and seen["limit"] == 8
+    assert "table for dev" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["bench", "--group", "dermatology"])

@@ -29,8 +29,8 @@ class Figures:
 
 
 def figures(truth: list[str], verdict: list[str], score: list[float], seconds: list[float]) -> Figures:
-    t = np.asarray([x == "unacceptable" for x in truth])
-    v = np.asarray([x == "unacceptable" for x in verdict])
+    t = np.asarray([x == "unacceptable" for x in truth], dtype=bool)
+    v = np.asarray([x == "unacceptable" for x in verdict], dtype=bool)
     tp = int(np.count_nonzero(t & v))
     fn = int(np.count_nonzero(t & ~v))
     tn = int(np.count_nonzero(~t & ~v))
