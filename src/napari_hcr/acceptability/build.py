@@ -123,21 +123,21 @@ def build_scan(
     if scan_id.startswith("mni-"):
         variant = next(v for v in variants("all") if f"mni-{v.id}" == scan_id)
         source = make_source(variant)
-        np.save(folder / "image.npy", source.image)
+        _save(folder / "image.npy", source.image)
         refs = cases_dir / "references" / scan_id
         refs.mkdir(parents=True, exist_ok=True)
         for target in mni_targets(split):
             if target.scan != scan_id or (structures is not None and target.structure not in structures):
                 continue
-            np.save(refs / f"{target.structure}.npy", source.references[target.structure].astype(np.uint8))
+            _save(refs / f"{target.structure}.npy", source.references[target.structure].astype(np.uint8))
             subject = mni_subject(source, target.structure)
             seed = f"{variant.seed}/{target.structure}"
             records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
     else:
         scan = load_scan(scan_id)
         if not (folder / "names.json").is_file():  # written last: image and labels are complete
-            np.save(folder / "image.npy", scan.image)
-            np.save(folder / "labels.npy", scan.labels)
+            _save(folder / "image.npy", scan.image)
+            _save(folder / "labels.npy", scan.labels)
             names = json.dumps({str(k): v for k, v in scan.names.items()})
             (folder / "names.json").write_text(names, encoding="utf-8")
         for target in targets_of(scan, split):
@@ -329,7 +329,7 @@ def _candidates(
             full[box] = mask
             mask = full
         case_id = f"{target.scan}-{target.structure}-{target.value}-{family}-{repeat}"
-        np.savez_compressed(folder / f"{case_id}.npz", mask=mask)
+        _save(folder / f"{case_id}.npz", mask)
         out.append(
             CaseRecord(
                 id=case_id,
@@ -364,6 +364,17 @@ def _fov_crop(subject: Subject, rng: np.random.Generator) -> tuple[Alteration | 
     keep_low = bool(rng.random() < 0.5)
     window = (0, cut) if keep_low else (cut, ref.shape[0])
     return Alteration(ref.copy(), {"axis": 0, "cut": cut, "kept": "low" if keep_low else "high"}), window
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    """Write to a temporary name and rename: a reader in another process never sees half a file."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    with open(partial, "wb") as handle:
+        if path.suffix == ".npz":
+            np.savez_compressed(handle, mask=array)
+        else:
+            np.save(handle, array)
+    os.replace(partial, path)
 
 
 def _full_shape(folder: Path) -> tuple[int, ...]:
