@@ -68,8 +68,6 @@ FLOORS = {
     "truncation": 0.05,
     "neighbour_leak": 0.3,
     "neighbour_wrap": 0.3,
-    "bulge": 0.3,
-    "dent": 0.3,
 }
 # (scale floor multiplier, L2 penalty, centre quantile, cap on one figure's z)
 GRID = [
@@ -193,15 +191,21 @@ def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families:
 
 
 def cross_validate(
-    x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, fold: np.ndarray, config: Config
-) -> tuple[float, float, float]:
-    """On held-out folds: the safety margin, then the balanced accuracy and the share of
-    correct references kept with it.
+    x: np.ndarray,
+    y: np.ndarray,
+    keys: np.ndarray,
+    correct: np.ndarray,
+    fold: np.ndarray,
+    families: np.ndarray,
+    config: Config,
+) -> tuple[dict[str, float], float, float]:
+    """On held-out folds: the safety margin per modality family, then the balanced accuracy
+    and the share of correct references kept with it.
 
-    The margin is how far the operating point moves towards "acceptable" so that held-out
-    correct references (structures the fold's fit never saw) pass: all but ``KEEP_MISS`` of
-    them, plus ``MARGIN`` log-odds. A guardrail that rejects correct work is worse than none,
-    so sensitivity is what is left after that.
+    The margin is how far a family's operating point moves towards "acceptable" so that its
+    held-out correct references (structures the fold's fit never saw) pass: all but
+    ``KEEP_MISS`` of them, plus ``MARGIN`` log-odds. A guardrail that rejects correct work is
+    worse than none, so sensitivity is what is left after that.
     """
     held_logits = np.zeros(len(y))
     for held in sorted(set(fold)):
@@ -209,11 +213,15 @@ def cross_validate(
         norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
         # A held-out structure without norms of its own falls back to its family's, as at test time.
         held_logits[out] = logits(x[out], keys[out], norms, w, bias, config[3])
-    shift = max(0.0, MARGIN - float(np.quantile(held_logits[correct], KEEP_MISS))) if correct.any() else 0.0
-    called = held_logits + shift >= 0.0
+    shifts = {}
+    for fam in sorted(set(families)):
+        here = correct & (families == fam)
+        shifts[fam] = max(0.0, MARGIN - float(np.quantile(held_logits[here], KEEP_MISS))) if here.any() else 0.0
+    shifts["generic"] = max(shifts.values(), default=0.0)
+    called = held_logits + np.asarray([shifts[f] for f in families]) >= 0.0
     ok = y > 0.5
     balanced = 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
-    return shift, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
+    return shifts, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -248,20 +256,21 @@ def main() -> None:
     x, y, correct = a["x"], a["y"], a["correct"]
     keys = norm_keys(a["structures"], a["kinds"], a["families"], y)
     fold = folds(a["structures"], a["scans"], keys, a["families"])
-    scores = {config: cross_validate(x, y, keys, correct, fold, config) for config in GRID}
+    scores = {config: cross_validate(x, y, keys, correct, fold, a["families"], config) for config in GRID}
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
-    shift, balanced, kept = scores[config]
+    shifts, balanced, kept = scores[config]
     norms, w, bias = model(x, y, keys, correct, config)
-    bias = {name: value + shift for name, value in bias.items()}
+    bias = {name: value + shifts.get(name.split(":")[0], shifts["generic"]) for name, value in bias.items()}
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
     accuracy = float(np.mean(called == (y > 0.5)))
     params = {
         "fitted_on": (
             f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable) over {len(set(a['structures']))} "
             f"structures; floor x{floor}, L2 {l2}, centre at the {quantile:.0f}th percentile, z capped at {cap:g}, "
-            f"chosen by {FOLDS}-fold cross-validation holding out whole structures, with the operating point moved "
-            f"{shift:.2f} log-odds towards acceptable so held-out correct references pass (held-out balanced "
+            f"chosen by {FOLDS}-fold cross-validation holding out whole structures, with each family's operating "
+            f"point moved towards acceptable so its held-out correct references pass "
+            f"({', '.join(f'{k} {v:.2f}' for k, v in shifts.items())} log-odds; held-out balanced "
             f"accuracy {balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}"
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
@@ -279,7 +288,8 @@ def main() -> None:
     PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
     for key, (moved, value, kept_here) in sorted(scores.items()):
         print(
-            f"floor x{key[0]:<4} L2 {key[1]:<6} centre P{key[2]:<3.0f} cap {key[3]:<4g} margin {moved:5.2f}: "
+            f"floor x{key[0]:<4} L2 {key[1]:<6} centre P{key[2]:<3.0f} cap {key[3]:<4g} "
+            f"margin {max(moved.values()):5.2f}: "
             f"held-out balanced accuracy {value:.3f}, references kept {kept_here:.3f}"
         )
     print(params["fitted_on"])

@@ -22,7 +22,16 @@ from typing import Any
 
 from .knowledge import Profile
 from .measures import Measures
-from .scoring import contributions, expected_sign, family, inside_spread, pieces_expected, tapers, truncated_end
+from .scoring import (
+    contributions,
+    expected_sign,
+    family,
+    inside_spread,
+    islands,
+    pieces_expected,
+    tapers,
+    truncated_end,
+)
 from .verdict import Finding, Location, Severity
 from .wording import ordinal, percent, range_text, size_text, where_text
 
@@ -173,7 +182,7 @@ def check_islands(m: Measures, p: Profile) -> list[Finding]:
     if p.shape == "many":
         return _ok("components", f"{len(m.components)} connected component(s), as expected for {p.display_name}.")
     expected = max(p.components or 1, p.components_max or 1)
-    extra = m.components[expected:]
+    extra = islands(m, p)
     share = sum(c.voxels for c in extra) / max(m.voxels, 1)
     own: Severity = "info"
     if extra and share >= limit(p, "island_min"):

@@ -28,7 +28,6 @@ from scipy import ndimage as ndi
 from .blocks import block_sum
 from .case import Case
 from .context import Context, field_cut, surroundings
-from .outline import Outline, outline
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -50,6 +49,7 @@ class Component:
     voxels: int
     size: float
     where: Location
+    at_border: bool = False  # reaches the image's border: it may join the rest beyond the scan
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,6 @@ class Measures:
     largest_area_slice: dict[int, int]
     refinement: Refinement | None = None
     context: Context | None = None
-    outline: Outline | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
 
     def clipped_end(self, axis: int, index: int) -> bool:
@@ -151,14 +150,6 @@ class Measures:
             "largest_area_slice": {str(k): v for k, v in self.largest_area_slice.items()},
             "refinement": None if self.refinement is None else self.refinement.to_dict(),
             "context": None if self.context is None else self.context.to_dict(),
-            "outline": None
-            if self.outline is None
-            else {
-                "bulge": _r(self.outline.bulge, 4),
-                "bulge_where": _loc(self.outline.bulge_where),
-                "dent": _r(self.outline.dent, 4),
-                "dent_where": _loc(self.outline.dent_where),
-            },
             "nonfinite_share": _r(self.nonfinite_share, 4),
         }
 
@@ -202,8 +193,7 @@ def measure(case: Case) -> Measures:
     if not work.any():  # a mask thinner than one block: fall back to "any voxel in the block"
         work = grid.counts > 0
 
-    components, extent = _components(grid, origin, to_size, ndim)
-    shape_defects = outline(work, grid.spacing, origin, grid.stride)
+    components, extent = _components(grid, origin, to_size, ndim, shape)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
     area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
     content = voxels * unit_volume
@@ -273,7 +263,7 @@ def measure(case: Case) -> Measures:
         if case.others
         else Context(field_cut(bbox, shape), (), None)
     )
-    return replace(measures, refinement=refine(case, measures), context=context, outline=shape_defects)
+    return replace(measures, refinement=refine(case, measures), context=context)
 
 
 class _Grid:
@@ -364,7 +354,7 @@ def _stride(shape: tuple[int, ...], spacing: tuple[float, ...]) -> tuple[int, ..
 
 
 def _components(
-    grid: _Grid, origin: np.ndarray, to_size: float, ndim: int
+    grid: _Grid, origin: np.ndarray, to_size: float, ndim: int, shape: tuple[int, ...]
 ) -> tuple[tuple[Component, ...], list[tuple[int, int]]]:
     """Components largest first, and the crop-voxel extent per axis of the substantial ones.
 
@@ -378,13 +368,17 @@ def _components(
     voxels = ndi.sum_labels(grid.counts, labels, index).astype(np.int64)
     centres = ndi.center_of_mass(grid.counts, labels, index)
     order = np.argsort(-voxels, kind="stable")
+    boxes = ndi.find_objects(labels)
     out = []
     for i in order:
         if voxels[i] == 0:
             continue
         point = tuple(float(v) for v in grid.to_voxel(np.asarray(centres[i])) + origin)
-        out.append(Component(int(voxels[i]), float(voxels[i]) * to_size, _location(point, ndim)))
-    boxes = ndi.find_objects(labels)
+        border = any(
+            (origin[a] == 0 and b.start == 0) or origin[a] + b.stop * k >= n
+            for a, (b, k, n) in enumerate(zip(boxes[i], grid.stride, shape))
+        )
+        out.append(Component(int(voxels[i]), float(voxels[i]) * to_size, _location(point, ndim), border))
     big = [boxes[i] for i in range(count) if voxels[i] >= SUBSTANTIAL * voxels.sum()]
     extent = [
         (min(b[axis].start for b in big) * k, max(b[axis].stop for b in big) * k) for axis, k in enumerate(grid.stride)

@@ -32,7 +32,7 @@ import numpy as np
 
 from .backends.base import Decision
 from .knowledge import Profile
-from .measures import Measures
+from .measures import Component, Measures
 from .verdict import Finding
 
 PARAMS_FILE = "scoring_params.json"
@@ -63,8 +63,6 @@ FEATURES: tuple[str, ...] = (
     "truncation",
     "neighbour_leak",
     "neighbour_wrap",
-    "bulge",
-    "dent",
 )
 HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # Anatomy that tapers towards its ends: organs and glands have rounded poles, brain tissue and
@@ -72,7 +70,6 @@ HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # leaves out, vessels and bowel run on beyond any one structure: an abrupt end says nothing there.
 TAPERING_GROUPS = {"organ", "gland", "heart", "brain", "lesion", "cell", "other"}
 UNTAPERED = {"tubular", "elongated", "sheet", "many"}
-THIN = {"tubular", "sheet", "many"}  # no outline a ball a third of their radius can trace
 
 
 def family(p: Profile, ndim: int) -> str:
@@ -101,8 +98,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if not clipped:  # a scan that cuts the structure shows only part of its volume
             x["volume_deficit"] = max(0.0, math.log(p.volume_ml.low / m.size))
     if p.shape != "many":
-        expected = max(p.components or 1, p.components_max or 1)
-        extra = sum(c.voxels for c in m.components[expected:])
+        extra = sum(c.voxels for c in islands(m, p))
         x["island_share"] = math.log1p(1000.0 * extra / max(m.voxels, 1))
     if m.size > 0:  # also where holes are allowed: the norms say what is usual
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
@@ -150,10 +146,14 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if m.context.leak is not None:
             x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
         x["neighbour_wrap"] = math.log1p(100.0 * m.context.wrapped)
-    if m.outline is not None and p.shape not in THIN:
-        x["bulge"] = math.log1p(100.0 * m.outline.bulge)
-        x["dent"] = math.log1p(100.0 * m.outline.dent)
     return x
+
+
+def islands(m: Measures, p: Profile) -> list[Component]:
+    """Components beyond the most a correct mask has; a piece on the image's border may join
+    the rest beyond the scan, so it is not an island."""
+    expected = max(p.components or 1, p.components_max or 1)
+    return [c for c in m.components[expected:] if not c.at_border]
 
 
 def tapers(p: Profile) -> bool:
