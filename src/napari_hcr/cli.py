@@ -179,7 +179,9 @@ def _assess(args: argparse.Namespace) -> int:
     )
     outcomes = _run(request, mask.shape, backend)
     if args.labels is None:
-        assessment, snapshots, _ = outcomes[0]
+        assessment, snapshots, (_, message) = outcomes[0]
+        if assessment is None:
+            raise InputError(message)
         _write_outputs(args.json_out, args.html_out, assessment, snapshots)
         return 0
     if args.json_out:
