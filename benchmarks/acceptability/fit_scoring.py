@@ -68,6 +68,7 @@ FLOORS = {
     "truncation": 0.05,
     "neighbour_leak": 0.3,
     "neighbour_wrap": 0.3,
+    "unexpected_neighbour": 0.05,
 }
 # (scale floor multiplier, L2 penalty, centre quantile, cap on one figure's z)
 GRID = [

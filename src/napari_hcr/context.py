@@ -6,7 +6,8 @@ there change what its measures mean:
 * **Field of view**: a mask that reaches the image's own border continues beyond the scan,
   so a flat end there is the scan's edge, not a missing part, and its volume is only a lower
   bound.
-* **Labelled neighbours**: in a multi-label map (TotalSegmentator, nnU-Net, an annotator's
+* **Labelled neighbours**: which named structures the mask touches; one that touches what its
+  structure never does sits in the wrong place (a swapped label, a shifted mask). And in a multi-label map (TotalSegmentator, nnU-Net, an annotator's
   atlas) a leak into a neighbouring structure takes voxels away from that neighbour. The
   neighbour then wraps around the part the mask took (a bite out of its shape), and that part
   looks like the neighbour, not like the mask's own tissue. Both together are strong, located
@@ -55,6 +56,7 @@ class Context:
     neighbours: tuple[int, ...]
     leak: NeighbourLeak | None
     wrapped: float = 0.0  # the largest share of the mask one neighbour wraps, whatever its intensity
+    contacts: tuple[tuple[str, int], ...] = ()  # named neighbours and the boundary voxels each touches
 
     @property
     def clipped(self) -> bool:
@@ -71,6 +73,7 @@ class Context:
             "cut": [list(c) for c in self.cut],
             "neighbours": list(self.neighbours),
             "wrapped": round(self.wrapped, 4),
+            "contacts": [list(c) for c in self.contacts],
             "leak": None
             if self.leak is None
             else {
@@ -125,7 +128,8 @@ def surroundings(
         leak = _leak_into(sub_image, mask, other, around, unit, box, value, names.get(value, f"label {value}"))
         if leak is not None and (best is None or leak.share > best.share):
             best = leak
-    return Context(cut, neighbours, best, float(wrapped))
+    contacts = tuple((names[int(v)], int(n)) for v, n in zip(values, counts) if int(v) in names)
+    return Context(cut, neighbours, best, float(wrapped), contacts)
 
 
 def _leak_into(

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .backends.base import Decision
-from .knowledge import Profile
+from .knowledge import Profile, canonical_structure
 from .measures import Component, Measures
 from .verdict import Finding
 
@@ -63,6 +63,7 @@ FEATURES: tuple[str, ...] = (
     "truncation",
     "neighbour_leak",
     "neighbour_wrap",
+    "unexpected_neighbour",
 )
 HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # Anatomy that tapers towards its ends: organs and glands have rounded poles, brain tissue and
@@ -146,6 +147,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if m.context.leak is not None:
             x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
         x["neighbour_wrap"] = math.log1p(100.0 * m.context.wrapped)
+        if p.specific and p.neighbours:
+            x["unexpected_neighbour"] = unexpected_contact(m, p)
     return x
 
 
@@ -154,6 +157,16 @@ def islands(m: Measures, p: Profile) -> list[Component]:
     the rest beyond the scan, so it is not an island."""
     expected = max(p.components or 1, p.components_max or 1)
     return [c for c in m.components[expected:] if not c.at_border]
+
+
+def unexpected_contact(m: Measures, p: Profile) -> float:
+    """Share of the mask's contact with named neighbours made with structures its profile does
+    not expect to touch it: a swapped label or a shifted mask sits among another's neighbours."""
+    if m.context is None or not m.context.contacts:
+        return 0.0
+    expected = {p.structure, *p.neighbours}
+    total = sum(n for _, n in m.context.contacts)
+    return sum(n for name, n in m.context.contacts if canonical_structure(name) not in expected) / total
 
 
 def tapers(p: Profile) -> bool:
