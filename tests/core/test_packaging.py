@@ -73,6 +73,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     "module",
     [
         "napari_hcr.reasoner",
+        "napari_hcr.runs",
         "napari_hcr.cli",
         "napari_hcr.backends.offline",
         "napari_hcr._sample_data",
