@@ -19,10 +19,13 @@ from .verdict import Assessment
 
 
 def default_cache_dir() -> Path:
+    """Where answers are kept: ``$NAPARI_HCR_CACHE_DIR``, else the user's cache folder."""
     return Path(os.environ.get("NAPARI_HCR_CACHE_DIR") or user_cache_dir("napari-hcr")) / "assessments"
 
 
 def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
+    """A key that changes with anything that could change the answer: the pixels, the label,
+    the structure and modality, the spacing, the backend, its model and the prompts' version."""
     digest = case.digest()
     parts = [
         digest.image_sha256,
@@ -39,6 +42,8 @@ def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
 
 
 class AssessmentCache:
+    """Finished model assessments on disk, one JSON file per key, written atomically."""
+
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder) if folder else default_cache_dir()
 
@@ -46,6 +51,7 @@ class AssessmentCache:
         return self.folder / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Assessment | None:
+        """The stored assessment, or None when there is none or it cannot be read."""
         path = self._path(key)
         try:
             return Assessment.from_json(path.read_text(encoding="utf-8"))
@@ -53,6 +59,7 @@ class AssessmentCache:
             return None
 
     def put(self, key: str, assessment: Assessment) -> None:
+        """Store ``assessment``; a reader never sees a half-written file."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

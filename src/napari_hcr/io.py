@@ -177,7 +177,7 @@ def _read_tiff(path: Path) -> Volume:
     with tifffile.TiffFile(str(path)) as tif:
         data = tif.asarray()
         page = tif.pages[0]
-        rgb = data.ndim >= 3 and data.shape[-1] in (3, 4) and page.photometric == 2
+        rgb = data.ndim >= 3 and data.shape[-1] in (3, 4) and getattr(page, "photometric", None) == 2
         spatial_ndim = data.ndim - 1 if rgb else data.ndim
         spacing = [1.0] * spatial_ndim
         yx = _tiff_pixel_size(page)
@@ -230,8 +230,9 @@ def _tiff_pixel_size(page: object) -> tuple[float, float] | None:
 def _read_picture(path: Path) -> Volume:
     from PIL import Image
 
-    with Image.open(path) as picture:
-        picture.load()
+    with Image.open(path) as opened:
+        opened.load()
+        picture: Image.Image = opened
         # Palette ("P") images keep their indices: label masks are often stored that way.
         if picture.mode in ("1", "LA"):
             picture = picture.convert("L")

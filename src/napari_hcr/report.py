@@ -51,10 +51,14 @@ class PictureLike(Protocol):
     """What the report needs of a snapshot: where it is and its PNG bytes."""
 
     @property
-    def ref(self) -> SnapshotRef: ...
+    def ref(self) -> SnapshotRef:
+        """Which slice it shows, and why it was chosen."""
+        ...
 
     @property
-    def png(self) -> bytes: ...
+    def png(self) -> bytes:
+        """The picture, PNG-encoded."""
+        ...
 
 
 @dataclass
@@ -74,6 +78,7 @@ class ReviewEntry:
             raise ValueError(f"decision must be one of {DECISIONS}, not {self.decision!r}")
 
     def row(self) -> dict[str, str]:
+        """The entry as one row of the review log's CSV."""
         a = self.assessment
         return {
             "time": self.when.isoformat(timespec="seconds"),
@@ -104,6 +109,7 @@ def top_finding(assessment: Assessment) -> str:
 
 
 def write_csv(entries: Iterable[ReviewEntry], path: str | Path) -> Path:
+    """Write the review log to ``path`` as CSV; returns the path."""
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
@@ -114,6 +120,7 @@ def write_csv(entries: Iterable[ReviewEntry], path: str | Path) -> Path:
 
 
 def write_json(assessment: Assessment, path: str | Path) -> Path:
+    """Write one assessment record (schema ``napari-hcr/assessment/v1``) to ``path``."""
     path = Path(path)
     path.write_text(assessment.to_json(), encoding="utf-8")
     return path
@@ -179,6 +186,7 @@ def render_html(
 
 
 def write_html(assessment: Assessment, path: str | Path, snapshots: Sequence[PictureLike] = (), **kwargs: str) -> Path:
+    """Write the self-contained HTML report (snapshots embedded) to ``path``; see :func:`render_html`."""
     path = Path(path)
     path.write_text(render_html(assessment, snapshots, **kwargs), encoding="utf-8")
     return path

@@ -164,8 +164,10 @@ def _render(
         low, high = window
         grey = np.clip((_plane(case.image, ref) - low) * (255.0 / (high - low)), 0, 255).astype(np.uint8)
         base = Image.fromarray(grey).convert("RGB")
-    picture = np.asarray(base.resize((width, height), Image.BILINEAR), dtype=np.float32)
-    inside = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.NEAREST)) > 0
+    picture = np.asarray(base.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    inside = (
+        np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.Resampling.NEAREST)) > 0
+    )
     thickness = 2 if max(width, height) >= 256 else 1
     edge = inside & ~ndi.binary_erosion(inside, iterations=thickness, border_value=0)
     fill = FILL if case.rgb is None else _contrasting(picture, inside)
@@ -183,7 +185,7 @@ def _footprint(case: Case, ref: SnapshotRef) -> np.ndarray:
     mask = case.mask
     if ref.axis < 0:
         return mask
-    footprint = mask.any(axis=ref.axis)
+    footprint: np.ndarray = np.asarray(mask.any(axis=ref.axis))
     return footprint if ref.axis == 0 else footprint[::-1]
 
 

@@ -61,6 +61,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class StageResult:
+    """One stage as it ended: its name, text, findings and how long it took."""
+
     name: str
     text: str
     findings: tuple[Finding, ...] = ()
@@ -78,6 +80,8 @@ class SnapshotRef:
 
 @dataclass
 class BackendUsage:
+    """Which backend and model answered, what it cost (calls, tokens) and whether from cache."""
+
     name: str
     model: str
     tokens_in: int = 0
@@ -89,6 +93,8 @@ class BackendUsage:
 
 @dataclass(frozen=True)
 class InputDigest:
+    """What was judged, without the pixels: hashes of the image and the mask, and the label."""
+
     image_sha256: str
     mask_sha256: str
     label: int
@@ -96,6 +102,8 @@ class InputDigest:
 
 @dataclass
 class Assessment:
+    """The result of one run on one label: the verdict and why (the JSON record's fields)."""
+
     verdict: str
     confidence: float
     score: float
@@ -119,9 +127,11 @@ class Assessment:
 
     @property
     def findings(self) -> list[Finding]:
+        """Every stage's findings, in stage order."""
         return [f for stage in self.stages for f in stage.findings]
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain data, keys in the schema's order."""
         data = asdict(self)
         order = [
             "schema",
@@ -140,10 +150,12 @@ class Assessment:
         return {key: data[key] for key in order}
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The record as JSON text."""
         return json.dumps(self.to_dict(), indent=indent, default=_json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Assessment:
+        """Parse a record; raises ``ValueError`` for another schema or an invalid value."""
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} record (schema={data.get('schema')!r})")
         stages = [
@@ -171,6 +183,7 @@ class Assessment:
 
     @classmethod
     def from_json(cls, text: str) -> Assessment:
+        """Parse a record from JSON text (see :meth:`from_dict`)."""
         return cls.from_dict(json.loads(text))
 
 

@@ -12,8 +12,8 @@ from gui_helpers import SlowBackend, StallMeter, add_brain, run_and_wait
 from napari_hcr.errors import BackendError
 from napari_hcr.reasoner import StageDone
 from napari_hcr.widget import QCWidget
-from napari_hcr.widget._views import StageCard
 from napari_hcr.widget._run_view import STALE
+from napari_hcr.widget._views import StageCard
 
 pytestmark = pytest.mark.gui
 
