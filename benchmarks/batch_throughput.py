@@ -47,9 +47,11 @@ def build_cohort(root: Path, count: int) -> Path:
 def measure(cohort: Path, out: Path, workers: int) -> dict[str, object]:
     _, cases = discover(cohort, structure="brain")
     peaks: dict[str, float] = {}
+    cpu = [0.0]
 
     def seen(result: TaskResult) -> None:
         peaks[result.worker] = max(peaks.get(result.worker, 0.0), result.peak_mb)
+        cpu[0] += result.cpu_seconds
 
     load = os.getloadavg()[0]
     started = time.perf_counter()
@@ -64,6 +66,9 @@ def measure(cohort: Path, out: Path, workers: int) -> dict[str, object]:
         "cases_per_minute": round(60.0 * len(cases) / seconds, 1),
         "peak_mb_per_worker": sorted(round(v, 1) for v in peaks.values()),
         "load_before": round(load, 2),
+        "cpu_seconds_per_case": round(cpu[0] / len(cases), 2),
+        # the share of its cores the run kept busy judging cases (spawning and imports not counted)
+        "cores_busy": round(cpu[0] / (seconds * workers), 2),
     }
 
 
@@ -86,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{run['workers']} worker(s): {run['cases']} cases in {run['seconds']} s = {run['cases_per_minute']} "
             f"cases/min; peak memory per worker {', '.join(f'{m:.0f} MB' for m in run['peak_mb_per_worker'])}"  # type: ignore[attr-defined]
-            f" (load average before: {run['load_before']})"
+            f" (load average before: {run['load_before']}; {run['cpu_seconds_per_case']} CPU s per case, "
+            f"workers busy {run['cores_busy']:.0%} of the run)"
         )
     print(f"speed-up with 2 workers: {speedup:.2f}x (target >= {TARGET}x) on {figures['machine']}")
     if args.json:

@@ -64,7 +64,8 @@ class Task:
 @dataclass
 class TaskResult:
     """What a worker sends back: records (JSON-ready dicts), their thumbnails, the labels it
-    skipped because DIR already held them, this process's peak memory and which process it is."""
+    skipped because DIR already held them, the task's wall-clock and CPU seconds (all of the
+    process's threads), this process's peak memory and which process it is."""
 
     case_id: str
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -72,6 +73,7 @@ class TaskResult:
     skipped: int = 0
     peak_mb: float = 0.0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     worker: str = ""
 
 
@@ -85,8 +87,8 @@ def resume_key(files: tuple[str, str], label: int, structure: str, modality: str
 def run_task(task: Task) -> TaskResult:
     """Assess one case; never raises for a problem of the case (see the module docstring)."""
     started = time.perf_counter()
+    result = TaskResult(task.case.id, cpu_seconds=time.process_time())
     case = task.case
-    result = TaskResult(case.id)
     base = {"case": case.id, "paths": {"image": case.image, "mask": case.mask}}
     try:
         backend = _backend(task.backend)
@@ -164,6 +166,7 @@ def _thumbnails(result: TaskResult, key: str, snapshots: tuple[Snapshot, ...]) -
 
 def _finish(result: TaskResult, started: float) -> TaskResult:
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - result.cpu_seconds
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.peak_mb = kilobytes / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
