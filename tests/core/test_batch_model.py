@@ -40,3 +40,25 @@ def test_pacer_spaces_calls_to_the_rate() -> None:
     for _ in range(4):
         pacer.wait()
     assert 0.28 <= time.monotonic() - started < 1.0
+
+
+def test_a_gemini_batch_runs_in_the_workers_and_is_paced(tmp_path: Path, monkeypatch) -> None:
+    """A loopback Gemini (the real SDK in a spawned worker): four paced stage requests, one record."""
+    from fake_gemini import FakeGemini, stage_replies
+    from napari_hcr.batch.store import read_records
+    from napari_hcr.cli import main
+
+    root = sample_folder(tmp_path / "in", ("good",))
+    out = tmp_path / "out"
+    with FakeGemini(stage_replies(verdict="unacceptable", score=0.2, confidence=0.7)) as fake:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key-not-real")
+        argv = ["batch", str(root), "--out", str(out), "--backend", "gemini", "--yes", "--rpm", "120", "--workers", "1"]
+        assert main([*argv, "--structure", "brain"]) == 0
+        assert len(fake.requests) == 4
+    (record,) = read_records(out / "results.jsonl")
+    assert record["backend"]["name"] == "gemini" and record["backend"]["calls"] == 4
+    assert record["verdict"] == "unacceptable" and record["run"]["model"] == "gemini-2.5-flash"
+    # 120 a minute from one slot: requests 0.5 s apart. The last two stages follow straight on
+    # from the one before, so each waits its turn inside the stage (a fake reply takes ms).
+    assert sum(stage["seconds"] for stage in record["stages"][2:]) >= 0.8
