@@ -19,21 +19,20 @@ from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from ..backends import Backend
-from ..case import TWO_D_MODALITIES
 from ..errors import HCRError
-from ..secrets import HOW_TO_ADD_KEY, find_api_key
 from ..verdict import Finding, Location
-from . import _layers
 from ._controller import RunController
 from ._form import FormChoice, RunForm
+from ._layer_choice import LayerChoice
 from ._navigate import clear_highlight, go_to
 from ._recheck import AutoRecheck
-from ._requests import backend_hint, build_request
+from ._requests import build_request
 from ._results import LabelResult, ResultsPanel
 from ._review import ReviewLog
 from ._review_queue import ReviewQueueTab
 from ._run_view import RunView
-from ._settings import WidgetSettings, load_settings, save_settings
+from ._settings import WidgetSettings, load_settings
+from ._settings_binding import SettingsBinding
 from ._settings_panel import SettingsPanel
 from ._viewer_link import ViewerLink
 
@@ -49,7 +48,6 @@ class QCWidget(QWidget):
         self.viewer = napari_viewer
         self.settings: WidgetSettings = load_settings()
         self._inputs: tuple[Image, Labels] | None = None  # the layers the run in flight reads
-        self._labels_name = ""
         self.link = ViewerLink(napari_viewer, self)
         self.controller = RunController(self)
         self.recheck = AutoRecheck(lambda: self.controller.running, self)
@@ -61,10 +59,9 @@ class QCWidget(QWidget):
         self.tabs = self._create_tabs()
         self.queue = ReviewQueueTab(napari_viewer)
         self.add_tab(self.queue, "Review queue")
-        self._restore()
+        self.binding = SettingsBinding(self.settings, self.form, self.settings_panel, self.recheck, self)
+        self.layers = LayerChoice(self.link, self.form, self)
         self._wire()
-        self._layers_changed()
-        self._active_changed(self.link.active())
         self._theme_changed()
 
     # ---------------------------------------------------------------- building
@@ -87,25 +84,11 @@ class QCWidget(QWidget):
         """Another part as a tab before Settings (the review queue of a batch, for one)."""
         self.tabs.insertTab(self.tabs.count() - 1, part, title)
 
-    def _restore(self) -> None:
-        self.form.restore(self.settings.structure, self.settings.modality)
-        wanted = self.settings.backend
-        self._update_backend_menu()
-        self.form.choose_backend(wanted)
-        self._backend_chosen(self.form.backend())
-        self.recheck.configure(self.settings.auto_recheck, self.settings.recheck_delay_ms)
-
     def _wire(self) -> None:
         self.form.runRequested.connect(lambda choice: self.run(choice=choice))
         self.form.cancelRequested.connect(self.cancel)
-        self.form.layersChosen.connect(self._layers_chosen)
-        self.form.optionsChanged.connect(self._remember_choices)
-        self.form.backendChosen.connect(self._backend_chosen)
-        self.settings_panel.changed.connect(self._settings_changed)
         self.results.findingActivated.connect(self._finding_clicked)
         self.results.snapshotActivated.connect(self.go_to)
-        self.link.layersChanged.connect(self._layers_changed)
-        self.link.activeChanged.connect(self._active_changed)
         self.link.painted.connect(self._painted)
         self.link.removed.connect(self._layer_removed)
         self.recheck.due.connect(lambda: self.run(auto=True))
@@ -120,59 +103,14 @@ class QCWidget(QWidget):
 
     # ------------------------------------------------------------- the layers
     def image_layer(self) -> Image | None:
-        return self.link.layer(self.form.image_combo.currentText(), Image)
+        return self.layers.image_layer()
 
     def labels_layer(self) -> Labels | None:
-        return self.link.layer(self.form.labels_combo.currentText(), Labels)
-
-    def _layers_changed(self) -> None:
-        self.form.set_layer_names(self.link.names(Image), self.link.names(Labels))
-        self._layers_chosen()
-
-    def _active_changed(self, active: Layer | None) -> None:
-        """Follow the layer the person is working on, without touching the other choice."""
-        if isinstance(active, Labels):
-            self.form.labels_combo.setCurrentText(active.name)
-        elif isinstance(active, Image):
-            self.form.image_combo.setCurrentText(active.name)
-
-    def _layers_chosen(self) -> None:
-        image, labels = self.image_layer(), self.labels_layer()
-        if labels is not None and labels.name != self._labels_name:
-            self.form.label_spin.setValue(max(1, int(labels.selected_label)))
-        self._labels_name = labels.name if labels is not None else ""
-        modality = _layers.metadata_modality(image, labels)
-        if not modality and image is not None and image.ndim == 2:  # a 3-D modality would not fit a picture
-            chosen = self.form.modality_combo.currentText()
-            modality = None if chosen in TWO_D_MODALITIES else "Photo" if image.rgb else "X-ray"
-        if modality:
-            self.form.show_modality(modality)
-        self.form.show_layer_structure(_layers.metadata_structure(labels, image, self.form.label_spin.value()))
+        return self.layers.labels_layer()
 
     def _layer_removed(self, layer: Layer) -> None:
         if self._inputs is not None and layer.unique_id in {read.unique_id for read in self._inputs}:
             self.controller.mark_stale()
-
-    # ------------------------------------------------------- backend, settings
-    def _update_backend_menu(self) -> None:
-        has_key = find_api_key(self.settings.gemini_key) is not None
-        self.form.offer_backend("gemini", has_key, "" if has_key else HOW_TO_ADD_KEY)
-        self._backend_chosen(self.form.backend())
-
-    def _backend_chosen(self, name: str) -> None:
-        self.form.backend_hint.setText(f"<small>{backend_hint(name, self.settings)}</small>")
-        if name != self.settings.backend:
-            self.settings.backend = name
-            save_settings(self.settings)
-
-    def _remember_choices(self) -> None:
-        choice = self.form.choice()
-        self.settings.structure, self.settings.modality = choice.structure, choice.modality
-        save_settings(self.settings)
-
-    def _settings_changed(self) -> None:
-        self._update_backend_menu()
-        self.recheck.configure(self.settings.auto_recheck, self.settings.recheck_delay_ms)
 
     # --------------------------------------------------------------- running
     @property
