@@ -57,6 +57,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_commands = [c for c in commands if "pytest" in c]
     assert len(test_commands) == 1, commands
     setup, _, tests = test_commands[0].partition(" && ")
+    assert "set -euo pipefail" in (ROOT / ".ci" / "run").read_text(encoding="utf-8"), "any failing check fails CI"
     ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
     assert ci[-1] == tests, "CI ends with exactly the README's test command"
     assert setup in ci[:-1], "after the same set-up"
