@@ -175,9 +175,9 @@ def tapers(p: Profile) -> bool:
 
 
 def pieces_expected(p: Profile) -> bool:
-    """A structure made of several pieces (cartilages, nuclei, a bilateral pair in one mask) has
-    empty slices between them by nature."""
-    return p.shape == "many" or (p.components or 1) > 1
+    """A structure made of several pieces (cartilages, nuclei, a bilateral pair in one mask) or
+    that a slab may show in several (bowel loops) has empty slices between them by nature."""
+    return p.shape == "many" or (p.components or 1) > 1 or (p.components_max or 1) > 2
 
 
 def expected_sign(p: Profile) -> int:
