@@ -111,3 +111,15 @@ def test_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     root = sample_folder(tmp_path / "in", ("good",))
     assert main(["batch", str(root), "--out", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_a_task_that_breaks_still_returns_a_failed_record(tmp_path: Path) -> None:
+    """Even an error outside the per-label guard (here a label list that is not one) is a record."""
+    from batch_helpers import MASKS, T1
+    from napari_hcr.batch.inputs import BatchCase
+    from napari_hcr.batch.task import Task, run_task
+
+    result = run_task(Task(BatchCase("odd", str(T1), str(MASKS["good"]), labels=7)))  # type: ignore[arg-type]
+    (record,) = result.records
+    assert record["case"] == "odd" and record["label"] is None
+    assert record["error"].startswith("unexpected TypeError")

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import InputError
-from .task import Task, TaskResult, run_task
+from .task import Task, TaskResult, failed_result, run_task
 
 
 class Engine(Protocol):
@@ -92,8 +92,12 @@ class DaskEngine:
         if not tasks:
             return
         self._futures = self._client.map(run_task, list(tasks), pure=False, key=[_key(t) for t in tasks])
-        for future in as_completed(self._futures, loop=self._client.loop):
-            yield future.result()
+        by_key = {future.key: task for future, task in zip(self._futures, tasks)}
+        for future in as_completed(self._futures, loop=self._client.loop, raise_errors=False):
+            if future.status == "finished":
+                yield future.result()
+            else:  # the worker itself failed (killed, out of memory, napari-hcr missing there)
+                yield failed_result(by_key[future.key], f"the Dask worker failed: {future.exception()!r}")
 
     def close(self) -> None:
         if self._futures:

@@ -85,7 +85,21 @@ def resume_key(files: tuple[str, str], label: int, structure: str, modality: str
 
 
 def run_task(task: Task) -> TaskResult:
-    """Assess one case; never raises for a problem of the case (see the module docstring)."""
+    """Assess one case; never raises (see the module docstring): even a bug ends as a record."""
+    try:
+        return _run_task(task)
+    except Exception as error:  # noqa: BLE001 - one case's bug must not end the batch
+        return failed_result(task, _sentence(error))
+
+
+def failed_result(task: Task, reason: str) -> TaskResult:
+    """One failed record for the whole case (its worker failed, or the task itself did)."""
+    case = task.case
+    record = {"case": case.id, "paths": {"image": case.image, "mask": case.mask}, "label": None, "error": reason}
+    return TaskResult(case.id, records=[record])
+
+
+def _run_task(task: Task) -> TaskResult:
     started = time.perf_counter()
     result = TaskResult(task.case.id, cpu_seconds=time.process_time())
     case = task.case
