@@ -85,3 +85,19 @@ def test_decisions_go_to_reviews_csv_and_a_colleague_continues(folder: Path) -> 
 def test_a_folder_without_records_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="holds no batch records"):
         ReviewQueue.open(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "module", ["napari_hcr.batch.cli", "napari_hcr.batch.queue", "napari_hcr.batch.task", "napari_hcr.batch.engines"]
+)
+def test_batch_core_never_imports_qt_or_napari(module: str) -> None:
+    import subprocess
+    import sys
+
+    gui = {"napari", "qtpy", "PyQt5", "PyQt6", "PySide6"}
+    code = (
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {gui!r}); print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, f"{module} pulled in {done.stdout.strip()} {done.stderr[-300:]}"
