@@ -16,9 +16,9 @@ the acceptable masks, scale = their 95th percentile minus the median, with a flo
 maximum likelihood with both classes weighted equally and the unaltered references and
 field-of-view crops weighted up; then the operating point moves towards "acceptable" by the
 margin that lets held-out correct references pass (a false alarm on a correct mask is the
-worst error a guardrail makes). The floors' multiplier, the penalty, the centre's percentile and a cap on how much one figure
-can say are chosen on dev alone by grouped
-cross-validation that holds out whole structures (whole scans for structures with their own
+worst error a guardrail makes). The floors' multiplier, the penalty, the centre's percentile
+and a cap on how much one figure can say are chosen on dev alone by grouped cross-validation
+that holds out whole structures (whole scans for structures with their own
 norms): each held-out fold plays the part of the structures the test split keeps unseen.
 """
 

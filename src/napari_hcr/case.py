@@ -61,13 +61,16 @@ class Case:
 
     @property
     def mask(self) -> np.ndarray:
+        """The judged label's voxels (computed on demand: a case may hold a large label image)."""
         return self.labels == self.label
 
     @property
     def ndim(self) -> int:
+        """2 or 3."""
         return self.image.ndim
 
     def digest(self) -> InputDigest:
+        """The input's hashes, for the record and the answer cache."""
         return self._digest
 
     @cached_property

@@ -492,7 +492,8 @@ def check_neighbours(m: Measures, p: Profile) -> list[Finding]:
         return []
     detail = (
         f"{size_text(leak.size, m.size_unit)} ({percent(leak.share)} of the mask) lies inside the labelled "
-        f"{leak.name.replace('_', ' ')}, which wraps around it, and has its intensity: the mask leaks into that neighbour"
+        f"{leak.name.replace('_', ' ')}, which wraps around it, and has its intensity: "
+        "the mask leaks into that neighbour"
     )
     return [Finding("leak", severity, detail, leak.where)]
 

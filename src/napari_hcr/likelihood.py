@@ -10,8 +10,10 @@ BINS = 48
 
 
 def log_ratio(image: np.ndarray, first: np.ndarray, second: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """log p_first(I) - log p_second(I) for every voxel of ``image``, from smoothed histograms
-    of the two samples of intensities ``first`` and ``second`` over ``[lo, hi]``.
+    """Log-likelihood ratio log p_first(I) - log p_second(I) for every voxel of ``image``.
+
+    The two models are smoothed histograms of the samples of intensities ``first`` and
+    ``second`` over ``[lo, hi]``.
 
     Histograms, not Gaussians, so a structure surrounded by several tissues is still modelled;
     a small floor keeps an empty bin from claiming certainty.

@@ -1,4 +1,4 @@
-"""Independent evidence from the image: where would the image put this mask's boundary?
+"""Independent evidence from the image: where the image would put this mask's boundary.
 
 A few rounds of region competition seeded by the mask, in a band either side of its
 boundary. The inside intensity model comes from the mask's core (deep enough that a moderate

@@ -36,8 +36,8 @@ from .measures import Component, Measures
 from .verdict import Finding
 
 PARAMS_FILE = "scoring_params.json"
-Z_CAP = 25.0
-UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile of its own  # one absurd figure must not swamp the rest into numerical overflow
+Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
+UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile of its own
 
 FEATURES: tuple[str, ...] = (
     "volume_excess",
