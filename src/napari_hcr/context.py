@@ -9,8 +9,9 @@ there change what its measures mean:
 * **Labelled neighbours**: which named structures the mask touches; one that touches what its
   structure never does sits in the wrong place (a swapped label, a shifted mask). And in a
   multi-label map (TotalSegmentator, nnU-Net, an annotator's atlas) a leak into a
-  neighbouring structure takes voxels away from that neighbour. The neighbour then wraps around the part the mask took (a bite out of its shape), and that part
-  looks like the neighbour, not like the mask's own tissue. Both together are strong, located
+  neighbouring structure takes voxels away from that neighbour. The neighbour then wraps
+  around the part the mask took (a bite out of its shape), and that part looks like the
+  neighbour, not like the mask's own tissue. Both together are strong, located
   evidence; either alone is ordinary anatomy (an organ in another's impression, a vessel
   running through an organ), so only their conjunction counts.
 """
