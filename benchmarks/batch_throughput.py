@@ -3,13 +3,13 @@
 The cases are the bundled 2 mm MNI152 samples (sample_data/: the T1 with its good, leaking and
 missing-slices brain masks), repeated to ``--cases`` cases in an images/ + masks/ folder, judged
 offline. Each engine runs the whole batch into a fresh DIR, from starting its pool to the last
-record written, as ``napari-hcr batch --workers N`` does; both are measured in this one run.
-Prints cases per minute, the speed-up of 2 workers over 1 (target >= 1.6 on 2 cores) and the
+record written, as ``napari-hcr batch --workers N`` does; both are measured in this one run, in
+``--rounds`` alternating rounds, and each setting's fastest round is reported. Prints cases per minute, the speed-up of 2 workers over 1 (target >= 1.6 on 2 cores) and the
 peak resident memory of each worker process; ``--json PATH`` writes the figures too. The load
 average before each run is printed with it: other work on the machine takes cores from the
 2-worker run first, so a speed-up measured on a busy machine says little.
 
-    python benchmarks/batch_throughput.py [--cases 24] [--json batch.json]
+    python benchmarks/batch_throughput.py [--cases 24] [--rounds 3] [--json batch.json]
 """
 
 from __future__ import annotations
@@ -75,26 +75,36 @@ def measure(cohort: Path, out: Path, workers: int) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=24, help="cases per run (default 24)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of 1 and 2 workers (default 3)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    rounds: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="hcr-batch-bench-") as tmp:
         cohort = build_cohort(Path(tmp) / "in", args.cases)
-        runs = [measure(cohort, Path(tmp) / f"out{n}", n) for n in (1, 2)]
+        for index in range(args.rounds):
+            rounds += [measure(cohort, Path(tmp) / f"out{index}-{n}", n) for n in (1, 2)]
+    # Other work on the machine only ever slows a round down: each setting's fastest round is the
+    # best estimate of what it can do (as timeit takes the minimum).
+    runs = [max((r for r in rounds if r["workers"] == n), key=lambda r: r["cases_per_minute"]) for n in (1, 2)]  # type: ignore[arg-type, return-value]
     speedup = runs[1]["cases_per_minute"] / runs[0]["cases_per_minute"]  # type: ignore[operator]
     figures = {
         "machine": f"{platform.machine()}, {default_workers()} cores usable, Python {platform.python_version()}",
         "runs": runs,
+        "rounds": rounds,
         "speedup": round(speedup, 2),
         "target": TARGET,
     }
-    for run in runs:
+    for run in rounds:
         print(
             f"{run['workers']} worker(s): {run['cases']} cases in {run['seconds']} s = {run['cases_per_minute']} "
             f"cases/min; peak memory per worker {', '.join(f'{m:.0f} MB' for m in run['peak_mb_per_worker'])}"  # type: ignore[attr-defined]
             f" (load average before: {run['load_before']}; {run['cpu_seconds_per_case']} CPU s per case, "
             f"workers busy {run['cores_busy']:.0%} of the run)"
         )
-    print(f"speed-up with 2 workers: {speedup:.2f}x (target >= {TARGET}x) on {figures['machine']}")
+    print(
+        f"fastest rounds: {runs[0]['cases_per_minute']} cases/min with 1 worker, {runs[1]['cases_per_minute']} with 2; "
+        f"speed-up with 2 workers: {speedup:.2f}x (target >= {TARGET}x) on {figures['machine']}"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0 if speedup >= TARGET or (os.cpu_count() or 1) < 2 else 1
