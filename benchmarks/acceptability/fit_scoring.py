@@ -11,8 +11,10 @@ mask") are pooled by **modality family** (CT, MRI, 2-D) over every dev structure
 family, so they carry to structures the fit never saw; only a structure with many correct
 dev masks of its own (the MNI152 tissues, split by scan) gets its own. centre = median over
 the acceptable masks, scale = their 95th percentile minus the median, with a floor, so a z of
-1 means "as unusual as the most unusual correct masks". Weights are shared and non-negative
-(evidence can only count against a mask), one bias per norm set; fitted by L2-penalised
+1 means "as unusual as the most unusual correct masks". Weights are non-negative (evidence
+can only count against a mask) and fitted per modality family (how much a refinement's
+disagreement says differs between MRI and CT; a pooled fit serves 2-D images and other
+modalities), one bias per norm set; fitted by L2-penalised
 maximum likelihood with both classes weighted equally and the unaltered references and
 field-of-view crops weighted up; then the operating point moves towards "acceptable" by the
 margin that lets held-out correct references pass (a false alarm on a correct mask is the
@@ -254,10 +256,26 @@ def main() -> None:
         raise SystemExit("refusing to fit on anything but the dev split")
     rows = data["records"]
     a = records_arrays(rows)
-    x, y, correct = a["x"], a["y"], a["correct"]
-    keys = norm_keys(a["structures"], a["kinds"], a["families"], y)
+    keys = norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
     fold = folds(a["structures"], a["scans"], keys, a["families"])
-    scores = {config: cross_validate(x, y, keys, correct, fold, a["families"], config) for config in GRID}
+    families = {fam: a["families"] == fam for fam in sorted(set(a["families"]))}
+    families["generic"] = np.ones(len(rows), dtype=bool)  # pooled: 2-D images, other modalities
+    fitted = {name: fit_family(a, keys, fold, here) for name, here in families.items()}
+    params = {
+        "fitted_on": f"dev split, {len(rows)} candidates over {len(set(a['structures']))} structures; "
+        + "; ".join(f"{name}: {model['fitted_on']}" for name, model in fitted.items()),
+        "threshold": 0.5,
+        "families": fitted,
+    }
+    PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
+    print(params["fitted_on"])
+
+
+def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, here: np.ndarray) -> dict[str, Any]:
+    """Choose the hyper-parameters, fit and move the operating point on one family's records."""
+    x, y, correct, fams = a["x"][here], a["y"][here], a["correct"][here], a["families"][here]
+    keys, fold = keys[here], fold[here]
+    scores = {config: cross_validate(x, y, keys, correct, fold, fams, config) for config in GRID}
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
     shifts, balanced, kept = scores[config]
@@ -265,17 +283,14 @@ def main() -> None:
     bias = {name: value + shifts.get(name.split(":")[0], shifts["generic"]) for name, value in bias.items()}
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
     accuracy = float(np.mean(called == (y > 0.5)))
-    params = {
+    return {
         "fitted_on": (
-            f"dev split, {len(rows)} candidates ({int(y.sum())} acceptable) over {len(set(a['structures']))} "
-            f"structures; floor x{floor}, L2 {l2}, centre at the {quantile:.0f}th percentile, z capped at {cap:g}, "
-            f"chosen by {FOLDS}-fold cross-validation holding out whole structures, with each family's operating "
-            f"point moved towards acceptable so its held-out correct references pass "
-            f"({', '.join(f'{k} {v:.2f}' for k, v in shifts.items())} log-odds; held-out balanced "
-            f"accuracy {balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}"
+            f"{len(y)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2}, centre at the "
+            f"{quantile:.0f}th percentile, z capped at {cap:g}; operating point moved "
+            f"{max(shifts.values()):.2f} log-odds so held-out correct references pass (held-out balanced accuracy "
+            f"{balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}"
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
-        "threshold": 0.5,
         "z_cap": cap,
         "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w, strict=True)},
         "standardisation": {
@@ -286,14 +301,6 @@ def main() -> None:
             for name, cs in norms.items()
         },
     }
-    PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
-    for key, (moved, value, kept_here) in sorted(scores.items()):
-        print(
-            f"floor x{key[0]:<4} L2 {key[1]:<6} centre P{key[2]:<3.0f} cap {key[3]:<4g} "
-            f"margin {max(moved.values()):5.2f}: "
-            f"held-out balanced accuracy {value:.3f}, references kept {kept_here:.3f}"
-        )
-    print(params["fitted_on"])
 
 
 if __name__ == "__main__":

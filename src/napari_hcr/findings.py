@@ -68,7 +68,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "volume_low": ("volume_deficit",),
     "spurious_islands": ("island_share",),
     "holes": ("hole_share",),
-    "missing_slices": ("gaps",),
+    "missing_slices": ("gaps", "island_share"),  # the pieces beyond a gap are told in its text
     "area_jump": ("area_jump",),
     "boundary_off_edge": ("edge_deficit",),
     "low_contrast": ("contrast_deficit",),
@@ -96,7 +96,8 @@ def reconcile(findings: list[Finding], m: Measures) -> list[Finding]:
     """One cause, one finding; no finding that contradicts a heavier one.
 
     * Empty slices split a mask: the pieces beyond the gap are the gap's consequence, told in
-      the gap's text, not a finding of islands of their own.
+      the gap's text, not a finding of islands of their own; nor is the refinement's "too
+      little" found in the gap.
     * "Too much" (a leak, over-segmentation) and "too little" (under-segmentation, a missing
       part) of one mask at the same severity both stand (a mask can leak in one place and
       miss a part in another); a lighter one beside a heavier opposite is the refinement
@@ -112,6 +113,12 @@ def reconcile(findings: list[Finding], m: Measures) -> list[Finding]:
             gap.kind, gap.severity, f"{gap.detail}; the gap splits the mask into {pieces} pieces", gap.where
         )
         out = [folded if f is gap else f for f in out if f is not islands]
+    if gap is not None:
+        # The image continues the structure across the empty slices: the refinement's "too
+        # little" there is the gap itself.
+        rows = [g.slice for g in m.gaps if g.axis == 0] or [gap.where.slice if gap.where else -1]
+        near = range(min(rows) - 3, max(rows) + 4)
+        out = [f for f in out if not (f.kind in TOO_LITTLE and f.where is not None and f.where.slice in near)]
     rank = {"info": 0, "minor": 1, "major": 2}
     heaviest = {
         side: max((rank[f.severity] for f in out if f.kind in kinds and f.severity != "info"), default=0)

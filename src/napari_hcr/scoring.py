@@ -141,12 +141,12 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if refinement is not None and m.size > 0:
         x["refine_shrink"] = refinement.shrink_depth
         x["refine_grow"] = refinement.grow_depth
-        x["refine_excess"] = math.log1p(100.0 * refinement.excess_region / m.size)
-        x["refine_missing"] = math.log1p(100.0 * refinement.missing_region / m.size)
+        x["refine_excess"] = math.log1p(1000.0 * refinement.excess_region / m.size)
+        x["refine_missing"] = math.log1p(1000.0 * refinement.missing_region / m.size)
     if m.context is not None:
         if m.context.leak is not None:
-            x["neighbour_leak"] = math.log1p(100.0 * m.context.leak.share)
-        x["neighbour_wrap"] = math.log1p(100.0 * m.context.wrapped)
+            x["neighbour_leak"] = math.log1p(1000.0 * m.context.leak.share)
+        x["neighbour_wrap"] = math.log1p(1000.0 * m.context.wrapped)
         if p.specific and p.neighbours:
             x["unexpected_neighbour"] = unexpected_contact(m, p)
     return x
@@ -247,20 +247,27 @@ def norm_key(p: Profile, ndim: int, norms: dict[str, Any]) -> str:
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
-    params = load_params()
-    norms = params["standardisation"]
+    model = family_model(p, m.ndim)
+    norms = model["standardisation"]
     norm = norms[norm_key(p, m.ndim, norms)]
     x = evidence(m, p)
-    cap = float(params.get("z_cap", Z_CAP))
+    cap = float(model.get("z_cap", Z_CAP))
     out = {}
     for name in FEATURES:
-        weight = params["weights"].get(name, 0.0)
+        weight = model["weights"].get(name, 0.0)
         if weight <= 0 or name not in norm:
             out[name] = 0.0
             continue
         z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
         out[name] = weight * min(cap, max(0.0, z))
     return out
+
+
+def family_model(p: Profile, ndim: int) -> dict[str, Any]:
+    """The weights, norms and biases fitted on the structure's modality family (how much a
+    refinement's disagreement says differs between MRI and CT), else the pooled ones."""
+    families = load_params()["families"]
+    return families.get(family(p, ndim), families["generic"])
 
 
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
@@ -271,7 +278,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     the ones that moved it.
     """
     params = load_params()
-    bias = params["bias"]
+    bias = family_model(p, m.ndim)["bias"]
     logit = bias[norm_key(p, m.ndim, bias)] - sum(contributions(m, p).values())
     if not p.specific:
         logit *= UNSPECIFIC  # judged on generic expectations only: say so in the confidence

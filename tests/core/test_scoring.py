@@ -13,13 +13,15 @@ from synthetic import ball_case
 
 def test_parameters_cover_every_feature_with_non_negative_weights():
     params = load_params()
-    assert set(params["weights"]) == set(FEATURES)
-    assert all(w >= 0 for w in params["weights"].values())
     assert params["threshold"] == 0.5
-    for norms in params["standardisation"].values():
-        assert set(norms) == set(FEATURES)
-        assert all(spec["scale"] > 0 for spec in norms.values())
-    assert "generic" in params["standardisation"]
+    assert {"CT", "MRI", "generic"} <= set(params["families"])
+    for model in params["families"].values():
+        assert set(model["weights"]) == set(FEATURES)
+        assert all(w >= 0 for w in model["weights"].values())
+        for norms in model["standardisation"].values():
+            assert set(norms) == set(FEATURES)
+            assert all(spec["scale"] > 0 for spec in norms.values())
+        assert "generic" in model["standardisation"] and "generic" in model["bias"]
 
 
 def test_evidence_only_counts_against_and_decision_is_consistent():
