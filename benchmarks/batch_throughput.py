@@ -4,10 +4,11 @@ The cases are the bundled 2 mm MNI152 samples (sample_data/: the T1 with its goo
 missing-slices brain masks), repeated to ``--cases`` cases in an images/ + masks/ folder, judged
 offline. Each engine runs the whole batch into a fresh DIR, from starting its pool to the last
 record written, as ``napari-hcr batch --workers N`` does; both are measured in this one run, in
-``--rounds`` alternating rounds, and each setting's fastest round is reported. Prints cases per minute, the speed-up of 2 workers over 1 (target >= 1.6 on 2 cores) and the
-peak resident memory of each worker process; ``--json PATH`` writes the figures too. The load
-average before each run is printed with it: other work on the machine takes cores from the
-2-worker run first, so a speed-up measured on a busy machine says little.
+``--rounds`` alternating rounds, and each setting's fastest round is reported (other work on the
+machine only ever slows a round down). Prints every round with the load average before it, the
+CPU seconds per case and how busy the workers were, then the speed-up of 2 workers over 1
+(target >= 1.6 on 2 cores) and the peak resident memory of each worker process; ``--json PATH``
+writes the figures too.
 
     python benchmarks/batch_throughput.py [--cases 24] [--rounds 3] [--json batch.json]
 """
