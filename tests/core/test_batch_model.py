@@ -62,3 +62,12 @@ def test_a_gemini_batch_runs_in_the_workers_and_is_paced(tmp_path: Path, monkeyp
     # 120 a minute from one slot: requests 0.5 s apart. The last two stages follow straight on
     # from the one before, so each waits its turn inside the stage (a fake reply takes ms).
     assert sum(stage["seconds"] for stage in record["stages"][2:]) >= 0.8
+
+
+def test_a_gemini_batch_without_a_key_stops_before_the_estimate(tmp_path: Path) -> None:
+    root = sample_folder(tmp_path / "in", ("good",))
+    argv = [sys.executable, "-m", "napari_hcr.cli", "batch", str(root), "--out", str(tmp_path / "out")]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([*argv, "--backend", "gemini"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "GEMINI_API_KEY" in done.stderr and "requests for" not in done.stdout

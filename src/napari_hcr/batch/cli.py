@@ -61,12 +61,11 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
     _check_arguments(args)
     _kind, cases = discover(args.input, labels=args.labels, structure=args.structure, modality=args.modality)
-    model = _model(args.backend, args.model)
-    if args.backend == "gemini" and not _confirmed(cases, model, args.yes):
+    options = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
+    backend = make_backend(args.backend, **options)  # a missing key fails here, once, not in every case
+    if args.backend == "gemini" and not _confirmed(cases, backend.model, args.yes):
         print("napari-hcr: nothing was sent.")
         return 0
-    options = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
-    make_backend(args.backend, **options)  # a missing key or bad option fails here, once, not in every case
     model_backend = args.backend != "offline"
     if args.scheduler:
         engine: Engine = DaskEngine(args.scheduler)
@@ -141,14 +140,6 @@ def _check_arguments(args: argparse.Namespace) -> None:
         folder = folder.parent
     if not os.access(folder, os.W_OK):
         raise InputError(f"--out {out} cannot be written: the folder {folder} is not writable.")
-
-
-def _model(backend: str, model: str | None) -> str:
-    if backend == "gemini" and not model:
-        from ..backends.gemini import DEFAULT_MODEL
-
-        return DEFAULT_MODEL
-    return model or ""
 
 
 def _confirmed(cases: list[Any], model: str, yes: bool) -> bool:
