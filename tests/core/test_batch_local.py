@@ -123,3 +123,41 @@ def test_a_task_that_breaks_still_returns_a_failed_record(tmp_path: Path) -> Non
     (record,) = result.records
     assert record["case"] == "odd" and record["label"] is None
     assert record["error"].startswith("unexpected TypeError")
+
+
+def test_a_worker_killed_mid_case_becomes_a_failed_record_not_a_hang(tmp_path: Path, monkeypatch) -> None:
+    """The worker is killed while it waits on a (slow, loopback) model: the run goes on without it."""
+    import threading
+    import time
+
+    import psutil
+
+    from fake_gemini import FakeGemini, json_reply, stage_payloads
+    from napari_hcr.batch.engines import LocalEngine
+    from napari_hcr.batch.inputs import discover
+    from napari_hcr.batch.task import BackendSpec, Task
+
+    _, cases = discover(sample_folder(tmp_path / "in", ("good",)), structure="brain")
+    with FakeGemini([json_reply(stage_payloads()[0], delay_s=5.0)]) as fake:
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key-not-real")
+
+        def kill_when_asked() -> None:
+            deadline = time.monotonic() + 60
+            while not fake.requests and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for child in psutil.Process().children():
+                child.kill()
+
+        killer = threading.Thread(target=kill_when_asked, daemon=True)
+        killer.start()
+        engine = LocalEngine(1, poll=0.2)
+        started = time.monotonic()
+        try:
+            results = list(engine.run([Task(cases[0], BackendSpec(name="gemini"))]))
+        finally:
+            engine.close()
+        killer.join(timeout=5)
+    assert time.monotonic() - started < 30
+    ((record,),) = [r.records for r in results]
+    assert record["case"] == "good" and "worker process died" in record["error"]

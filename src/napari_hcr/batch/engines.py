@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,11 +44,14 @@ class LocalEngine:
     """A pool of ``workers`` processes; each runs one case at a time and reads its own files.
 
     Workers are spawned (not forked: the driver holds threads) and ignore SIGINT, so Ctrl-C
-    reaches only the driver, which keeps what finished and terminates the pool.
+    reaches only the driver, which keeps what finished and terminates the pool. Each worker says
+    which task it starts; a worker that dies mid-case (killed, out of memory) is noticed within
+    ``poll`` seconds and its case becomes a failed record, where a plain pool would wait forever.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, poll: float = 0.5):
         self.workers = workers
+        self.poll = poll
         self.description = f"{workers} local worker process{'es' if workers != 1 else ''}"
         self._pool: Any = None
 
@@ -55,9 +59,28 @@ class LocalEngine:
         if not tasks:
             return
         context = multiprocessing.get_context("spawn")
+        started = context.SimpleQueue()
         with _one_thread_each():
-            self._pool = context.Pool(min(self.workers, len(tasks)), initializer=_ignore_sigint)
-        yield from self._pool.imap_unordered(run_task, tasks, chunksize=1)
+            self._pool = context.Pool(min(self.workers, len(tasks)), initializer=_start_worker, initargs=(started,))
+        done: queue.Queue[tuple[int, TaskResult]] = queue.Queue()
+        for index, task in enumerate(tasks):
+            self._pool.apply_async(_run_indexed, (index, task), callback=done.put)
+        remaining = set(range(len(tasks)))
+        running: dict[int, int] = {}
+        while remaining:
+            try:
+                index, result = done.get(timeout=self.poll)
+            except queue.Empty:
+                while not started.empty():
+                    index, pid = started.get()
+                    running[index] = pid
+                alive = {child.pid for child in multiprocessing.active_children()}
+                for index in [i for i, pid in running.items() if i in remaining and pid not in alive]:
+                    remaining.discard(index)
+                    yield failed_result(tasks[index], "its worker process died (killed, or out of memory?)")
+                continue
+            remaining.discard(index)
+            yield result
 
     def close(self) -> None:
         if self._pool is not None:
@@ -131,5 +154,16 @@ def _one_thread_each() -> Iterator[None]:
                 os.environ.pop(name, None)
 
 
-def _ignore_sigint() -> None:
+_STARTED: Any = None
+
+
+def _start_worker(started: Any) -> None:
+    """In each worker: Ctrl-C is the driver's business; remember where to say what starts."""
+    global _STARTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STARTED = started
+
+
+def _run_indexed(index: int, task: Task) -> tuple[int, TaskResult]:
+    _STARTED.put((index, os.getpid()))
+    return index, run_task(task)
