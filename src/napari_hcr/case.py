@@ -175,5 +175,5 @@ def _sha256(array: np.ndarray) -> str:
     digest.update(str(array.dtype).encode() + str(array.shape).encode())
     # Hash the buffer in place: tobytes() would copy it while holding the GIL (150 ms on a
     # 512x512x300 volume, a frozen viewer); hashlib reads a buffer with the GIL released.
-    digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data)
     return digest.hexdigest()

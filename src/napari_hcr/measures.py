@@ -292,7 +292,7 @@ class _Grid:
             image = np.pad(image, pad, mode="edge")
         self.counts = block_sum(mask, stride, np.int32)
         self.fraction = self.counts.astype(np.float32) / float(np.prod(stride))
-        self.image = block_sum(image, stride, np.float32) / np.float32(np.prod(stride))
+        self.image = (block_sum(image, stride, np.float32) / np.float32(np.prod(stride))).astype(np.float32, copy=False)
 
     def to_voxel(self, index: np.ndarray) -> np.ndarray:
         """Block index (may be fractional) -> crop voxel coordinate of the block's centre."""
@@ -540,7 +540,7 @@ def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:
 
 def _gaps(areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray) -> tuple[Location, ...]:
     """Empty slices between the first and last non-empty slice of the substantial parts."""
-    out = []
+    out: list[Location] = []
     for axis, area in areas.items():
         start, stop = (int(origin[axis]) + e for e in extent[axis])
         filled = start + np.flatnonzero(area[start:stop] > 0)

@@ -53,6 +53,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class StageDone:
+    """Stage ``index`` ended with ``result``; ``evidence`` is what the stages were shown."""
+
     index: int
     result: StageResult
     evidence: Evidence
@@ -60,6 +62,8 @@ class StageDone:
 
 @dataclass(frozen=True)
 class Done:
+    """The run ended with a verdict: the assessment and the snapshots it refers to."""
+
     assessment: Assessment
     snapshots: tuple[Snapshot, ...]
 
@@ -89,11 +93,11 @@ def assess_steps(
     evidence_work = _POOL.submit(_gather_evidence, case)
 
     if cached is not None:
-        evidence = yield from _waiting(evidence_work, 1, EVIDENCE, poll)
+        ready = yield from _waiting(evidence_work, 1, EVIDENCE, poll)
         for index, stage in enumerate(cached.stages):
-            yield StageDone(index, stage, evidence)
+            yield StageDone(index, stage, ready)
         cached.backend.cached = True
-        yield Done(cached, evidence.snapshots)
+        yield Done(cached, ready.snapshots)
         return
 
     facts = CaseFacts(case.structure, case.modality, tuple(case.image.shape), case.spacing, case.label)
@@ -127,6 +131,7 @@ def assess_steps(
         session.close()
     if decision is None:
         raise BackendError("The clinical synthesis stage gave no verdict.", stage=STAGES[-1].name)
+    assert evidence is not None  # every stage waits for the evidence at the latest when it ends
     assessment = Assessment(
         verdict=decision.verdict,
         confidence=decision.confidence,

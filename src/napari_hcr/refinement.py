@@ -208,7 +208,7 @@ def _local_share(region: np.ndarray | None, mask: np.ndarray) -> float:
         hit = np.flatnonzero(region.any(axis=other))
         box.append(slice(hit[0], hit[-1] + 1))
     region, mask = region[tuple(box)], mask[tuple(box)]
-    return float(np.count_nonzero(region)) / max(1, np.count_nonzero(region | mask))
+    return float(np.count_nonzero(region)) / max(1, int(np.count_nonzero(region | mask)))
 
 
 def _box(bbox: tuple[tuple[int, int], ...], shape: tuple[int, ...], margin: int) -> tuple[slice, ...]:

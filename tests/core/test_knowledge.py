@@ -42,7 +42,7 @@ def _raw(name: str) -> dict:
 
 
 def test_required_profiles_exist() -> None:
-    assert REQUIRED <= set(available_structures())
+    assert set(available_structures()) >= REQUIRED
     assert available_structures()[-1] == GENERIC
     brain = {"hippocampus", "amygdala", "thalamus", "caudate", "putamen", "pallidum", "cerebellum"}
     for name in brain:
@@ -72,7 +72,7 @@ def _check_profile(structure: str, modality: str) -> None:
     if profile.volume_ml is not None:
         assert profile.volume_ml.low > 0
     if profile.compactness is not None:
-        assert 0 < profile.compactness.low and profile.compactness.high <= 1
+        assert profile.compactness.low > 0 and profile.compactness.high <= 1
     for key, value in profile.extras.items():
         if key == "centroid_fraction":
             assert all(0 <= lo < hi <= 1 for lo, hi in value)
@@ -286,7 +286,7 @@ def test_hu_bands_point_the_right_way() -> None:
     assert all(rows()[f"vertebrae_{lv}"].hu_median > 150 for lv in ("c3", "t8", "l3"))
     assert rows()["skull"].hu_median > rows()["liver"].hu.high
     assert rows()["trachea"].hu.high < rows()["esophagus"].hu.high
-    assert -50 <= rows()["cyst"].hu.low and rows()["cyst"].hu.high <= 150
+    assert rows()["cyst"].hu.low >= -50 and rows()["cyst"].hu.high <= 150
 
 
 @pytest.mark.parametrize("plain", ["MRI", "MR", "mri", "MRI-PD", "DWI"])
