@@ -150,6 +150,51 @@ def _ok(kind: str, detail: str, where: Location | None = None) -> list[Finding]:
     return [Finding(f"{kind}_ok", "info", detail, where)]
 
 
+MINOR_LOGIT = 0.5  # evidence that moves the log-odds this much is worth naming
+MAJOR_LOGIT = 1.5  # ... and this much can decide a verdict on its own
+
+
+def _contributions(m: Measures, p: Profile) -> dict[str, float]:
+    return contributions(m, p)
+
+
+def _clipped(m: Measures) -> bool:
+    return m.context is not None and m.context.clipped
+
+
+def _grade(contribution: float) -> Severity:
+    if contribution >= MAJOR_LOGIT:
+        return "major"
+    if contribution >= MINOR_LOGIT:
+        return "minor"
+    return "info"
+
+
+def _worse(a: Severity, b: Severity) -> Severity:
+    order: tuple[Severity, ...] = ("info", "minor", "major")
+    return order[max(order.index(a), order.index(b))]
+
+
+def _graded(m: Measures, p: Profile, severity: Severity, *features: str) -> Severity:
+    """The worse of the check's own threshold and how much its evidence moved the verdict,
+    so every finding that drives the verdict is named, and a plain fact (an empty slice) is
+    named whatever its weight."""
+    c = _contributions(m, p)
+    return _worse(severity, _grade(sum(c.get(f, 0.0) for f in features)))
+
+
+def _refinement(m: Measures) -> Any:
+    return getattr(m, "refinement", None)
+
+
+def _worst_or_main(m: Measures) -> Location:
+    """The slice where the image-driven refinement moved the boundary most, when known."""
+    r = _refinement(m)
+    if r is not None and r.where is not None:
+        return r.where
+    return _main_slice(m)
+
+
 def check_volume(m: Measures, p: Profile) -> list[Finding]:
     if p.volume_ml is None or m.ndim != 3:
         return []
@@ -423,51 +468,6 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
     return findings
-
-
-MINOR_LOGIT = 0.5  # evidence that moves the log-odds this much is worth naming
-MAJOR_LOGIT = 1.5  # ... and this much can decide a verdict on its own
-
-
-def _contributions(m: Measures, p: Profile) -> dict[str, float]:
-    return contributions(m, p)
-
-
-def _clipped(m: Measures) -> bool:
-    return m.context is not None and m.context.clipped
-
-
-def _grade(contribution: float) -> Severity:
-    if contribution >= MAJOR_LOGIT:
-        return "major"
-    if contribution >= MINOR_LOGIT:
-        return "minor"
-    return "info"
-
-
-def _worse(a: Severity, b: Severity) -> Severity:
-    order: tuple[Severity, ...] = ("info", "minor", "major")
-    return order[max(order.index(a), order.index(b))]
-
-
-def _graded(m: Measures, p: Profile, severity: Severity, *features: str) -> Severity:
-    """The worse of the check's own threshold and how much its evidence moved the verdict,
-    so every finding that drives the verdict is named, and a plain fact (an empty slice) is
-    named whatever its weight."""
-    c = _contributions(m, p)
-    return _worse(severity, _grade(sum(c.get(f, 0.0) for f in features)))
-
-
-def _refinement(m: Measures) -> Any:
-    return getattr(m, "refinement", None)
-
-
-def _worst_or_main(m: Measures) -> Location:
-    """The slice where the image-driven refinement moved the boundary most, when known."""
-    r = _refinement(m)
-    if r is not None and r.where is not None:
-        return r.where
-    return _main_slice(m)
 
 
 def check_ends(m: Measures, p: Profile) -> list[Finding]:

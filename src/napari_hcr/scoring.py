@@ -30,10 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .backends.base import Decision
 from .knowledge import Profile, canonical_structure
 from .measures import Component, Measures
-from .verdict import Finding
+from .verdict import Decision, Finding
 
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
