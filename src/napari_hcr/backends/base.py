@@ -13,7 +13,7 @@ from typing import Protocol
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Decision, Finding
 
-__all__ = ["Backend", "Decision", "Session", "StageAnswer"]
+__all__ = ["Backend", "Session", "StageAnswer"]
 
 
 @dataclass(frozen=True)
