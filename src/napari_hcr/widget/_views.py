@@ -55,7 +55,7 @@ class VerdictBadge(QLabel):
         self.setText(text)
         self._paint(NOTE_COLOURS[kind], bold=kind != "info")
 
-    def clear(self) -> None:  # type: ignore[override]
+    def clear(self) -> None:
         self.verdict = None
         self.setText("")
         self.setStyleSheet("")
