@@ -37,6 +37,6 @@ class TopLevelDataHook(BuildHookInterface):
             shutil.copy2(root / MANIFEST, root / "src" / PACKAGE / MANIFEST)
             return
         build_data["force_include"][str(root / MANIFEST)] = f"{PACKAGE}/{MANIFEST}"
-        for path in sorted((root / SAMPLES).iterdir()):
-            if path.is_file() and path.suffix in (".gz", ".md"):
+        for path in sorted((root / SAMPLES).iterdir()):  # the samples, their README and their recipe
+            if path.is_file() and path.suffix in (".gz", ".md", ".py"):
                 build_data["force_include"][str(path)] = f"{PACKAGE}/{SAMPLES}/{path.name}"

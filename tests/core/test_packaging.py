@@ -137,6 +137,7 @@ def test_wheel_and_sdist_carry_the_manifest_and_samples_and_the_wheel_validates(
     members = _wheel_members(wheel)
     assert "napari_hcr/napari.yaml" in members
     assert {f"napari_hcr/sample_data/{name}" for name in SAMPLE_FILES} <= members
+    assert "napari_hcr/sample_data/build_samples.py" in members, "the recipe travels with the samples"
 
     with tarfile.open(sdist) as archive:
         entries = archive.getmembers()

@@ -13,6 +13,7 @@ from napari_hcr.errors import BackendError
 from napari_hcr.reasoner import Done, StageDone
 from napari_hcr.runs import LabelStarted, RunRequest
 from napari_hcr.widget._controller import RunController
+from napari_hcr.widget._views import THUMB
 from synthetic import ball_case
 
 
@@ -46,7 +47,7 @@ def test_a_run_emits_its_label_stages_verdict_then_finishes(qtbot, controller):
     assert isinstance(events[0], LabelStarted) and isinstance(events[1], StageDone)
     assert isinstance(events[5].done, Done) and events[5].done.assessment.verdict in ("acceptable", "unacceptable")
     assert len(events[5].images) == len(events[5].done.snapshots) >= 1, "thumbnails are decoded by the worker"
-    assert all(not image.isNull() and max(image.width(), image.height()) == 96 for image in events[5].images)
+    assert all(not image.isNull() and max(image.width(), image.height()) == THUMB for image in events[5].images)
     assert not controller.running
 
 
