@@ -56,8 +56,8 @@ def compare(measures: Measures, profile: Profile) -> list[Finding]:
     findings: list[Finding] = []
     for check in CHECKS:
         findings.extend(check(measures, profile))
-    findings = reconcile(findings, measures)
     c = _contributions(measures, profile)
+    findings = reconcile(findings, measures, c)
     rank = {"major": 0, "minor": 1, "info": 2}
     return sorted(findings, key=lambda f: (rank[f.severity], -weight(f, c)))
 
@@ -92,16 +92,17 @@ def weight(finding: Finding, c: dict[str, float]) -> float:
     return sum(c.get(name, 0.0) for name in KIND_FEATURES.get(finding.kind, ()))
 
 
-def reconcile(findings: list[Finding], m: Measures) -> list[Finding]:
+def reconcile(findings: list[Finding], m: Measures, c: dict[str, float] | None = None) -> list[Finding]:
     """One cause, one finding; no finding that contradicts a heavier one.
 
     * Empty slices split a mask: the pieces beyond the gap are the gap's consequence, told in
       the gap's text, not a finding of islands of their own; nor is the refinement's "too
       little" found in the gap.
     * "Too much" (a leak, over-segmentation) and "too little" (under-segmentation, a missing
-      part) of one mask at the same severity both stand (a mask can leak in one place and
-      miss a part in another); a lighter one beside a heavier opposite is the refinement
-      trading one error for another, and is dropped.
+      part) of one mask at the same severity both stand when they are in different places (a
+      mask can leak in one place and miss a part in another); a lighter one beside a heavier
+      opposite, or the one of less weight (``c``, the evidence's contributions) in the same
+      place, is the refinement trading one error for another, and is dropped.
     """
     problems = {f.kind: f for f in findings if f.severity != "info"}
     out = list(findings)
@@ -132,7 +133,25 @@ def reconcile(findings: list[Finding], m: Measures) -> list[Finding]:
             return rank[f.severity] < heaviest["much"]
         return False
 
-    return [f for f in out if f.severity == "info" or not contradicted(f)]
+    out = [f for f in out if f.severity == "info" or not contradicted(f)]
+    much = [f for f in out if f.kind in TOO_MUCH and f.severity != "info"]
+    little = [f for f in out if f.kind in TOO_LITTLE and f.severity != "info"]
+    weights = c or {}
+    dropped = {
+        id(lighter)
+        for a in much
+        for b in little
+        if _same_place(a, b)
+        for lighter in [min((a, b), key=lambda f: weight(f, weights))]
+    }
+    return [f for f in out if id(f) not in dropped]
+
+
+def _same_place(a: Finding, b: Finding, slices: int = 3) -> bool:
+    """Two findings seen on the same axis within a few slices of each other."""
+    if a.where is None or b.where is None or a.where.axis != b.where.axis:
+        return False
+    return abs(a.where.slice - b.where.slice) <= slices
 
 
 def limit(profile: Profile, name: str) -> float:
@@ -429,6 +448,7 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     r = _refinement(m)
     if r is None:
         return []
+    cells = "voxels" if m.ndim == 3 else "pixels"
     moved = (
         f"an image-driven refinement keeps {percent(r.agreement)} agreement (Dice) with the mask, "
         f"adding {percent(r.grown)} and removing {percent(r.shrunk)} of its volume"
@@ -440,15 +460,15 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     where = r.where or _main_slice(m)
     if shrink != "info" and grow != "info":
         detail = (
-            f"{moved}: the boundary lies about {r.shrink_depth:.1f} voxels beyond the image edge in places "
-            f"and {r.grow_depth:.1f} voxels short of it in others, as when the whole mask is displaced"
+            f"{moved}: the boundary lies about {r.shrink_depth:.1f} {cells} beyond the image edge in places "
+            f"and {r.grow_depth:.1f} {cells} short of it in others, as when the whole mask is displaced"
         )
         findings.append(Finding("shifted", _worse(shrink, grow), detail, where))
     elif shrink != "info":
-        detail = f"{moved}: the boundary lies on average {r.shrink_depth:.1f} voxels outside the image edge"
+        detail = f"{moved}: the boundary lies on average {r.shrink_depth:.1f} {cells} outside the image edge"
         findings.append(Finding("over_segmentation", shrink, detail, r.excess_where or where))
     elif grow != "info":
-        detail = f"{moved}: the boundary lies on average {r.grow_depth:.1f} voxels inside the image edge"
+        detail = f"{moved}: the boundary lies on average {r.grow_depth:.1f} {cells} inside the image edge"
         findings.append(Finding("under_segmentation", grow, detail, r.missing_where or where))
     unit = m.size_unit
     excess = _grade(c.get("refine_excess", 0.0))

@@ -19,7 +19,7 @@ from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
 from napari_hcr.reasoner import assess
 from napari_hcr.scoring import UNSPECIFIC, contributions, decide
-from napari_hcr.verdict import Assessment, Finding
+from napari_hcr.verdict import Assessment, Finding, Location
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -47,7 +47,7 @@ def test_the_gap_is_the_finding_and_the_split_it_causes_is_part_of_its_text():
 def test_a_leak_is_not_also_called_an_under_segmentation():
     found = problems(sample("leak"))
     assert found[0].kind == "leak" and found[0].severity == "major"
-    assert not [f for f in found if f.kind in TOO_LITTLE and f.severity != "major"]
+    assert not [f for f in found if f.kind in TOO_LITTLE]
 
 
 def test_problems_come_major_first_then_by_their_weight_in_the_verdict():
@@ -75,6 +75,15 @@ def test_a_lighter_opposite_finding_is_dropped_but_equal_ones_stand():
     missing = Finding("missing_part", "major", "a part missing elsewhere")
     assert reconcile([leak, under], NoGaps()) == [leak]  # type: ignore[arg-type]
     assert reconcile([leak, missing], NoGaps()) == [leak, missing]  # type: ignore[arg-type]
+    here = Location(0, 67)
+    leak_here = Finding("leak", "major", "too much here", here)
+    under_here = Finding("under_segmentation", "major", "too little here", Location(0, 68))
+    heavier_leak = {"refine_excess": 3.0, "refine_grow": 1.5}
+    assert reconcile([leak_here, under_here], NoGaps(), heavier_leak) == [leak_here]  # type: ignore[arg-type]
+    heavier_under = {"refine_excess": 1.5, "refine_grow": 3.0}
+    assert reconcile([leak_here, under_here], NoGaps(), heavier_under) == [under_here]  # type: ignore[arg-type]
+    far = Finding("under_segmentation", "major", "too little there", Location(0, 20))
+    assert reconcile([leak_here, far], NoGaps(), heavier_leak) == [leak_here, far]  # type: ignore[arg-type]
     assert {"leak", "over_segmentation"} == TOO_MUCH
 
 
