@@ -12,7 +12,7 @@ import pytest
 
 from napari_hcr.backends import make_backend
 from napari_hcr.backends.offline import synthesis_text
-from napari_hcr.case import make_case
+from napari_hcr.case import Case, make_case
 from napari_hcr.findings import TOO_LITTLE, TOO_MUCH, compare, weight
 from napari_hcr.io import read_volume
 from napari_hcr.knowledge import load_profile
@@ -24,12 +24,15 @@ from napari_hcr.verdict import Assessment, Finding, Location
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
 
-@cache
-def sample(name: str) -> Assessment:
+def sample_case(name: str) -> Case:
     image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
     mask = read_volume(SAMPLES / f"mni152_brain_{name}_2mm.nii.gz")
-    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
-    return assess(case, make_backend("offline"))
+    return make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
+
+
+@cache
+def sample(name: str) -> Assessment:
+    return assess(sample_case(name), make_backend("offline"))
 
 
 def problems(assessment: Assessment) -> list[Finding]:
@@ -51,10 +54,7 @@ def test_a_leak_is_not_also_called_an_under_segmentation():
 
 
 def test_problems_come_major_first_then_by_their_weight_in_the_verdict():
-    image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
-    mask = read_volume(SAMPLES / "mni152_brain_leak_2mm.nii.gz")
-    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
-    m = measure(case)
+    m = measure(sample_case("leak"))
     p = load_profile("brain", "MRI-T1")
     findings = compare(m, p)
     c = contributions(m, p)
@@ -95,10 +95,7 @@ def test_a_major_finding_under_an_acceptable_verdict_says_what_outweighed_it():
 
 
 def test_an_unknown_structure_is_judged_less_specifically_and_says_so():
-    image = read_volume(SAMPLES / "mni152_t1_2mm.nii.gz")
-    mask = read_volume(SAMPLES / "mni152_brain_good_2mm.nii.gz")
-    case = make_case(image.data, mask.data, spacing=image.spacing, structure="brain", modality="MRI-T1")
-    m = measure(case)
+    m = measure(sample_case("good"))
     known = load_profile("brain", "MRI-T1")
     unknown = load_profile("no such structure", "MRI-T1")
     assert known.specific and not unknown.specific

@@ -34,76 +34,44 @@ SPLITS: tuple[str, ...] = ("dev", "test")
 MIN_VOXELS = 100
 NUCLEI_PER_IMAGE = 10
 
-# Structure types of the TotalSegmentator 'total' classes in the example CT, by split. A
-# class belongs to a type when its name starts with the type (side and number follow).
-CT_DEV_TYPES: tuple[str, ...] = (
-    # organs
-    "liver",
-    "kidney",
-    "stomach",
-    "pancreas",
-    "small_bowel",
-    "urinary_bladder",
-    "lung_",
-    # vessels
-    "aorta",
-    "iliac_artery",
-    # bones
-    "rib_",
-    "hip",
-    "costal_cartilages",
-    # muscles
-    "gluteus_maximus",
-    "gluteus_minimus",
-    "autochthon",
-)
-CT_TEST_TYPES: tuple[str, ...] = (
-    # organs
-    "spleen",
-    "gallbladder",
-    "adrenal_gland",
-    "duodenum",
-    "colon",
-    "prostate",
-    "spinal_cord",
-    # vessels
-    "inferior_vena_cava",
-    "portal_vein_and_splenic_vein",
-    "iliac_vena",
-    # bones
-    "vertebrae",
-    "femur",
-    "sacrum",
-    # muscles
-    "gluteus_medius",
-    "iliopsoas",
-)
-CT_KIND: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "liver",
-            "kidney",
-            "stomach",
-            "pancreas",
-            "small_bowel",
-            "urinary_bladder",
-            "lung_",
-            "spleen",
-            "gallbladder",
-            "adrenal_gland",
-            "duodenum",
-            "colon",
-            "prostate",
-            "spinal_cord",
-        ),
-        "organ",
-    ),
-    **dict.fromkeys(
-        ("aorta", "iliac_artery", "inferior_vena_cava", "portal_vein_and_splenic_vein", "iliac_vena"), "vessel"
-    ),
-    **dict.fromkeys(("rib_", "hip", "costal_cartilages", "vertebrae", "femur", "sacrum"), "bone"),
-    **dict.fromkeys(("gluteus_maximus", "gluteus_minimus", "autochthon", "gluteus_medius", "iliopsoas"), "muscle"),
+# Structure types of the TotalSegmentator 'total' classes in the example CT: (kind, split). A
+# class belongs to a type when its name starts with the type (side and number follow). Each
+# split holds organs, vessels, bones and muscles.
+CT_TYPES: dict[str, tuple[str, str]] = {
+    "liver": ("organ", "dev"),
+    "kidney": ("organ", "dev"),
+    "stomach": ("organ", "dev"),
+    "pancreas": ("organ", "dev"),
+    "small_bowel": ("organ", "dev"),
+    "urinary_bladder": ("organ", "dev"),
+    "lung_": ("organ", "dev"),
+    "aorta": ("vessel", "dev"),
+    "iliac_artery": ("vessel", "dev"),
+    "rib_": ("bone", "dev"),
+    "hip": ("bone", "dev"),
+    "costal_cartilages": ("bone", "dev"),
+    "gluteus_maximus": ("muscle", "dev"),
+    "gluteus_minimus": ("muscle", "dev"),
+    "autochthon": ("muscle", "dev"),
+    "spleen": ("organ", "test"),
+    "gallbladder": ("organ", "test"),
+    "adrenal_gland": ("organ", "test"),
+    "duodenum": ("organ", "test"),
+    "colon": ("organ", "test"),
+    "prostate": ("organ", "test"),
+    "spinal_cord": ("organ", "test"),
+    "inferior_vena_cava": ("vessel", "test"),
+    "portal_vein_and_splenic_vein": ("vessel", "test"),
+    "iliac_vena": ("vessel", "test"),
+    "vertebrae": ("bone", "test"),
+    "femur": ("bone", "test"),
+    "sacrum": ("bone", "test"),
+    "gluteus_medius": ("muscle", "test"),
+    "iliopsoas": ("muscle", "test"),
 }
+CT_DEV_TYPES: tuple[str, ...] = tuple(t for t, (_, split) in CT_TYPES.items() if split == "dev")
+CT_TEST_TYPES: tuple[str, ...] = tuple(t for t, (_, split) in CT_TYPES.items() if split == "test")
+CT_KIND: dict[str, str] = {t: kind for t, (kind, _) in CT_TYPES.items()}
 LESION_SPLIT: dict[str, str] = {"lung1": "dev", "lung2": "dev", "brain1": "test", "brain2": "test", "breast1": "test"}
 
 
