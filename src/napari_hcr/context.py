@@ -82,7 +82,7 @@ class Context:
                 "name": self.leak.name,
                 "share": round(self.leak.share, 4),
                 "size": round(self.leak.size, 3),
-                "where": {"axis": self.leak.where.axis, "slice": self.leak.where.slice},
+                "where": self.leak.where.slice_ref(),
             },
         }
 
@@ -160,7 +160,7 @@ def _leak_into(
     biggest = int(np.argmax(sizes)) + 1
     centre = ndi.center_of_mass(like, parts, biggest)
     point = tuple(float(b.start + c) for b, c in zip(box, centre))
-    where = Location(0, int(round(point[0])), point) if mask.ndim == 3 else Location(-1, 0, point)
+    where = Location.at(point, mask.ndim)
     voxels = int(sizes[biggest - 1])
     return NeighbourLeak(value, name, voxels / max(1, int(np.count_nonzero(mask))), voxels * unit, where)
 

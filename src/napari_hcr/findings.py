@@ -18,7 +18,6 @@ tests that each alteration family is recognised by the kind that names it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from .knowledge import Profile
 from .measures import Measures
@@ -202,13 +201,9 @@ def _graded(m: Measures, p: Profile, severity: Severity, *features: str) -> Seve
     return _worse(severity, _grade(sum(c.get(f, 0.0) for f in features)))
 
 
-def _refinement(m: Measures) -> Any:
-    return getattr(m, "refinement", None)
-
-
 def _worst_or_main(m: Measures) -> Location:
     """The slice where the image-driven refinement moved the boundary most, when known."""
-    r = _refinement(m)
+    r = m.refinement
     if r is not None and r.where is not None:
         return r.where
     return _main_slice(m)
@@ -445,7 +440,7 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     """Name the failure the image-driven refinement points to: the boundary beyond the image
     edge all round (over-segmentation), short of it all round (under-segmentation), both ways
     (a shift), or a large region the image puts outside (a leak) or inside (a missing part)."""
-    r = _refinement(m)
+    r = m.refinement
     if r is None:
         return []
     cells = "voxels" if m.ndim == 3 else "pixels"

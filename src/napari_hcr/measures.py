@@ -161,7 +161,7 @@ def _r(value: float, digits: int) -> float:
 def _loc(where: Location | None) -> dict[str, Any] | None:
     if where is None:
         return None
-    out: dict[str, Any] = {"axis": where.axis, "slice": where.slice}
+    out: dict[str, Any] = dict(where.slice_ref())
     if where.point is not None:
         out["point"] = [round(float(p), 1) for p in where.point]
     return out
@@ -382,18 +382,12 @@ def _components(
             (origin[a] == 0 and b.start == 0) or origin[a] + b.stop * k >= n
             for a, (b, k, n) in enumerate(zip(boxes[i], grid.stride, shape))
         )
-        out.append(Component(int(voxels[i]), float(voxels[i]) * to_size, _location(point, ndim), border))
+        out.append(Component(int(voxels[i]), float(voxels[i]) * to_size, Location.at(point, ndim), border))
     big = [boxes[i] for i in range(count) if voxels[i] >= SUBSTANTIAL * voxels.sum()]
     extent = [
         (min(b[axis].start for b in big) * k, max(b[axis].stop for b in big) * k) for axis, k in enumerate(grid.stride)
     ]
     return tuple(out), extent
-
-
-def _location(point: tuple[float, ...], ndim: int) -> Location:
-    if ndim == 3:
-        return Location(0, int(round(point[0])), point)
-    return Location(-1, 0, point)
 
 
 def _holes(work: np.ndarray, grid: _Grid, origin: np.ndarray, ndim: int) -> tuple[int, int, Location | None]:
@@ -406,7 +400,7 @@ def _holes(work: np.ndarray, grid: _Grid, origin: np.ndarray, ndim: int) -> tupl
     biggest = int(np.argmax(sizes)) + 1
     centre = ndi.center_of_mass(cavities, labels, biggest)
     point = tuple(float(v) for v in grid.to_voxel(np.asarray(centre)) + origin)
-    return int(count), int(sizes.sum()), _location(point, ndim)
+    return int(count), int(sizes.sum()), Location.at(point, ndim)
 
 
 SLAB = 16  # planes per marching-cubes call

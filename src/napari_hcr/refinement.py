@@ -73,7 +73,7 @@ class Refinement:
 
     def to_dict(self) -> dict[str, Any]:
         def loc(where: Location | None) -> dict[str, int] | None:
-            return None if where is None else {"axis": where.axis, "slice": where.slice}
+            return None if where is None else where.slice_ref()
 
         return {
             "agreement": round(self.agreement, 4),
@@ -194,7 +194,7 @@ def _largest_region(
     biggest = int(np.argmax(sizes)) + 1
     centre = ndi.center_of_mass(deep, labels, biggest)
     point = tuple(float(b.start + (c + 0.5) * k - 0.5) for b, c, k in zip(box, centre, stride))
-    where = Location(0, int(round(point[0])), point) if ndim == 3 else Location(-1, 0, point)
+    where = Location.at(point, ndim)
     return float(sizes[biggest - 1]) * unit, where, labels == biggest
 
 

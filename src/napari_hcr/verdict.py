@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 SCHEMA = "napari-hcr/assessment/v1"
@@ -33,6 +34,17 @@ class Location:
     axis: int
     slice: int
     point: tuple[float, ...] | None = None
+
+    @classmethod
+    def at(cls, point: tuple[float, ...], ndim: int) -> Location:
+        """Where a finding centred on ``point`` is best seen: its axial slice in 3-D, the image in 2-D."""
+        if ndim == 3:
+            return cls(0, int(round(point[0])), point)
+        return cls(-1, 0, point)
+
+    def slice_ref(self) -> dict[str, int]:
+        """The slice alone, as records and prompts carry it."""
+        return {"axis": self.axis, "slice": self.slice}
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,7 @@ class Assessment:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The record as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+        return json.dumps(self.to_dict(), indent=indent, default=plain_json)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Assessment:
@@ -202,10 +214,13 @@ def _location_from_dict(data: dict[str, Any]) -> Location:
     return Location(int(data["axis"]), int(data["slice"]), tuple(point) if point else None)
 
 
-def _json_default(value: Any) -> Any:
-    """Measures may hold numpy scalars; JSON wants plain numbers."""
-    if hasattr(value, "item"):
-        return value.item()
+def plain_json(value: Any) -> Any:
+    """``json.dumps(default=...)`` for what records hold beyond JSON: numpy scalars and arrays
+    (``tolist`` gives plain numbers and lists for both) and paths."""
     if hasattr(value, "tolist"):
         return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, PurePath):
+        return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")

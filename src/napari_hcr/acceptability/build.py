@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..verdict import plain_json
 from .alterations import ACCEPTABLE_FAMILIES, FAILURE_FAMILIES, Alteration, Subject, alter, families_for
 from .rule import agreement, label
 from .scans import Scan, load_scan
@@ -152,7 +153,7 @@ def build_scan(
             )
     if not partial:
         payload = {"version": BUILD_VERSION, "scan": scan_id, "split": split, "cases": [asdict(r) for r in records]}
-        manifest.write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
+        manifest.write_text(json.dumps(payload, indent=1, default=plain_json), encoding="utf-8")
     return records
 
 
@@ -379,14 +380,6 @@ def _save(path: Path, array: np.ndarray) -> None:
 
 def _full_shape(folder: Path) -> tuple[int, ...]:
     return tuple(np.load(folder / "labels.npy", mmap_mode="r").shape)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(type(value).__name__)
 
 
 __all__ = [

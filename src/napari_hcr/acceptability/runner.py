@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..case import Case, make_case
+from ..verdict import plain_json
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
 from .metrics import Figures, figures
 from .rule import RULE_TEXT
@@ -104,7 +105,7 @@ def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
             "stage": s.name,
             "kind": f.kind,
             "severity": f.severity,
-            "where": None if f.where is None else {"axis": f.where.axis, "slice": f.where.slice},
+            "where": None if f.where is None else f.where.slice_ref(),
         }
         for s in assessment.stages
         for f in s.findings
@@ -173,7 +174,7 @@ def run_benchmark(
     results_dir.mkdir(parents=True, exist_ok=True)
     stem = f"benchmark-{split}" + (f"-{group.replace(' ', '_')}" if group else "")
     result.json_path = results_dir / f"{stem}.json"
-    result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=_plain), encoding="utf-8")
+    result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=plain_json), encoding="utf-8")
     if chart:
         from .chart import draw
 
@@ -326,13 +327,3 @@ def _scans_for_limit(scans: list[str], split: str, limit: int) -> dict[str, tupl
             out[scan_id] = tuple(values)
             needed -= len(values)
     return {s: out[s] for s in scans if s in out}
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(type(value).__name__)

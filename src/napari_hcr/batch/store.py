@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from ..verdict import plain_json
+
 RESULTS = "results.jsonl"
 Record = dict[str, Any]
 
@@ -90,7 +92,7 @@ class ResultStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
         handle = self._open()
-        handle.write(json.dumps(record, default=_plain) + "\n")
+        handle.write(json.dumps(record, default=plain_json) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -111,12 +113,3 @@ class ResultStore:
             if cut_short:
                 self._handle.write("\n")
         return self._handle
-
-
-def _plain(value: Any) -> Any:
-    """Measures may hold numpy scalars or arrays; JSON wants plain numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
