@@ -176,10 +176,6 @@ def _contributions(m: Measures, p: Profile) -> dict[str, float]:
     return contributions(m, p)
 
 
-def _clipped(m: Measures) -> bool:
-    return m.context is not None and m.context.clipped
-
-
 def _grade(contribution: float) -> Severity:
     if contribution >= MAJOR_LOGIT:
         return "major"
@@ -220,7 +216,7 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
     if m.size > high:
         severity = _graded(m, p, "major" if m.size > high * (1 + margin) else "minor", "volume_excess")
         return [Finding("volume_high", severity, f"volume {size}, above the expected {expected}", where)]
-    if m.size < low and _clipped(m):
+    if m.size < low and m.clipped:
         return _ok("volume", f"visible volume {size}: the scan shows only part of the structure, expected {expected}.")
     if m.size < low:
         severity = _graded(m, p, "major" if m.size < low * (1 - margin) else "minor", "volume_deficit")

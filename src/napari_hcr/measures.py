@@ -100,6 +100,11 @@ class Measures:
     context: Context | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
 
+    @property
+    def clipped(self) -> bool:
+        """The scan's field of view cuts the mask: it continues beyond the image."""
+        return self.context is not None and self.context.clipped
+
     def clipped_end(self, axis: int, index: int) -> bool:
         """Whether slice ``index`` of ``axis`` is an image border the mask reaches (the scan ends there)."""
         return self.context is not None and self.context.at_border(axis, index, self.shape[axis])

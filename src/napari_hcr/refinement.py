@@ -99,7 +99,7 @@ def refine(case: Case, measures: Measures) -> Refinement:
     sub_image = case.image[box].astype(np.float32, copy=False)
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
     # Voxels another label claims are that structure's: the image may not move this mask into them.
-    claimed = _coarsen((case.labels[box] != 0) & ~sub_mask, sub_image, stride)[0] if case.others else None
+    claimed = _majority((case.labels[box] != 0) & ~sub_mask, stride) if case.others else None
     if not work_mask.any():
         return Refinement(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, 0.0, None)
     smooth = ndi.gaussian_filter(work_image, 0.7)
@@ -228,6 +228,12 @@ def _coarsen(mask: np.ndarray, image: np.ndarray, stride: tuple[int, ...]) -> tu
     if all(k == 1 for k in stride):
         return mask.astype(bool), image
     crop = tuple(slice(0, (n // k) * k) for n, k in zip(mask.shape, stride))
-    block = int(np.prod(stride))
-    fraction = block_sum(mask[crop], stride, np.int32)
-    return 2 * fraction >= block, block_sum(image[crop], stride, np.float32) / np.float32(block)
+    return _majority(mask, stride), block_sum(image[crop], stride, np.float32) / np.float32(np.prod(stride))
+
+
+def _majority(mask: np.ndarray, stride: tuple[int, ...]) -> np.ndarray:
+    """Block majority of a mask on the working grid (crop to whole blocks first)."""
+    if all(k == 1 for k in stride):
+        return mask.astype(bool)
+    crop = tuple(slice(0, (n // k) * k) for n, k in zip(mask.shape, stride))
+    return 2 * block_sum(mask[crop], stride, np.int32) >= int(np.prod(stride))

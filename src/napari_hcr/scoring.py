@@ -92,7 +92,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     some structures carry to others.
     """
     x = dict.fromkeys(FEATURES, 0.0)
-    clipped = m.context is not None and m.context.clipped
+    clipped = m.clipped
     if p.volume_ml is not None and m.ndim == 3 and m.size > 0:
         x["volume_excess"] = max(0.0, math.log(m.size / p.volume_ml.high))
         if not clipped:  # a scan that cuts the structure shows only part of its volume
