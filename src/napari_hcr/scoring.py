@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .knowledge import Profile, canonical_structure
+from .knowledge import Profile, canonical_structure, modality_kind
 from .measures import Component, Measures
 from .verdict import Decision, Finding
 
@@ -74,14 +74,10 @@ UNTAPERED = {"tubular", "elongated", "sheet", "many"}
 
 def family(p: Profile, ndim: int) -> str:
     """The modality family whose correct masks set the norms for a structure without its own."""
-    modality = p.modality.strip().upper()
     if ndim == 2:
         return "2D"
-    if modality.startswith("CT"):
-        return "CT"
-    if modality.startswith("MR"):
-        return "MRI"
-    return "generic"
+    kind = modality_kind(p.modality)
+    return kind if kind in ("CT", "MRI") else "generic"
 
 
 def evidence(m: Measures, p: Profile) -> dict[str, float]:
