@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from napari_hcr.knowledge import load_profile
-from napari_hcr.scoring import FEATURES, PARAMS_FILE, Z_CAP, family
+from napari_hcr.scoring import FEATURES, PARAMS_FILE, UNSEEN, Z_CAP, family
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
@@ -227,6 +227,29 @@ def cross_validate(
     return shifts, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
 
 
+def unseen_kind(
+    x: np.ndarray, y: np.ndarray, keys: np.ndarray, kinds: np.ndarray, correct: np.ndarray, config: Config
+) -> tuple[float, float] | None:
+    """The operating point for a kind of structure the fit has no correct mask of: each kind
+    (bone, vessel, organ...) is held out in turn and judged, as at run time, against the pooled
+    norms of the others at their most cautious bias. Returns the log-odds that bias moves so
+    the held-out kinds' correct masks pass (as in :func:`cross_validate`), and the balanced
+    accuracy with it; None when the records hold a single kind, so nothing can be held out."""
+    names = sorted(set(kinds[correct]))
+    if len(names) < 2:
+        return None
+    held = np.zeros(len(y))
+    for name in names:
+        out = kinds == name
+        norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
+        held[out] = logits(x[out], np.full(int(out.sum()), "generic"), norms, w, bias, config[3])
+    judged = np.isin(kinds, names)
+    shift = max(0.0, MARGIN - float(np.quantile(held[correct & judged], KEEP_MISS)))
+    called = held + shift >= 0.0
+    ok, bad = judged & (y > 0.5), judged & (y <= 0.5)
+    return shift, 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[bad])))
+
+
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     profiles = [load_profile(r["structure"], r["modality"]) for r in rows]
     families = [family(p, int(r.get("ndim", 3))) for p, r in zip(profiles, rows, strict=True)]
@@ -274,13 +297,17 @@ def main() -> None:
 def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, here: np.ndarray) -> dict[str, Any]:
     """Choose the hyper-parameters, fit and move the operating point on one family's records."""
     x, y, correct, fams = a["x"][here], a["y"][here], a["correct"][here], a["families"][here]
-    keys, fold = keys[here], fold[here]
+    keys, fold, kinds = keys[here], fold[here], a["kinds"][here]
     scores = {config: cross_validate(x, y, keys, correct, fold, fams, config) for config in GRID}
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
     shifts, balanced, kept = scores[config]
     norms, w, bias = model(x, y, keys, correct, config)
+    unseen = unseen_kind(x, y, keys, kinds, correct, config)
+    pooled = bias["generic"]
     bias = {name: value + shifts.get(name.split(":")[0], shifts["generic"]) for name, value in bias.items()}
+    if unseen is not None:
+        bias[UNSEEN] = pooled + unseen[0]
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
     accuracy = float(np.mean(called == (y > 0.5)))
     return {
@@ -288,10 +315,16 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
             f"{len(y)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2}, centre at the "
             f"{quantile:.0f}th percentile, z capped at {cap:g}; operating point moved "
             f"{max(shifts.values()):.2f} log-odds so held-out correct references pass (held-out balanced accuracy "
-            f"{balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}"
+            f"{balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}; "
+            + (
+                "a single kind of structure, so kinds it has not seen go to the pooled model"
+                if unseen is None
+                else f"kinds held out in turn: operating point moved {unseen[0]:.2f}, balanced accuracy {unseen[1]:.3f}"
+            )
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
         "z_cap": cap,
+        "kinds": sorted(set(kinds[correct])),
         "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w, strict=True)},
         "standardisation": {
             name: {

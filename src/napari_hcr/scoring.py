@@ -8,22 +8,26 @@ weights turns them into a probability:
     score = sigmoid(bias_structure - sum_i weight_i * max(0, (x_i - centre_i) / scale_i))
 
 so every term can only push towards "unacceptable", and its size (``contributions``) says
-how much that evidence decided the verdict. Centres and scales are per structure (what an
-acceptable white-matter mask looks like differs from an acceptable brain mask), with a pooled
-"generic" set for structures the benchmark does not cover; so is the bias (a thin ribbon
-and a solid organ sit at different operating points); the weights are shared.
-Centres, scales, weights and bias are fitted on
-the benchmark's dev split by ``benchmarks/acceptability/fit_scoring.py`` and read from
-``scoring_params.json``; nothing is fitted at run time. A logistic model fitted by maximum
-likelihood is calibrated on the data it was fitted to (here with both classes weighted
-equally, i.e. for a 50:50 prior), so ``score`` reads as a probability and ``confidence``
-(the probability the verdict is right) follows from it.
+how much that evidence decided the verdict. Weights, norms and biases are fitted per modality
+family (CT, MRI, and a pooled model for the rest). Centres and scales come from the correct
+masks of the structure itself when the fit had enough of them, else of its kind (bone,
+vessel, organ...) in its family; so does the bias (a thin ribbon and a solid organ sit at
+different operating points). A kind the family never saw (a lesion on MRI when only brain
+tissue was fitted) is weighed against the pooled norms at an operating point measured by
+holding whole kinds out of the fit, and the synthesis says so (:func:`calibration`).
+Everything is fitted on the benchmark's dev split by
+``benchmarks/acceptability/fit_scoring.py`` and read from ``scoring_params.json``; nothing
+is fitted at run time. A logistic model fitted by maximum likelihood is calibrated on the
+data it was fitted to (here with both classes weighted equally, i.e. for a 50:50 prior), so
+``score`` reads as a probability and ``confidence`` (the probability the verdict is right)
+follows from it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -37,6 +41,7 @@ from .verdict import Decision, Finding
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
 UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile of its own
+UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 
 FEATURES: tuple[str, ...] = (
     "volume_excess",
@@ -229,40 +234,56 @@ def truncated_end(m: Measures) -> tuple[int, int, float, float] | None:
     return best
 
 
-def norm_key(p: Profile, ndim: int, norms: dict[str, Any]) -> str:
-    """Whose correct masks say what is usual for this one: the structure's own when the dev
-    split holds enough of them, else those of its kind (bone, vessel, organ...) in its modality
-    family, else its family's, else the pooled ones."""
+@dataclass(frozen=True)
+class Calibration:
+    """Which fitted model judges a structure, against whose correct masks, at which operating point.
+
+    ``seen`` is False when no correct mask of the structure's kind (bone, vessel, lesion...) in
+    its modality family was in the fit: it is then judged against every correct mask the fit
+    knows, at the operating point that let correct masks of kinds held out of the fit pass.
+    """
+
+    model: dict[str, Any]
+    norms: str
+    bias: float
+    seen: bool
+
+
+def calibration(p: Profile, ndim: int) -> Calibration:
+    """The structure's own norms when the dev split holds enough of its correct masks, else its
+    kind's in its modality family, else (a kind with few correct masks in the fit) the family's
+    pooled ones; a kind the family never saw gets the pooled norms and the unseen-kind operating
+    point, the pooled model's when the family had a single kind to hold out."""
+    families = load_params()["families"]
     fam = family(p, ndim)
-    for key in (p.structure, f"{fam}:{p.group}", fam):
-        if key in norms:
-            return key
-    return "generic"
+    model = families.get(fam, families["generic"])
+    kind = f"{fam}:{p.group}"
+    for key in (p.structure, kind):
+        if key in model["standardisation"]:
+            return Calibration(model, key, float(model["bias"][key]), seen=True)
+    if kind in model.get("kinds", ()):  # too few correct masks for norms of its own, but in the fit
+        pooled = fam if fam in model["standardisation"] else "generic"
+        return Calibration(model, pooled, float(model["bias"][pooled]), seen=True)
+    if UNSEEN not in model["bias"]:
+        model = families["generic"]
+    return Calibration(model, "generic", float(model["bias"][UNSEEN]), seen=False)
 
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
-    model = family_model(p, m.ndim)
-    norms = model["standardisation"]
-    norm = norms[norm_key(p, m.ndim, norms)]
+    judged = calibration(p, m.ndim)
+    norm = judged.model["standardisation"][judged.norms]
     x = evidence(m, p)
-    cap = float(model.get("z_cap", Z_CAP))
+    cap = float(judged.model.get("z_cap", Z_CAP))
     out = {}
     for name in FEATURES:
-        weight = model["weights"].get(name, 0.0)
+        weight = judged.model["weights"].get(name, 0.0)
         if weight <= 0 or name not in norm:
             out[name] = 0.0
             continue
         z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
         out[name] = weight * min(cap, max(0.0, z))
     return out
-
-
-def family_model(p: Profile, ndim: int) -> dict[str, Any]:
-    """The weights, norms and biases fitted on the structure's modality family (how much a
-    refinement's disagreement says differs between MRI and CT), else the pooled ones."""
-    families = load_params()["families"]
-    return families.get(family(p, ndim), families["generic"])
 
 
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
@@ -273,8 +294,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     the ones that moved it.
     """
     params = load_params()
-    bias = family_model(p, m.ndim)["bias"]
-    logit = bias[norm_key(p, m.ndim, bias)] - sum(contributions(m, p).values())
+    logit = calibration(p, m.ndim).bias - sum(contributions(m, p).values())
     if not p.specific:
         logit *= UNSPECIFIC  # judged on generic expectations only: say so in the confidence
     score = _sigmoid(logit)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from napari_hcr.backends.offline import synthesis_text
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
-from napari_hcr.scoring import FEATURES, contributions, decide, evidence, load_params
+from napari_hcr.scoring import FEATURES, UNSEEN, calibration, contributions, decide, evidence, load_params
 from synthetic import ball_case
 
 
@@ -50,3 +51,34 @@ def test_islands_lower_the_score_and_flip_the_verdict():
     assert bad.score < good.score
     assert bad.verdict == "unacceptable"
     assert bad.confidence == pytest.approx(1.0 - bad.score, abs=1e-4)
+
+
+def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_and_says_so():
+    # The dev split holds MRI brain tissue only: a lesion on MRI is a kind the MRI fit never saw,
+    # so it is weighed against every correct mask at the operating point of held-out kinds.
+    params = load_params()
+    assert "MRI:lesion" not in params["families"]["MRI"]["kinds"]
+    lesion = load_profile("brain_tumour", "MRI-T1")
+    judged = calibration(lesion, 3)
+    assert not judged.seen
+    assert judged.model is params["families"]["generic"]
+    assert judged.bias == params["families"]["generic"]["bias"][UNSEEN]
+    assert calibration(load_profile("liver", "CT"), 3).seen
+    assert calibration(load_profile("white_matter", "MRI-T1"), 3).seen
+
+    case = ball_case()
+    m = measure(case)
+    d = decide(m, lesion, [])
+    text = synthesis_text([], d.verdict, d.score, d.confidence, lesion, m)
+    assert "No correct mask of any lesion on MRI" in text and "less specific" in text
+    seen_text = synthesis_text([], d.verdict, d.score, d.confidence, load_profile("liver", "CT"), m)
+    assert "No correct mask of any" not in seen_text
+
+
+def test_the_unseen_kind_operating_point_is_measured_on_held_out_kinds():
+    # A family fitted on several kinds carries its own unseen-kind bias, more lenient than the
+    # most cautious of its seen kinds; one fitted on a single kind has nothing to hold out.
+    families = load_params()["families"]
+    assert UNSEEN in families["CT"]["bias"] and UNSEEN in families["generic"]["bias"]
+    assert UNSEEN not in families["MRI"]["bias"]
+    assert families["CT"]["bias"][UNSEEN] > families["CT"]["bias"]["generic"]

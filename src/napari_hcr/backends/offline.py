@@ -11,8 +11,9 @@ from __future__ import annotations
 from ..errors import BackendError
 from ..findings import compare
 from ..knowledge import Profile
+from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
-from ..scoring import decide, expected_sign, truncated_end
+from ..scoring import calibration, decide, expected_sign, family, truncated_end
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location
 from ..wording import cells, ordinal, percent, range_text, share_text, size_text, where_text
@@ -207,7 +208,7 @@ def synthesis_text(
     major = [f for f in findings if f.severity == "major"]
     minor = [f for f in findings if f.severity == "minor"]
     head = f"Verdict: {verdict} (probability acceptable {score:.2f}, confidence {confidence:.2f})."
-    tail = "".join(f" {c}" for c in caveats(findings, profile))
+    tail = "".join(f" {c}" for c in caveats(findings, profile, m))
     if verdict == "unacceptable":
         deciding = major or minor
         reasons = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in deciding[:4])
@@ -233,13 +234,22 @@ def synthesis_text(
     return head + " Size, topology, boundary and intensity all match the expected anatomy." + tail
 
 
-def caveats(findings: list[Finding], profile: Profile | None) -> list[str]:
-    """What limits the judgement itself: a structure without a profile, a scan that cuts it."""
+def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None = None) -> list[str]:
+    """What limits the judgement itself: a structure without a profile, a kind of structure the
+    calibration never saw in this modality, a scan that cuts it."""
     out = []
     if profile is not None and not profile.specific:
         out.append(
             "No profile of its own exists for this structure: it was judged on expectations that hold for any "
             "anatomy, so the judgement is less specific and its confidence is lowered."
+        )
+    elif profile is not None and m is not None and not calibration(profile, m.ndim).seen:
+        where = {"CT": "CT", "MRI": "MRI", "2D": "2-D images"}.get(family(profile, m.ndim), "this modality")
+        noun = "cell nucleus" if profile.group == "cell" else GROUP_NOUN[profile.group]
+        out.append(
+            f"No correct mask of any {noun} on {where} was among those the offline reasoner was "
+            "calibrated on: this one was weighed against all the correct masks it knows, at the operating point that "
+            "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
         )
     out.extend(_sentence(f.detail) for f in findings if f.kind == "partial_view")
     return out
