@@ -83,6 +83,9 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "leak": ("refine_excess", "neighbour_leak"),
     "missing_part": ("refine_missing", "truncation"),
 }
+# Info findings that say what could not be judged (the scan's edge, a mask too small for the
+# image to model): limits of the assessment, never "in agreement".
+NOT_JUDGED = {"partial_view", "refinement_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 
@@ -437,9 +440,13 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     edge all round (over-segmentation), short of it all round (under-segmentation), both ways
     (a shift), or a large region the image puts outside (a leak) or inside (a missing part)."""
     r = m.refinement
-    if r is None:
-        return []
     cells = "voxels" if m.ndim == 3 else "pixels"
+    if r is None:
+        detail = (
+            f"the mask has too few {cells} deep inside it to model its intensity, so no image-driven "
+            "refinement could support or dispute its boundary"
+        )
+        return [Finding("refinement_unmeasured", "info", detail)]
     moved = (
         f"an image-driven refinement keeps {percent(r.agreement)} agreement (Dice) with the mask, "
         f"adding {percent(r.grown)} and removing {percent(r.shrunk)} of its volume"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from napari_hcr.backends.offline import inference_text, outside_expected, synthesis_text
+from napari_hcr.case import make_case
+from napari_hcr.findings import check_refinement
 from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
+from napari_hcr.scoring import evidence
 from napari_hcr.verdict import Finding, Location
 from synthetic import ball_case
 
@@ -47,3 +52,30 @@ def test_an_outweighed_major_finding_counts_only_agreeing_checks() -> None:
     ]
     text = synthesis_text(findings, "acceptable", 0.7, 0.6, profile, m)
     assert "outweighed by the 1 check that agrees with the expected anatomy" in text
+
+
+def test_what_could_not_be_judged_is_never_in_agreement() -> None:
+    limit = Finding("partial_view", "info", "the image does not cover the whole liver")
+    fine = Finding("holes_ok", "info", "No enclosed holes.")
+    text = inference_text([limit, fine])
+    agreed, limits = text.split("In agreement:")[1].split("Not judged:")
+    assert "cover" not in agreed and "No enclosed holes." in agreed
+    assert "The image does not cover the whole liver." in limits
+
+
+def test_a_mask_too_small_to_model_is_not_refined_and_says_so() -> None:
+    # Eight voxels: no histogram of its inside models a tissue, so the image neither
+    # supports nor disputes the boundary; the texts say what was not judged.
+    case = make_case(
+        np.random.default_rng(0).normal(100, 5, (20, 20, 20)).astype(np.float32),
+        np.pad(np.ones((2, 2, 2), np.uint8), 9),
+        structure="adrenal_gland_left",
+        modality="CT",
+    )
+    m = measure(case)
+    assert m.refinement is None
+    assert evidence(m, load_profile("adrenal_gland_left", "CT"))["refine_grow"] == 0.0
+    found = check_refinement(m, load_profile("adrenal_gland_left", "CT"))
+    assert [f.kind for f in found] == ["refinement_unmeasured"]
+    text = synthesis_text(found, "acceptable", 0.9, 0.9, load_profile("adrenal_gland_left", "CT"), m)
+    assert "no image-driven refinement could support or dispute its boundary" in text

@@ -9,7 +9,7 @@ against the viewer. The findings and the calibrated decision come from
 from __future__ import annotations
 
 from ..errors import BackendError
-from ..findings import compare
+from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
 from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
@@ -160,7 +160,8 @@ def inference_text(findings: list[Finding], m: Measures | None = None, profile: 
     """Stage 3: the disagreements, then what agrees; a check whose figure lies outside its expected
     range is never listed as agreeing, even when it weighs too little to count as a problem."""
     problems = [f for f in findings if f.severity != "info"]
-    info = [f for f in findings if f.severity == "info"]
+    limits = [f for f in findings if f.kind in NOT_JUDGED]
+    info = [f for f in findings if f.severity == "info" and f.kind not in NOT_JUDGED]
     outside = [f for f in info if m is not None and profile is not None and outside_expected(f, m, profile)]
     agreed = [f for f in info if f not in outside]
     if not problems:
@@ -176,6 +177,8 @@ def inference_text(findings: list[Finding], m: Measures | None = None, profile: 
         )
     if agreed:
         lines.append("In agreement: " + " ".join(_sentence(f.detail) for f in agreed))
+    if limits:
+        lines.append("Not judged: " + " ".join(_sentence(f.detail) for f in limits))
     return " ".join(lines)
 
 
@@ -251,7 +254,7 @@ def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None
             "calibrated on: this one was weighed against all the correct masks it knows, at the operating point that "
             "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
         )
-    out.extend(_sentence(f.detail) for f in findings if f.kind == "partial_view")
+    out.extend(_sentence(f.detail) for f in findings if f.kind in NOT_JUDGED)
     return out
 
 
