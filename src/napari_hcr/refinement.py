@@ -38,9 +38,9 @@ ROUNDS = 3
 DEEP = 2.0  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
 BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelling
-# Inside samples a histogram of likelihood.BINS bins needs before it models a tissue: below
-# this (a few slices of a rib, a 1 mL gland on 3 mm CT) the model is its own noise.
-MIN_SAMPLES = 2 * likelihood.BINS
+# Voxels a mask needs before its intensity can be modelled: fewer than one per histogram bin
+# (a few slices of a rib at the edge of a scan) and the model is its own noise.
+MIN_SAMPLES = likelihood.BINS
 
 
 @dataclass(frozen=True)
@@ -105,15 +105,13 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
     # Voxels another label claims are that structure's: the image may not move this mask into them.
     claimed = _majority((case.labels[box] != 0) & ~sub_mask, stride) if case.others else None
-    if not work_mask.any():
+    if np.count_nonzero(work_mask) < MIN_SAMPLES:
         return None
     smooth = ndi.gaussian_filter(work_image, 0.7)
     # Distances in mm, expressed in mean working voxels, so thick slices count by their size.
     grid = [s * k for s, k in zip(case.spacing, stride)]
     voxel = float(np.mean(grid))
     inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
-    if np.count_nonzero(_core(work_mask, inside)) < MIN_SAMPLES:
-        return None
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
     refined = _compete(work_mask, smooth, inside, outside, bias_sigma)
@@ -147,7 +145,11 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
 def _compete(
     mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray, bias_sigma: list[float]
 ) -> np.ndarray:
-    core = _core(mask, inside_dist)
+    core = inside_dist > CORE
+    if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
+        core = inside_dist > 1
+    if not core.any():
+        core = mask
     ring = (outside_dist > RING[0]) & (outside_dist <= RING[1])
     if not ring.any():
         ring = ~mask
@@ -167,15 +169,6 @@ def _compete(
         flip_out = band & mask & (evidence < -MARGIN)
         refined = (mask & ~flip_out) | flip_in
     return refined
-
-
-def _core(mask: np.ndarray, inside_dist: np.ndarray) -> np.ndarray:
-    """Where the inside model is learnt: deep enough that a moderate over-segmentation does not
-    reach it, shallower (or the whole mask) when the mask is too thin to have such a core."""
-    core = inside_dist > CORE
-    if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
-        core = inside_dist > 1
-    return core if core.any() else mask
 
 
 def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> np.ndarray:
