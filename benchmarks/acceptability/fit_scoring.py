@@ -22,6 +22,10 @@ worst error a guardrail makes). The floors' multiplier, the penalty, the centre'
 and a cap on how much one figure can say are chosen on dev alone by grouped cross-validation
 that holds out whole structures (whole scans for structures with their own
 norms): each held-out fold plays the part of the structures the test split keeps unseen.
+A kind of structure that a family has no correct mask of (a lesion on MRI when the dev MRI is
+brain tissue) gets an operating point of its own, measured by holding each kind out in turn
+and judging it against the pooled norms of the others (:func:`unseen_kind`); the kinds each
+family was fitted on are written beside its parameters so run time knows which are unseen.
 """
 
 from __future__ import annotations
