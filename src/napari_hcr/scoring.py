@@ -40,7 +40,7 @@ from .verdict import Decision, Finding
 
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
-UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile of its own
+UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile, or its kind no calibration, of its own
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 
 FEATURES: tuple[str, ...] = (
@@ -294,9 +294,10 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     the ones that moved it.
     """
     params = load_params()
-    logit = calibration(p, m.ndim).bias - sum(contributions(m, p).values())
-    if not p.specific:
-        logit *= UNSPECIFIC  # judged on generic expectations only: say so in the confidence
+    judged = calibration(p, m.ndim)
+    logit = judged.bias - sum(contributions(m, p).values())
+    if not p.specific or not judged.seen:
+        logit *= UNSPECIFIC  # generic expectations, or norms of other kinds: say so in the confidence
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]
     confidence = score if acceptable else 1.0 - score

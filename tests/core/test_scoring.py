@@ -3,12 +3,14 @@ verdict, score and confidence agree with each other."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from napari_hcr.backends.offline import synthesis_text
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
-from napari_hcr.scoring import FEATURES, UNSEEN, calibration, contributions, decide, evidence, load_params
+from napari_hcr.scoring import FEATURES, UNSEEN, UNSPECIFIC, calibration, contributions, decide, evidence, load_params
 from synthetic import ball_case
 
 
@@ -73,6 +75,9 @@ def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_an
     assert "No correct mask of any lesion on MRI" in text and "less specific" in text
     seen_text = synthesis_text([], d.verdict, d.score, d.confidence, load_profile("liver", "CT"), m)
     assert "No correct mask of any" not in seen_text
+    # Less specific in the confidence too: the log-odds are scaled as for an unknown structure.
+    logit = judged.bias - sum(contributions(m, lesion).values())
+    assert math.log(d.score / (1 - d.score)) == pytest.approx(UNSPECIFIC * logit, rel=0.01)
 
 
 def test_the_unseen_kind_operating_point_is_measured_on_held_out_kinds():
