@@ -22,6 +22,8 @@ from collections.abc import Callable
 from .knowledge import Profile
 from .measures import Measures
 from .scoring import (
+    BEYOND_SOURCES,
+    beyond_sources,
     contributions,
     expected_sign,
     family,
@@ -216,14 +218,22 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
     size = size_text(m.size, "mL")
     margin = limit(p, "volume_major")
     where = _main_slice(m)
+    ruled = beyond_sources(m, p)
+    factor = f"{BEYOND_SOURCES:g}"
     if m.size > high:
         severity = _graded(m, p, "major" if m.size > high * (1 + margin) else "minor", "volume_excess")
-        return [Finding("volume_high", severity, f"volume {size}, above the expected {expected}", where)]
+        detail = f"volume {size}, above the expected {expected}" + (
+            f", over {factor} times the largest its sources report: more than this structure alone" if ruled else ""
+        )
+        return [Finding("volume_high", severity, detail, where)]
     if m.size < low and m.clipped:
         return _ok("volume", f"visible volume {size}: the scan shows only part of the structure, expected {expected}.")
     if m.size < low:
         severity = _graded(m, p, "major" if m.size < low * (1 - margin) else "minor", "volume_deficit")
-        return [Finding("volume_low", severity, f"volume {size}, below the expected {expected}", where)]
+        detail = f"volume {size}, below the expected {expected}" + (
+            f", under 1/{factor} of the smallest its sources report: not the whole structure" if ruled else ""
+        )
+        return [Finding("volume_low", severity, detail, where)]
     return _ok("volume", f"volume {size} lies within the expected {expected}.")
 
 

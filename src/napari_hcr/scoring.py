@@ -42,6 +42,10 @@ PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
 UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile, or its kind no calibration, of its own
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
+# A volume this many times beyond the range the profile's sources report is not that structure,
+# whatever the calibration: it decides the verdict, at P(acceptable) sigmoid(-VETO_LOGIT).
+BEYOND_SOURCES = 2.0
+VETO_LOGIT = 2.0
 
 FEATURES: tuple[str, ...] = (
     "volume_excess",
@@ -283,7 +287,25 @@ def contributions(m: Measures, p: Profile) -> dict[str, float]:
             continue
         z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
         out[name] = weight * min(cap, max(0.0, z))
+    ruled = beyond_sources(m, p)
+    if ruled is not None:
+        others = sum(v for k, v in out.items() if k != ruled)
+        out[ruled] = max(out[ruled], judged.bias + VETO_LOGIT - others)
     return out
+
+
+def beyond_sources(m: Measures, p: Profile) -> str | None:
+    """The size figure the profile's own sources rule out: a volume more than BEYOND_SOURCES
+    times the largest they report (a mask holding much more than the structure) or, when the
+    scan shows all of it, less than the smallest over that factor. Stage-1 knowledge, not a
+    fitted norm, so it holds for a kind of structure the calibration never saw."""
+    if not p.specific or p.volume_ml is None or m.ndim != 3 or m.size <= 0:
+        return None
+    if m.size > BEYOND_SOURCES * p.volume_ml.high:
+        return "volume_excess"
+    if not m.clipped and m.size < p.volume_ml.low / BEYOND_SOURCES:
+        return "volume_deficit"
+    return None
 
 
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:

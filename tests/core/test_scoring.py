@@ -3,14 +3,27 @@ verdict, score and confidence agree with each other."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from napari_hcr.backends.offline import synthesis_text
+from napari_hcr.findings import check_volume
 from napari_hcr.knowledge import load_profile
+from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
-from napari_hcr.scoring import FEATURES, UNSEEN, UNSPECIFIC, calibration, contributions, decide, evidence, load_params
+from napari_hcr.scoring import (
+    FEATURES,
+    UNSEEN,
+    UNSPECIFIC,
+    beyond_sources,
+    calibration,
+    contributions,
+    decide,
+    evidence,
+    load_params,
+)
 from synthetic import ball_case
 
 
@@ -87,3 +100,31 @@ def test_the_unseen_kind_operating_point_is_measured_on_held_out_kinds():
     assert UNSEEN in families["CT"]["bias"] and UNSEEN in families["generic"]["bias"]
     assert UNSEEN not in families["MRI"]["bias"]
     assert families["CT"]["bias"][UNSEEN] > families["CT"]["bias"]["generic"]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "ruled", "words"),
+    [
+        (0.1, 0.4, "volume_excess", "over 2 times the largest its sources report"),
+        (2.5, 10.0, "volume_deficit", "under 1/2 of the smallest its sources report"),
+    ],
+)
+def test_a_volume_its_sources_rule_out_decides_the_verdict_even_for_an_unseen_kind(low, high, ruled, words):
+    # Stage-1 knowledge holds where the calibration does not: a mask more than twice the largest
+    # (or under half the smallest) volume the profile's sources report is not that structure.
+    m = measure(ball_case())
+    fits = dataclasses.replace(load_profile("brain_tumour", "MRI-T1"), volume_ml=Range(0.5 * m.size, 2 * m.size))
+    assert decide(m, fits, []).verdict == "acceptable"
+    profile = dataclasses.replace(fits, volume_ml=Range(low * m.size, high * m.size))
+    assert beyond_sources(m, profile) == ruled
+    d = decide(m, profile, [])
+    assert d.verdict == "unacceptable"
+    assert max(contributions(m, profile), key=contributions(m, profile).get) == ruled
+    assert words in " ".join(f.detail for f in check_volume(m, profile))
+
+
+def test_a_volume_just_outside_its_sources_is_weighed_not_ruled_out():
+    m = measure(ball_case())
+    profile = dataclasses.replace(load_profile("brain_tumour", "MRI-T1"), volume_ml=Range(0.2 * m.size, 0.6 * m.size))
+    assert beyond_sources(m, profile) is None
+    assert "sources report" not in " ".join(f.detail for f in check_volume(m, profile))
