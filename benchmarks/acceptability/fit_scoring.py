@@ -223,12 +223,22 @@ def cross_validate(
     shifts = {}
     for fam in sorted(set(families)):
         here = correct & (families == fam)
-        shifts[fam] = max(0.0, MARGIN - float(np.quantile(held_logits[here], KEEP_MISS))) if here.any() else 0.0
+        shifts[fam] = safety_shift(held_logits[here]) if here.any() else 0.0
     shifts["generic"] = max(shifts.values(), default=0.0)
     called = held_logits + np.asarray([shifts[f] for f in families]) >= 0.0
-    ok = y > 0.5
-    balanced = 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
+    balanced = balanced_accuracy(called, y > 0.5)
     return shifts, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
+
+
+def safety_shift(held_correct: np.ndarray) -> float:
+    """Log-odds an operating point moves towards "acceptable" so held-out correct masks pass:
+    all but ``KEEP_MISS`` of them, with ``MARGIN`` to spare."""
+    return max(0.0, MARGIN - float(np.quantile(held_correct, KEEP_MISS)))
+
+
+def balanced_accuracy(called: np.ndarray, ok: np.ndarray) -> float:
+    """Mean of the shares of acceptable cases passed and unacceptable ones caught."""
+    return 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
 
 
 def unseen_kind(
@@ -248,10 +258,9 @@ def unseen_kind(
         norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
         held[out] = logits(x[out], np.full(int(out.sum()), "generic"), norms, w, bias, config[3])
     judged = np.isin(kinds, names)
-    shift = max(0.0, MARGIN - float(np.quantile(held[correct & judged], KEEP_MISS)))
-    called = held + shift >= 0.0
-    ok, bad = judged & (y > 0.5), judged & (y <= 0.5)
-    return shift, 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[bad])))
+    shift = safety_shift(held[correct & judged])
+    called = held[judged] + shift >= 0.0
+    return shift, balanced_accuracy(called, y[judged] > 0.5)
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
