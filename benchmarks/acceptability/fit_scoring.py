@@ -63,6 +63,7 @@ FLOORS = {
     "inside_spread": 0.02,
     "intensity_off": 0.03,
     "attenuation_off": 0.2,
+    "foreign_tissue": 0.05,
     "asymmetry": 0.03,
     "roughness": 0.05,
     "compactness_deficit": 0.05,

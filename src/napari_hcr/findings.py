@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .knowledge import Profile
+from .attenuation import MARGIN_HU, tissue_name
+from .knowledge import Profile, Range
 from .measures import Measures
 from .scoring import (
     BEYOND_SOURCES,
@@ -34,7 +35,7 @@ from .scoring import (
     truncated_end,
 )
 from .verdict import Finding, Location, Severity
-from .wording import ordinal, percent, range_text, size_text, where_text
+from .wording import ordinal, percent, range_text, share_text, size_text, where_text
 
 LIMITS: dict[str, float] = {
     "volume_major": 0.15,  # beyond the expected range by this share of its bound: major
@@ -74,6 +75,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "boundary_off_edge": ("edge_deficit",),
     "low_contrast": ("contrast_deficit",),
     "wrong_intensity": ("wrong_contrast", "intensity_off", "attenuation_off"),
+    "foreign_tissue": ("foreign_tissue",),
     "inhomogeneous_inside": ("inside_spread",),
     "asymmetry": ("asymmetry",),
     "rough_boundary": ("roughness",),
@@ -88,7 +90,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
 # image to model): limits of the assessment, never "in agreement".
 NOT_JUDGED = {"partial_view", "refinement_unmeasured"}
-TOO_MUCH = {"leak", "over_segmentation"}  # the mask holds what is not the structure
+TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 
 
@@ -387,6 +389,7 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
                 f"expected of {p.display_name}: the mask is on other tissue"
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
+        findings.extend(check_foreign(m, p, hu))
     spread = f"±{m.inside_spread:.0f} HU" if ct else percent(inside_spread(m, p))
     severity = _graded(m, p, "info", "inside_spread")
     if severity != "info":
@@ -396,6 +399,21 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
         level = f"median {m.inside_median:.0f} HU" if ct else f"{ordinal(m.inside_percentile)} percentile"
         return _ok("intensity", f"inside intensity fits the structure ({spread} spread, {level}).")
     return findings
+
+
+def check_foreign(m: Measures, p: Profile, hu: Range) -> list[Finding]:
+    """A part of a CT mask whose attenuation its structure never has: other tissue inside."""
+    foreign = m.foreign
+    severity = _graded(m, p, "info", "foreign_tissue")
+    if foreign is None or foreign.where is None or severity == "info":
+        return []
+    detail = (
+        f"{share_text(foreign.share)} of the mask has attenuation around {foreign.typical:.0f} HU "
+        f"({tissue_name(foreign.typical)}), more than {MARGIN_HU:.0f} HU outside the {hu.low:.0f} to "
+        f"{hu.high:.0f} HU of {p.display_name}, the largest part {size_text(foreign.size, m.size_unit)}: "
+        "the mask holds other tissue"
+    )
+    return [Finding("foreign_tissue", severity, detail, foreign.where)]
 
 
 def check_symmetry(m: Measures, p: Profile) -> list[Finding]:

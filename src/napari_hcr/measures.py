@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
+from .attenuation import ForeignTissue, foreign_tissue
 from .blocks import block_sum
 from .case import Case
 from .context import Context, field_cut, surroundings
+from .knowledge import Range
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -99,6 +101,7 @@ class Measures:
     refinement: Refinement | None = None
     context: Context | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
+    foreign: ForeignTissue | None = None  # voxels outside the structure's attenuation band (CT with a known band)
 
     @property
     def clipped(self) -> bool:
@@ -156,6 +159,7 @@ class Measures:
             "refinement": None if self.refinement is None else self.refinement.to_dict(),
             "context": None if self.context is None else self.context.to_dict(),
             "nonfinite_share": _r(self.nonfinite_share, 4),
+            "foreign": None if self.foreign is None else self.foreign.to_dict(),
         }
 
 
@@ -172,8 +176,12 @@ def _loc(where: Location | None) -> dict[str, Any] | None:
     return out
 
 
-def measure(case: Case) -> Measures:
-    """Measure ``case.mask`` against ``case.image``; the mask must not be empty (Case ensures it)."""
+def measure(case: Case, attenuation: Range | None = None) -> Measures:
+    """Measure ``case.mask`` against ``case.image``; the mask must not be empty (Case ensures it).
+
+    ``attenuation`` is the band (HU) the structure's tissue lies in when the image is a CT and
+    the structure's profile states one: voxels far outside it are measured as other tissue.
+    """
     mask = case.mask
     image = case.image
     ndim = mask.ndim
@@ -187,6 +195,7 @@ def measure(case: Case) -> Measures:
     stride = _stride(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing)
     box = _box(bbox, [m + k for m, k in zip(margin, stride)], stride, shape)
     origin = np.array([b.start for b in box], dtype=float)
+    origin_index = tuple(int(b.start) for b in box)
     sub = mask[box]
     sub_image = image[box]
 
@@ -266,6 +275,9 @@ def measure(case: Case) -> Measures:
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
         nonfinite_share=case.nonfinite_share,
+        foreign=None
+        if attenuation is None
+        else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, origin_index),
     )
     context = (
         surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)

@@ -182,7 +182,7 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
 
 def _gather_evidence(case: Case) -> Evidence:
     t0 = time.perf_counter()
-    measures = measure(case)
+    measures = measure(case, load_profile(case.structure, case.modality).hu)
     t1 = time.perf_counter()
     snapshots = tuple(take_snapshots(case, measures))
     return Evidence(measures, snapshots, {"measures": t1 - t0, "snapshots": time.perf_counter() - t1})

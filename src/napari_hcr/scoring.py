@@ -60,6 +60,7 @@ FEATURES: tuple[str, ...] = (
     "inside_spread",
     "intensity_off",
     "attenuation_off",
+    "foreign_tissue",
     "asymmetry",
     "roughness",
     "compactness_deficit",
@@ -129,6 +130,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     hu = p.hu
     if hu is not None and family(p, m.ndim) == "CT":
         x["attenuation_off"] = max(0.0, hu.low - m.inside_median, m.inside_median - hu.high) / HU_SCALE
+        if m.foreign is not None:
+            x["foreign_tissue"] = m.foreign.share
     if p.paired and m.symmetry is not None:
         x["asymmetry"] = 1.0 - m.symmetry
     x["roughness"] = m.roughness

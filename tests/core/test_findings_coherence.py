@@ -84,7 +84,7 @@ def test_a_lighter_opposite_finding_is_dropped_but_equal_ones_stand():
     assert reconcile([leak_here, under_here], NoGaps(), heavier_under) == [under_here]  # type: ignore[arg-type]
     far = Finding("under_segmentation", "major", "too little there", Location(0, 20))
     assert reconcile([leak_here, far], NoGaps(), heavier_leak) == [leak_here, far]  # type: ignore[arg-type]
-    assert {"leak", "over_segmentation"} == TOO_MUCH
+    assert {"leak", "over_segmentation", "foreign_tissue"} == TOO_MUCH
 
 
 def test_a_major_finding_under_an_acceptable_verdict_says_what_outweighed_it():

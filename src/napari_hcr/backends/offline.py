@@ -8,6 +8,7 @@ against the viewer. The findings and the calibrated decision come from
 
 from __future__ import annotations
 
+from ..attenuation import MARGIN_HU
 from ..errors import BackendError
 from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
@@ -131,9 +132,7 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     parts.append(
         f"{percent(m.edge_agreement)} of the boundary lies on a strong image edge; contrast across the "
         f"boundary is {m.boundary_contrast:+.2f} pooled standard deviations (inside mean {m.inside_mean:.3g}, "
-        f"just outside {m.outside_mean:.3g}); the inside intensity varies by {percent(m.inside_cv)} "
-        f"(coefficient of variation) and its median sits at the {ordinal(m.inside_percentile)} percentile of the "
-        "image foreground."
+        f"just outside {m.outside_mean:.3g}); {inside_text(m, request.profile)}."
     )
     if m.gaps:
         shown = ", ".join(where_text(g) for g in m.gaps[:6])
@@ -154,6 +153,23 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
         views = "; ".join(place if why == place else f"{place} ({why})" for place, why in places)
         parts.append(f"Snapshots: {views}.")
     return " ".join(parts), observations
+
+
+def inside_text(m: Measures, p: Profile) -> str:
+    """The inside intensity in the scale its modality has: Hounsfield units are absolute and
+    their mean can sit near zero, so a CT gets median and spread in HU, not a relative variation."""
+    if family(p, m.ndim) != "CT":
+        return (
+            f"the inside intensity varies by {percent(m.inside_cv)} (coefficient of variation) and its median "
+            f"sits at the {ordinal(m.inside_percentile)} percentile of the image foreground"
+        )
+    text = f"inside, the median attenuation is {m.inside_median:.0f} HU with a spread of ±{m.inside_spread:.0f} HU"
+    if m.foreign is not None and p.hu is not None:
+        text += (
+            f"; {share_text(m.foreign.share)} of its {cells(m.ndim)} lie more than {MARGIN_HU:.0f} HU outside "
+            f"the {p.hu.low:.0f} to {p.hu.high:.0f} HU of {p.display_name}"
+        )
+    return text
 
 
 def inference_text(findings: list[Finding], m: Measures | None = None, profile: Profile | None = None) -> str:

@@ -1,0 +1,89 @@
+"""Other tissue inside a CT mask: voxels whose attenuation the structure's band rules out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_hcr.attenuation import MARGIN_HU, foreign_tissue, tissue_name
+from napari_hcr.backends import make_backend
+from napari_hcr.case import make_case
+from napari_hcr.knowledge import Range, load_profile
+from napari_hcr.measures import measure
+from napari_hcr.reasoner import assess
+from napari_hcr.scoring import evidence
+
+
+def liver_in_fat(shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 60 HU ellipsoid in -100 HU fat inside a 40 HU body; the mask moved ``shift`` voxels."""
+    rng = np.random.default_rng(3)
+    z, y, x = np.mgrid[:48, :80, :80]
+    organ = ((z - 24) / 16) ** 2 + ((y - 40) / 24) ** 2 + ((x - 38) / 22) ** 2 <= 1
+    body = ((y - 40) / 38) ** 2 + ((x - 40) / 38) ** 2 <= 1
+    image = np.where(organ, 60.0, np.where(body, -100.0, -1000.0)) + rng.normal(0, 10, organ.shape)
+    labels = np.roll(organ, shift, axis=2).astype(np.uint8)
+    return image.astype(np.float32), labels
+
+
+def test_a_correct_mask_holds_no_other_tissue_and_a_shifted_one_holds_fat_where_it_moved() -> None:
+    image, labels = liver_in_fat()
+    band = Range(20.0, 160.0)
+    box = (slice(None),) * 3
+    assert foreign_tissue(image[box], labels == 1, band, 0.008, (0, 0, 0)).share < 0.001
+    image, shifted = liver_in_fat(shift=5)
+    found = foreign_tissue(image, shifted == 1, band, 0.008, (0, 0, 0))
+    assert 0.05 < found.share < 0.3
+    assert -120 < found.typical < -80 and tissue_name(found.typical) == "fat"
+    assert found.where is not None and found.where.point is not None
+    assert found.where.point[2] > 38 + 15  # the crescent the mask moved into, on the side it moved to
+    assert found.size == pytest.approx(found.share * np.count_nonzero(shifted) * 0.008, rel=0.2)
+
+
+def test_a_voxel_within_the_margin_of_the_band_is_not_other_tissue() -> None:
+    mask = np.ones((4, 4, 4), bool)
+    image = np.full(mask.shape, 160.0 + MARGIN_HU - 1, np.float32)
+    assert foreign_tissue(image, mask, Range(20.0, 160.0), 0.001, (0, 0, 0)).share == 0.0
+    image[0, 0, 0] = 160.0 + MARGIN_HU + 1
+    assert foreign_tissue(image, mask, Range(20.0, 160.0), 0.001, (0, 0, 0)).share == pytest.approx(1 / 64)
+
+
+@pytest.mark.parametrize(
+    ("hu", "name"),
+    [
+        (-900, "air"),
+        (-100, "fat"),
+        (5, "fluid"),
+        (50, "soft tissue"),
+        (250, "contrast-enhanced blood or calcification"),
+        (900, "bone"),
+    ],
+)
+def test_attenuation_reads_as_the_tissue_a_radiologist_would_name(hu: float, name: str) -> None:
+    assert tissue_name(hu) == name
+
+
+def test_only_a_ct_with_a_known_band_is_measured_for_other_tissue() -> None:
+    image, labels = liver_in_fat(shift=5)
+    ct = make_case(image, labels, spacing=(2, 2, 2), structure="liver", modality="CT")
+    m = measure(ct, load_profile("liver", "CT").hu)
+    assert m.foreign is not None and evidence(m, load_profile("liver", "CT"))["foreign_tissue"] > 0.05
+    mri = make_case(image + 1000, labels, spacing=(2, 2, 2), structure="liver", modality="MRI")
+    assert load_profile("liver", "MRI").hu is None
+    m = measure(mri, load_profile("liver", "MRI").hu)
+    assert m.foreign is None and evidence(m, load_profile("liver", "MRI"))["foreign_tissue"] == 0.0
+
+
+def test_a_ct_mask_on_fat_is_named_with_its_slice_and_the_stage_text_speaks_hounsfield_units() -> None:
+    image, labels = liver_in_fat(shift=5)
+    case = make_case(image, labels, spacing=(2, 2, 2), structure="liver", modality="CT")
+    result = assess(case, make_backend("offline"))
+    found = [f for stage in result.stages for f in stage.findings if f.kind == "foreign_tissue"]
+    assert found and found[0].severity in ("minor", "major") and found[0].where is not None
+    assert "fat" in found[0].detail and "HU" in found[0].detail
+    analysis = result.stages[1].text
+    assert "HU" in analysis and "coefficient of variation" not in analysis
+    image, labels = liver_in_fat()
+    clean = assess(
+        make_case(image, labels, spacing=(2, 2, 2), structure="liver", modality="CT"), make_backend("offline")
+    )
+    assert not [f for stage in clean.stages for f in stage.findings if f.kind == "foreign_tissue"]
