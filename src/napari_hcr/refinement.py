@@ -4,11 +4,7 @@ A few rounds of region competition seeded by the mask, in a band either side of 
 boundary. The inside intensity model comes from the mask's core (deep enough that a moderate
 over-segmentation does not reach it) and the outside model from a ring around the mask; both
 are histograms, so a structure surrounded by several tissues (grey matter between white
-matter and fluid) is still modelled. In a multi-label map the mask may only grow into
-unlabelled voxels, so the outside model comes from the unlabelled part of the ring: what the
-mask competes with is the tissue no label claims (fat, the part of the organ a mask left out),
-not the neighbouring organ of the same density, which would make every soft-tissue voxel
-ambiguous. Each band voxel joins the side whose model explains its
+matter and fluid) is still modelled. Each band voxel joins the side whose model explains its
 (lightly smoothed) intensity better, and a majority filter keeps the result a region rather
 than speckle. A mask the image supports barely moves; a mask that spills over its edges, stops
 short of them, or is shifted moves by its error.
@@ -118,7 +114,7 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
     inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
-    refined = _compete(work_mask, smooth, inside, outside, bias_sigma, claimed)
+    refined = _compete(work_mask, smooth, inside, outside, bias_sigma)
     if claimed is not None:
         refined &= ~(claimed & ~work_mask)
     added = refined & ~work_mask
@@ -147,12 +143,7 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
 
 
 def _compete(
-    mask: np.ndarray,
-    image: np.ndarray,
-    inside_dist: np.ndarray,
-    outside_dist: np.ndarray,
-    bias_sigma: list[float],
-    claimed: np.ndarray | None,
+    mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray, bias_sigma: list[float]
 ) -> np.ndarray:
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
@@ -162,8 +153,6 @@ def _compete(
     ring = (outside_dist > RING[0]) & (outside_dist <= RING[1])
     if not ring.any():
         ring = ~mask
-    if claimed is not None and np.count_nonzero(ring & ~claimed) >= MIN_SAMPLES:
-        ring &= ~claimed
     band = (inside_dist <= BAND) & (outside_dist <= BAND)
     image = _flatten(image, core, bias_sigma)
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
