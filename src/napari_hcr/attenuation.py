@@ -16,13 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .knowledge import Range
+from .knowledge import Profile, Range
 from .verdict import Location
 
 # Hounsfield units beyond the structure's band before a voxel counts as other tissue: noise
 # on a 3 mm CT and partial volume at the rim stay within it. Chosen on the dev split
 # (50 kept every correct dev mask under 3 % of its voxels; 100 and 200 separated less).
 MARGIN_HU = 50.0
+# Tissue a kind of structure holds by anatomy beyond the band its median stays in: an adult
+# bone's marrow is largely fat (yellow marrow, down to about -190 HU), most of all in the
+# shafts and necks of the long bones, so fat inside a bone mask is the bone's own.
+HELD_BY_ANATOMY: dict[str, Range] = {"bone": Range(-190.0, -30.0)}
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,18 @@ class ForeignTissue:
             "typical": round(self.typical, 1),
             "where": None if self.where is None else self.where.slice_ref(),
         }
+
+
+def tissue_band(p: Profile) -> Range | None:
+    """The attenuation a voxel of the structure may have: the band of its median, widened by
+    the tissue its kind holds by anatomy; None when the profile states no band (not a CT, or a
+    structure the table has no attenuation for)."""
+    if p.hu is None:
+        return None
+    held = HELD_BY_ANATOMY.get(p.group)
+    if held is None:
+        return p.hu
+    return Range(min(p.hu.low, held.low), max(p.hu.high, held.high))
 
 
 def foreign_tissue(

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .attenuation import MARGIN_HU, tissue_name
-from .knowledge import Profile, Range
+from .attenuation import MARGIN_HU, tissue_band, tissue_name
+from .knowledge import Profile
 from .measures import Measures
 from .scoring import (
     BEYOND_SOURCES,
@@ -389,7 +389,7 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
                 f"expected of {p.display_name}: the mask is on other tissue"
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
-        findings.extend(check_foreign(m, p, hu))
+        findings.extend(check_foreign(m, p))
     spread = f"±{m.inside_spread:.0f} HU" if ct else percent(inside_spread(m, p))
     severity = _graded(m, p, "info", "inside_spread")
     if severity != "info":
@@ -401,16 +401,17 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
     return findings
 
 
-def check_foreign(m: Measures, p: Profile, hu: Range) -> list[Finding]:
+def check_foreign(m: Measures, p: Profile) -> list[Finding]:
     """A part of a CT mask whose attenuation its structure never has: other tissue inside."""
     foreign = m.foreign
+    band = tissue_band(p)
     severity = _graded(m, p, "info", "foreign_tissue")
-    if foreign is None or foreign.where is None or severity == "info":
+    if foreign is None or foreign.where is None or band is None or severity == "info":
         return []
     detail = (
         f"{share_text(foreign.share)} of the mask has attenuation around {foreign.typical:.0f} HU "
-        f"({tissue_name(foreign.typical)}), more than {MARGIN_HU:.0f} HU outside the {hu.low:.0f} to "
-        f"{hu.high:.0f} HU of {p.display_name}, the largest part {size_text(foreign.size, m.size_unit)}: "
+        f"({tissue_name(foreign.typical)}), more than {MARGIN_HU:.0f} HU outside the {band.low:.0f} to "
+        f"{band.high:.0f} HU of {p.display_name}, the largest part {size_text(foreign.size, m.size_unit)}: "
         "the mask holds other tissue"
     )
     return [Finding("foreign_tissue", severity, detail, foreign.where)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from .attenuation import tissue_band
 from .backends.base import Backend, StageAnswer
 from .cache import AssessmentCache, cache_key
 from .case import Case
@@ -182,7 +183,7 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
 
 def _gather_evidence(case: Case) -> Evidence:
     t0 = time.perf_counter()
-    measures = measure(case, load_profile(case.structure, case.modality).hu)
+    measures = measure(case, tissue_band(load_profile(case.structure, case.modality)))
     t1 = time.perf_counter()
     snapshots = tuple(take_snapshots(case, measures))
     return Evidence(measures, snapshots, {"measures": t1 - t0, "snapshots": time.perf_counter() - t1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_hcr.attenuation import MARGIN_HU, foreign_tissue, tissue_name
+from napari_hcr.attenuation import MARGIN_HU, foreign_tissue, tissue_band, tissue_name
 from napari_hcr.backends import make_backend
 from napari_hcr.case import make_case
 from napari_hcr.knowledge import Range, load_profile
@@ -87,3 +87,20 @@ def test_a_ct_mask_on_fat_is_named_with_its_slice_and_the_stage_text_speaks_houn
         make_case(image, labels, spacing=(2, 2, 2), structure="liver", modality="CT"), make_backend("offline")
     )
     assert not [f for stage in clean.stages for f in stage.findings if f.kind == "foreign_tissue"]
+
+
+def test_fatty_marrow_is_a_bones_own_tissue_but_fat_in_an_organ_is_not() -> None:
+    """An adult femur's marrow is fat: a correct femur mask holds it, so it is never "other
+    tissue" in a bone, while the same fat inside a liver mask is."""
+    z, y, x = np.mgrid[:30, :40, :40]
+    radius = np.hypot(y - 20, x - 20)
+    shaft = radius <= 10
+    image = np.where(radius <= 7, -100.0, np.where(shaft, 1000.0, 50.0)).astype(np.float32)
+    femur, liver = load_profile("femur_left", "CT"), load_profile("liver", "CT")
+    band = tissue_band(femur)
+    assert femur.hu is not None and band is not None and band.low < femur.hu.low - 100
+    assert foreign_tissue(image, shaft, band, 0.001, (0, 0, 0)).share == 0.0
+    liver_band = tissue_band(liver)
+    assert liver_band == liver.hu
+    assert foreign_tissue(image, shaft, liver_band, 0.001, (0, 0, 0)).share > 0.4
+    assert tissue_band(load_profile("liver", "MRI")) is None

@@ -8,7 +8,7 @@ against the viewer. The findings and the calibrated decision come from
 
 from __future__ import annotations
 
-from ..attenuation import MARGIN_HU
+from ..attenuation import MARGIN_HU, tissue_band
 from ..errors import BackendError
 from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
@@ -164,10 +164,11 @@ def inside_text(m: Measures, p: Profile) -> str:
             f"sits at the {ordinal(m.inside_percentile)} percentile of the image foreground"
         )
     text = f"inside, the median attenuation is {m.inside_median:.0f} HU with a spread of ±{m.inside_spread:.0f} HU"
-    if m.foreign is not None and p.hu is not None:
+    band = tissue_band(p)
+    if m.foreign is not None and band is not None:
         text += (
             f"; {share_text(m.foreign.share)} of its {cells(m.ndim)} lie more than {MARGIN_HU:.0f} HU outside "
-            f"the {p.hu.low:.0f} to {p.hu.high:.0f} HU of {p.display_name}"
+            f"the {band.low:.0f} to {band.high:.0f} HU of {p.display_name}"
         )
     return text
 
