@@ -2,7 +2,8 @@
 
 Hounsfield units are absolute, so stage-1 knowledge says voxel by voxel what cannot be the
 structure. The band a structure's attenuation lies in, across unenhanced and contrast phases,
-rules out fat (about -100 HU) inside a liver, air inside a muscle and bone inside a vein. A
+widened by what its kind holds by anatomy (a bone's fatty marrow), rules out fat (about
+-100 HU) inside a liver, air inside a muscle and bone inside a vein. A
 correct mask holds almost none of these voxels: partial volume at its rim stays within a
 margin of the band. A mask shifted off its structure, grown over its boundary or leaking into
 fat holds a crescent or a lobe of them. The inside median that judges the wrong structure
@@ -35,19 +36,19 @@ class ForeignTissue:
 
     ``share`` is their share of the mask's voxels; ``size`` the volume (mL in 3-D, mm² in 2-D)
     of their largest connected part, at ``where``; ``typical`` the median attenuation (HU) of
-    all of them, which says what tissue it is.
+    all of them, which says what tissue it is (None when there are none).
     """
 
     share: float
     size: float
-    typical: float
+    typical: float | None
     where: Location | None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "share": round(self.share, 4),
             "size": round(self.size, 3),
-            "typical": round(self.typical, 1),
+            "typical": None if self.typical is None else round(self.typical, 1),
             "where": None if self.where is None else self.where.slice_ref(),
         }
 
@@ -73,7 +74,7 @@ def foreign_tissue(
     off = mask & ((image < band.low - MARGIN_HU) | (image > band.high + MARGIN_HU))
     count = int(np.count_nonzero(off))
     if total == 0 or count == 0:
-        return ForeignTissue(0.0, 0.0, float("nan"), None)
+        return ForeignTissue(0.0, 0.0, None, None)
     parts, _ = ndi.label(off, structure=np.ones((3,) * mask.ndim, dtype=bool))
     sizes = np.bincount(parts.ravel())[1:]
     biggest = int(np.argmax(sizes)) + 1

@@ -406,7 +406,7 @@ def check_foreign(m: Measures, p: Profile) -> list[Finding]:
     foreign = m.foreign
     band = tissue_band(p)
     severity = _graded(m, p, "info", "foreign_tissue")
-    if foreign is None or foreign.where is None or band is None or severity == "info":
+    if foreign is None or foreign.typical is None or foreign.where is None or band is None or severity == "info":
         return []
     detail = (
         f"{share_text(foreign.share)} of the mask has attenuation around {foreign.typical:.0f} HU "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -33,7 +35,7 @@ def test_a_correct_mask_holds_no_other_tissue_and_a_shifted_one_holds_fat_where_
     image, shifted = liver_in_fat(shift=5)
     found = foreign_tissue(image, shifted == 1, band, 0.008, (0, 0, 0))
     assert 0.05 < found.share < 0.3
-    assert -120 < found.typical < -80 and tissue_name(found.typical) == "fat"
+    assert found.typical is not None and -120 < found.typical < -80 and tissue_name(found.typical) == "fat"
     assert found.where is not None and found.where.point is not None
     assert found.where.point[2] > 38 + 15  # the crescent the mask moved into, on the side it moved to
     assert found.size == pytest.approx(found.share * np.count_nonzero(shifted) * 0.008, rel=0.2)
@@ -67,6 +69,12 @@ def test_only_a_ct_with_a_known_band_is_measured_for_other_tissue() -> None:
     ct = make_case(image, labels, spacing=(2, 2, 2), structure="liver", modality="CT")
     m = measure(ct, load_profile("liver", "CT").hu)
     assert m.foreign is not None and evidence(m, load_profile("liver", "CT"))["foreign_tissue"] > 0.05
+    image_clean, labels_clean = liver_in_fat()
+    clean = measure(
+        make_case(image_clean, labels_clean, spacing=(2, 2, 2), structure="liver", modality="CT"), Range(20, 160)
+    )
+    assert clean.foreign is not None and clean.foreign.share == 0.0 and clean.foreign.typical is None
+    json.dumps(clean.to_dict(), allow_nan=False)  # the verdict JSON stays strict JSON when none is found
     mri = make_case(image + 1000, labels, spacing=(2, 2, 2), structure="liver", modality="MRI")
     assert load_profile("liver", "MRI").hu is None
     m = measure(mri, load_profile("liver", "MRI").hu)
