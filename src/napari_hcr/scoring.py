@@ -25,6 +25,7 @@ follows from it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -338,6 +339,13 @@ def _sigmoid(value: float) -> float:
         return 1.0 / (1.0 + math.exp(-value))
     e = math.exp(value)
     return e / (1.0 + e)
+
+
+@lru_cache(maxsize=1)
+def params_digest() -> str:
+    """A short fingerprint of the fitted parameters: a verdict is only as current as they are."""
+    data = (resources.files(__package__) / PARAMS_FILE).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

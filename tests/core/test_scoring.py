@@ -128,3 +128,18 @@ def test_a_volume_just_outside_its_sources_is_weighed_not_ruled_out():
     profile = dataclasses.replace(load_profile("brain_tumour", "MRI-T1"), volume_ml=Range(0.2 * m.size, 0.6 * m.size))
     assert beyond_sources(m, profile) is None
     assert "sources report" not in " ".join(f.detail for f in check_volume(m, profile))
+
+
+def test_a_cached_offline_verdict_is_tied_to_the_release_and_the_fitted_parameters() -> None:
+    """The widget caches assessments by backend model: the offline model names the release and
+    a fingerprint of the fitted parameters, so a refit never serves an earlier calibration's verdict."""
+    import hashlib
+    from importlib import resources
+
+    from napari_hcr import __version__
+    from napari_hcr.backends import make_backend
+    from napari_hcr.scoring import PARAMS_FILE, params_digest
+
+    data = (resources.files("napari_hcr") / PARAMS_FILE).read_bytes()
+    assert params_digest() == hashlib.sha256(data).hexdigest()[:8]
+    assert make_backend("offline").model == f"offline-{__version__}+{params_digest()}"

@@ -8,19 +8,22 @@ against the viewer. The findings and the calibrated decision come from
 
 from __future__ import annotations
 
+from .. import __version__
 from ..attenuation import MARGIN_HU, tissue_band
 from ..errors import BackendError
 from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
 from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
-from ..scoring import calibration, decide, expected_sign, family, truncated_end
+from ..scoring import calibration, decide, expected_sign, family, params_digest, truncated_end
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location
 from ..wording import cells, ordinal, percent, range_text, share_text, size_text, where_text
 from .base import StageAnswer
 
-VERSION = "offline-1"
+# The offline "model" is this release with its fitted calibration: a cached assessment made by
+# another one (an earlier release, a refit) is never served as this one's verdict.
+VERSION = f"offline-{__version__}+{params_digest()}"
 
 
 class OfflineBackend:
