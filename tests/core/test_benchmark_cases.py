@@ -202,6 +202,23 @@ def test_table_prints_groups_and_plain_column_names():
     assert "2 grey-zone" in text and "dice_ok" in text
 
 
+def test_table_names_every_correct_mask_called_unacceptable_by_group():
+    """The guardrail's first duty, printed with the figures: each rejected reference or crop by name."""
+    rows = [
+        {"group": g, "structure": s, "scan": "ts-ct", "family": f, "truth": "acceptable", "verdict": v, "score": sc}
+        for g, s, f, v, sc in (
+            ("CT organs", "femur_left", "reference", "unacceptable", 0.2),
+            ("CT organs", "spleen", "fov_crop", "acceptable", 0.9),
+            ("CT organs", "liver", "jitter", "unacceptable", 0.3),  # close to correct, not a correct mask
+            ("lesions", "lung_nodule", "reference", "acceptable", 0.8),
+        )
+    ]
+    text = format_table(summarise("test", [{**r, "seconds": 0.1} for r in rows], grey=0))
+    assert "called unacceptable: 1 of 3" in text
+    assert "CT organs: 1 of 2: femur_left (reference, ts-ct)" in text and "liver (jitter" not in text
+    assert "lesions: 0 of 1" in text
+
+
 @pytest.fixture(scope="module")
 def mni_crop(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mni-crop")

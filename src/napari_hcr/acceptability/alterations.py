@@ -52,7 +52,10 @@ from scipy import ndimage as ndi
 
 from .rule import structure_scale
 
-ACCEPTABLE_FAMILIES: tuple[str, ...] = ("reference", "fov_crop", "threshold", "jitter", "smooth", "boundary_1vox")
+# The unaltered reference and a field-of-view crop of it are correct masks, not merely close ones:
+# a guardrail must pass every one ("no false alarm on a correct mask").
+CORRECT_FAMILIES: tuple[str, ...] = ("reference", "fov_crop")
+ACCEPTABLE_FAMILIES: tuple[str, ...] = (*CORRECT_FAMILIES, "threshold", "jitter", "smooth", "boundary_1vox")
 FAILURE_FAMILIES: tuple[str, ...] = (
     "leak",
     "leak_neighbour",

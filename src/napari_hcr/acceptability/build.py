@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from ..verdict import plain_json
-from .alterations import ACCEPTABLE_FAMILIES, FAILURE_FAMILIES, Alteration, Subject, alter, families_for
+from .alterations import (
+    ACCEPTABLE_FAMILIES,
+    CORRECT_FAMILIES,
+    FAILURE_FAMILIES,
+    Alteration,
+    Subject,
+    alter,
+    families_for,
+)
 from .rule import agreement, label
 from .scans import Scan, load_scan
 from .sources import MODALITY, STRUCTURES, Variant, make_source, mni_subject, variants
@@ -242,7 +250,7 @@ def reference_cases(
     for scan_id in scans_for(split, group):
         if only_cached and not scan_id.startswith("mni-") and not available(scan_id):
             continue
-        out += build_scan(scan_id, split, cases_dir, families=("reference", "fov_crop"))
+        out += build_scan(scan_id, split, cases_dir, families=CORRECT_FAMILIES)
     return out
 
 

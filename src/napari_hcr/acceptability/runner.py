@@ -20,6 +20,7 @@ import numpy as np
 
 from ..case import Case, make_case
 from ..verdict import plain_json
+from .alterations import CORRECT_FAMILIES
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
 from .metrics import Figures, figures
 from .rule import RULE_TEXT
@@ -252,7 +253,22 @@ def format_table(result: BenchmarkResult) -> str:
         lines += [row(f"  {n}", result.per_structure[n]) for n in names if n in result.per_structure]
     lines += ["", "Per alteration family (correct / n):"]
     lines.append("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in result.per_family.items()))
+    lines += ["", *false_alarms(result.records)]
     return "\n".join(lines)
+
+
+def false_alarms(records: list[dict[str, Any]]) -> list[str]:
+    """The correct masks (unaltered references, field-of-view crops) called unacceptable, per
+    group and by name: the guardrail's first duty is to pass every one of them."""
+    correct = [r for r in records if r["family"] in CORRECT_FAMILIES]
+    rejected = [r for r in correct if r["verdict"] != "acceptable"]
+    lines = [f"Correct masks (references, field-of-view crops) called unacceptable: {len(rejected)} of {len(correct)}"]
+    for group in sorted({r.get("group", "") for r in correct}):
+        mine = [r for r in correct if r.get("group", "") == group]
+        named = sorted(f"{r['structure']} ({r['family']}, {r['scan']})" for r in rejected if r in mine)
+        listed = f": {', '.join(named)}" if named else ""
+        lines.append(f"  {group or 'all'}: {len(named)} of {len(mine)}{listed}")
+    return lines
 
 
 def balanced_sample(records: list[CaseRecord], limit: int) -> list[CaseRecord]:
