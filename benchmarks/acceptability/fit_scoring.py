@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
 from napari_hcr.knowledge import load_profile
 from napari_hcr.scoring import FEATURES, PARAMS_FILE, UNSEEN, Z_CAP, family
 
@@ -45,7 +46,6 @@ PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
 OWN_MIN = 15  # correct dev masks a structure needs before it gets norms of its own
 KIND_MIN = 8  # ... and a kind of structure (bone, vessel, organ) in a modality family
 CORRECT_WEIGHT = 4.0  # how much more an unaltered reference or a crop weighs than another acceptable case
-CORRECT_FAMILIES = {"reference", "fov_crop"}
 FOLDS = 5
 KEEP_MISS = 0.02  # share of held-out correct references the safety margin may still lose ...
 MARGIN = 0.25  # ... and the log-odds it keeps above the threshold
