@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from .knowledge import Profile, Range
+from .regions import largest_part
 from .verdict import Location
 
 # Hounsfield units beyond the structure's band before a voxel counts as other tissue: noise
@@ -75,14 +75,11 @@ def foreign_tissue(
     count = int(np.count_nonzero(off))
     if total == 0 or count == 0:
         return ForeignTissue(0.0, 0.0, None, None)
-    parts, _ = ndi.label(off, structure=np.ones((3,) * mask.ndim, dtype=bool))
-    sizes = np.bincount(parts.ravel())[1:]
-    biggest = int(np.argmax(sizes)) + 1
-    centre = ndi.center_of_mass(off, parts, biggest)
-    point = tuple(float(o + c) for o, c in zip(origin, centre))
+    part = largest_part(off)
+    point = tuple(o + c for o, c in zip(origin, part.centre))
     return ForeignTissue(
         share=count / total,
-        size=float(sizes[biggest - 1]) * unit,
+        size=float(part.voxels) * unit,
         typical=float(np.median(image[off])),
         where=Location.at(point, mask.ndim),
     )

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from . import likelihood
+from .regions import largest_part
 from .verdict import Location
 
 WRAP_MM = (4.0, 25.0)  # how far a neighbour may lie and still wrap a voxel: 3/4 of the mask's radius, within these
@@ -155,14 +156,9 @@ def _leak_into(
     like = ndi.binary_opening(like, structure=ndi.generate_binary_structure(mask.ndim, 1))
     if not like.any():
         return None
-    parts, count = ndi.label(like, structure=np.ones((3,) * mask.ndim, dtype=bool))
-    sizes = np.bincount(parts.ravel())[1:]
-    biggest = int(np.argmax(sizes)) + 1
-    centre = ndi.center_of_mass(like, parts, biggest)
-    point = tuple(float(b.start + c) for b, c in zip(box, centre))
-    where = Location.at(point, mask.ndim)
-    voxels = int(sizes[biggest - 1])
-    return NeighbourLeak(value, name, voxels / max(1, int(np.count_nonzero(mask))), voxels * unit, where)
+    part = largest_part(like)
+    where = Location.at(tuple(b.start + c for b, c in zip(box, part.centre)), mask.ndim)
+    return NeighbourLeak(value, name, part.voxels / max(1, int(np.count_nonzero(mask))), part.voxels * unit, where)
 
 
 def _sides(other: np.ndarray, reach: list[int]) -> np.ndarray:

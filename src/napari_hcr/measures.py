@@ -195,7 +195,6 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
     stride = _stride(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing)
     box = _box(bbox, [m + k for m, k in zip(margin, stride)], stride, shape)
     origin = np.array([b.start for b in box], dtype=float)
-    origin_index = tuple(int(b.start) for b in box)
     sub = mask[box]
     sub_image = image[box]
 
@@ -277,7 +276,7 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
         nonfinite_share=case.nonfinite_share,
         foreign=None
         if attenuation is None
-        else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, origin_index),
+        else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, tuple(b.start for b in box)),
     )
     context = (
         surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)

@@ -24,6 +24,7 @@ from scipy import ndimage as ndi
 
 from . import likelihood
 from .blocks import block_sum
+from .regions import largest_part
 from .verdict import Location
 
 if TYPE_CHECKING:
@@ -194,13 +195,9 @@ def _largest_region(
     deep = ndi.binary_opening(deep, structure=ndi.generate_binary_structure(ndim, 1))
     if not deep.any():
         return 0.0, None, None
-    labels, count = ndi.label(deep, structure=np.ones((3,) * ndim, dtype=bool))
-    sizes = np.bincount(labels.ravel())[1:]
-    biggest = int(np.argmax(sizes)) + 1
-    centre = ndi.center_of_mass(deep, labels, biggest)
-    point = tuple(float(b.start + (c + 0.5) * k - 0.5) for b, c, k in zip(box, centre, stride))
-    where = Location.at(point, ndim)
-    return float(sizes[biggest - 1]) * unit, where, labels == biggest
+    part = largest_part(deep)
+    point = tuple(b.start + (c + 0.5) * k - 0.5 for b, c, k in zip(box, part.centre, stride))
+    return float(part.voxels) * unit, Location.at(point, ndim), part.mask()
 
 
 def _local_share(region: np.ndarray | None, mask: np.ndarray) -> float:

@@ -342,13 +342,15 @@ def _sigmoid(value: float) -> float:
 
 
 @lru_cache(maxsize=1)
+def _params_file() -> bytes:
+    return (resources.files(__package__) / PARAMS_FILE).read_bytes()
+
+
 def params_digest() -> str:
     """A short fingerprint of the fitted parameters: a verdict is only as current as they are."""
-    data = (resources.files(__package__) / PARAMS_FILE).read_bytes()
-    return hashlib.sha256(data).hexdigest()[:8]
+    return hashlib.sha256(_params_file()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)
 def load_params() -> dict[str, Any]:
-    text = (resources.files(__package__) / PARAMS_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(_params_file())
