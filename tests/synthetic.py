@@ -1,4 +1,5 @@
-"""A small synthetic case the unit tests share: a bright ball on a dark, noisy background."""
+"""Small synthetic cases the unit tests share: a bright ball on a dark, noisy background, and a
+liver-like organ in fat on a CT in Hounsfield units."""
 
 from __future__ import annotations
 
@@ -23,3 +24,14 @@ def ball_case(edit: Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray] |
     return make_case(
         image.astype(np.float32), mask.astype(np.uint8), spacing=(1.0, 1.0, 1.0), structure="generic", modality="MRI-T1"
     )
+
+
+def liver_in_fat(shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 60 HU ellipsoid in -100 HU fat inside a 40 HU body; the mask moved ``shift`` voxels."""
+    rng = np.random.default_rng(3)
+    z, y, x = np.mgrid[:48, :80, :80]
+    organ = ((z - 24) / 16) ** 2 + ((y - 40) / 24) ** 2 + ((x - 38) / 22) ** 2 <= 1
+    body = ((y - 40) / 38) ** 2 + ((x - 40) / 38) ** 2 <= 1
+    image = np.where(organ, 60.0, np.where(body, -100.0, -1000.0)) + rng.normal(0, 10, organ.shape)
+    labels = np.roll(organ, shift, axis=2).astype(np.uint8)
+    return image.astype(np.float32), labels

@@ -28,6 +28,7 @@ from .scoring import (
     contributions,
     expected_sign,
     family,
+    hu_band,
     inside_spread,
     islands,
     pieces_expected,
@@ -88,8 +89,8 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "missing_part": ("refine_missing", "truncation"),
 }
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
-# image to model): limits of the assessment, never "in agreement".
-NOT_JUDGED = {"partial_view", "refinement_unmeasured"}
+# image to model, a CT not in Hounsfield units): limits of the assessment, never "in agreement".
+NOT_JUDGED = {"partial_view", "refinement_unmeasured", "attenuation_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 
@@ -380,8 +381,8 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
                 "the mask may be on the wrong structure"
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
-    hu = p.hu
-    if ct and hu is not None:
+    hu = hu_band(m, p)
+    if hu is not None:
         severity = _graded(m, p, "info", "attenuation_off")
         if severity != "info":
             detail = (
@@ -390,14 +391,22 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
             )
             findings.append(Finding("wrong_intensity", severity, detail, _main_slice(m)))
         findings.extend(check_foreign(m, p))
-    spread = f"±{m.inside_spread:.0f} HU" if ct else percent(inside_spread(m, p))
+    unit = " HU" if m.not_hounsfield is None else ""
+    spread = f"±{m.inside_spread:.0f}{unit}" if ct else percent(inside_spread(m, p))
     severity = _graded(m, p, "info", "inside_spread")
     if severity != "info":
         detail = f"inside intensity varies by {spread}, more than inside correct masks of this kind: it mixes tissues"
         findings.append(Finding("inhomogeneous_inside", severity, detail, _worst_or_main(m)))
     if not findings:
-        level = f"median {m.inside_median:.0f} HU" if ct else f"{ordinal(m.inside_percentile)} percentile"
-        return _ok("intensity", f"inside intensity fits the structure ({spread} spread, {level}).")
+        level = f"median {m.inside_median:.0f}{unit}" if ct else f"{ordinal(m.inside_percentile)} percentile"
+        findings = _ok("intensity", f"inside intensity fits the structure ({spread} spread, {level}).")
+    if ct and m.not_hounsfield is not None:
+        detail = (
+            f"The image's values are not read as Hounsfield units: {m.not_hounsfield}. The attenuation of "
+            f"{p.display_name} was therefore not judged; the verdict rests on size, shape, position and boundary, "
+            "and its confidence is lowered"
+        )
+        findings.append(Finding("attenuation_unmeasured", "info", detail))
     return findings
 
 

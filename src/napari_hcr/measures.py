@@ -29,7 +29,8 @@ from .attenuation import ForeignTissue, foreign_tissue
 from .blocks import block_sum
 from .case import Case
 from .context import Context, field_cut, surroundings
-from .knowledge import Range
+from .hounsfield import hounsfield_doubt
+from .knowledge import Range, modality_kind
 from .refinement import Refinement, refine
 from .verdict import Location
 
@@ -102,6 +103,7 @@ class Measures:
     context: Context | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
     foreign: ForeignTissue | None = None  # voxels outside the structure's attenuation band (CT with a known band)
+    not_hounsfield: str | None = None  # why a CT's values cannot be Hounsfield units (None: they can, or not a CT)
 
     @property
     def clipped(self) -> bool:
@@ -160,6 +162,7 @@ class Measures:
             "context": None if self.context is None else self.context.to_dict(),
             "nonfinite_share": _r(self.nonfinite_share, 4),
             "foreign": None if self.foreign is None else self.foreign.to_dict(),
+            "not_hounsfield": self.not_hounsfield,
         }
 
 
@@ -180,10 +183,14 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
     """Measure ``case.mask`` against ``case.image``; the mask must not be empty (Case ensures it).
 
     ``attenuation`` is the band (HU) the structure's tissue lies in when the image is a CT and
-    the structure's profile states one: voxels far outside it are measured as other tissue.
+    the structure's profile states one: voxels far outside it are measured as other tissue, when
+    the image's values can be Hounsfield units.
     """
     mask = case.mask
     image = case.image
+    doubt = hounsfield_doubt(image, case.finite) if modality_kind(case.modality) == "CT" else None
+    if doubt is not None:
+        attenuation = None
     ndim = mask.ndim
     spacing = tuple(float(s) for s in case.spacing) or (1.0,) * ndim
     shape = tuple(int(n) for n in mask.shape)
@@ -274,6 +281,7 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
         centroid_fraction=tuple(c / n for c, n in zip(centroid, shape)),
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
         nonfinite_share=case.nonfinite_share,
+        not_hounsfield=doubt,
         foreign=None
         if attenuation is None
         else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, tuple(b.start for b in box)),

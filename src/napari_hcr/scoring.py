@@ -35,13 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from .knowledge import Profile, canonical_structure, modality_kind
+from .knowledge import Profile, Range, canonical_structure, modality_kind
 from .measures import Component, Measures
 from .verdict import Decision, Finding
 
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
-UNSPECIFIC = 0.6  # log-odds kept when a structure has no profile, or its kind no calibration, of its own
+# Log-odds kept when the judgement is less specific: a structure without a profile, a kind
+# without a calibration of its own, a CT whose values are not Hounsfield units.
+UNSPECIFIC = 0.6
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 # A volume this many times beyond the range the profile's sources report is not that structure,
 # whatever the calibration: it decides the verdict, at P(acceptable) sigmoid(-VETO_LOGIT).
@@ -128,8 +130,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
         x["intensity_off"] = max(0.0, lo - m.inside_percentile, m.inside_percentile - hi) / 100.0
-    hu = p.hu
-    if hu is not None and family(p, m.ndim) == "CT":
+    hu = hu_band(m, p)
+    if hu is not None:
         x["attenuation_off"] = max(0.0, hu.low - m.inside_median, m.inside_median - hu.high) / HU_SCALE
         if m.foreign is not None:
             x["foreign_tissue"] = m.foreign.share
@@ -158,6 +160,14 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if p.specific and p.neighbours:
             x["unexpected_neighbour"] = unexpected_contact(m, p)
     return x
+
+
+def hu_band(m: Measures, p: Profile) -> Range | None:
+    """The Hounsfield band the mask's median is judged against: the profile's, on a CT whose
+    values can be Hounsfield units; None where attenuation cannot be judged."""
+    if family(p, m.ndim) != "CT" or m.not_hounsfield is not None:
+        return None
+    return p.hu
 
 
 def islands(m: Measures, p: Profile) -> list[Component]:
@@ -322,8 +332,9 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     params = load_params()
     judged = calibration(p, m.ndim)
     logit = judged.bias - sum(contributions(m, p).values())
-    if not p.specific or not judged.seen:
-        logit *= UNSPECIFIC  # generic expectations, or norms of other kinds: say so in the confidence
+    if not p.specific or not judged.seen or m.not_hounsfield is not None:
+        # generic expectations, norms of other kinds, or a CT without attenuation: say so in the confidence
+        logit *= UNSPECIFIC
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]
     confidence = score if acceptable else 1.0 - score

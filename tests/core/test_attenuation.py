@@ -14,17 +14,7 @@ from napari_hcr.knowledge import Range, load_profile
 from napari_hcr.measures import measure
 from napari_hcr.reasoner import assess
 from napari_hcr.scoring import evidence
-
-
-def liver_in_fat(shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A 60 HU ellipsoid in -100 HU fat inside a 40 HU body; the mask moved ``shift`` voxels."""
-    rng = np.random.default_rng(3)
-    z, y, x = np.mgrid[:48, :80, :80]
-    organ = ((z - 24) / 16) ** 2 + ((y - 40) / 24) ** 2 + ((x - 38) / 22) ** 2 <= 1
-    body = ((y - 40) / 38) ** 2 + ((x - 40) / 38) ** 2 <= 1
-    image = np.where(organ, 60.0, np.where(body, -100.0, -1000.0)) + rng.normal(0, 10, organ.shape)
-    labels = np.roll(organ, shift, axis=2).astype(np.uint8)
-    return image.astype(np.float32), labels
+from synthetic import liver_in_fat
 
 
 def test_a_correct_mask_holds_no_other_tissue_and_a_shifted_one_holds_fat_where_it_moved() -> None:

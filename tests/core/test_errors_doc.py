@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from napari_hcr.cli import main
-from synthetic import ball_case
+from synthetic import ball_case, liver_in_fat
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 REQUIRED = (
@@ -28,6 +28,7 @@ REQUIRED = (
     "Bad output path",
     "Swapped arguments",
     "No display",
+    "CT not in Hounsfield units",
 )
 
 
@@ -49,7 +50,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     case = ball_case()
     image, mask = case.image, case.labels
     rng = np.random.default_rng(0)
+    ct, liver = liver_in_fat()
     files = {
+        "ct_stored.npy": np.maximum(ct + 1024.0, 0.0),  # the scanner's stored values, rescale not applied
+        "liver.npy": liver,
         "image.npy": image,
         "mask.npy": mask,
         "small_mask.npy": np.ones((10, 10, 10), np.uint8),

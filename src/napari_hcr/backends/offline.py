@@ -160,11 +160,17 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
 
 def inside_text(m: Measures, p: Profile) -> str:
     """The inside intensity in the scale its modality has: Hounsfield units are absolute and
-    their mean can sit near zero, so a CT gets median and spread in HU, not a relative variation."""
+    their mean can sit near zero, so a CT gets median and spread in HU, not a relative variation
+    (in the image's own values, said to be so, when they cannot be Hounsfield units)."""
     if family(p, m.ndim) != "CT":
         return (
             f"the inside intensity varies by {percent(m.inside_cv)} (coefficient of variation) and its median "
             f"sits at the {ordinal(m.inside_percentile)} percentile of the image foreground"
+        )
+    if m.not_hounsfield is not None:
+        return (
+            f"inside, the median value is {m.inside_median:.4g} with a spread of ±{m.inside_spread:.3g}, not read as "
+            f"Hounsfield units because {m.not_hounsfield}"
         )
     text = f"inside, the median attenuation is {m.inside_median:.0f} HU with a spread of ±{m.inside_spread:.0f} HU"
     band = tissue_band(p)
