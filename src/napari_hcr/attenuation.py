@@ -2,12 +2,13 @@
 
 Hounsfield units are absolute, so stage-1 knowledge says voxel by voxel what cannot be the
 structure. The band a structure's attenuation lies in, across unenhanced and contrast phases,
-widened by what its kind holds by anatomy (a bone's fatty marrow), rules out fat (about
--100 HU) inside a liver, air inside a muscle and bone inside a vein. A
-correct mask holds almost none of these voxels: partial volume at its rim stays within a
-margin of the band. A mask shifted off its structure, grown over its boundary or leaking into
-fat holds a crescent or a lobe of them. The inside median that judges the wrong structure
-does not move while that tissue is a minority of the mask; the share of voxels does.
+widened by what a correct mask of it holds (the table's contents: a bone's fatty marrow, a
+lung's vessels and consolidated parenchyma), rules out fat (about -100 HU) inside a liver,
+air inside a muscle and bone inside a vein. A correct mask holds almost none of these
+voxels: partial volume at its rim stays within a margin of the band. A mask shifted off its
+structure, grown over its boundary or leaking into fat holds a crescent or a lobe of them.
+The inside median that judges the wrong structure does not move while that tissue is a
+minority of the mask; the share of voxels does.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ from .verdict import Location
 # on a 3 mm CT and partial volume at the rim stay within it. Chosen on the dev split
 # (50 kept every correct dev mask under 3 % of its voxels; 100 and 200 separated less).
 MARGIN_HU = 50.0
-# Tissue a kind of structure holds by anatomy beyond the band its median stays in: an adult
-# bone's marrow is largely fat (yellow marrow, down to about -190 HU), most of all in the
-# shafts and necks of the long bones, so fat inside a bone mask is the bone's own.
-HELD_BY_ANATOMY: dict[str, Range] = {"bone": Range(-190.0, -30.0)}
 
 
 @dataclass(frozen=True)
@@ -54,12 +51,13 @@ class ForeignTissue:
 
 
 def tissue_band(p: Profile) -> Range | None:
-    """The attenuation a voxel of the structure may have: the band of its median, widened by
-    the tissue its kind holds by anatomy; None when the profile states no band (not a CT, or a
-    structure the table has no attenuation for)."""
+    """The attenuation a voxel of the structure may have: the band of its median, widened to
+    what a correct mask holds beyond it (the table's contents: a bone's fatty marrow, a lung's
+    vessels and consolidation); None when the profile states no band (not a CT, or a structure
+    the table has no attenuation for)."""
     if p.hu is None:
         return None
-    held = HELD_BY_ANATOMY.get(p.group)
+    held = p.hu_contents
     if held is None:
         return p.hu
     return Range(min(p.hu.low, held.low), max(p.hu.high, held.high))

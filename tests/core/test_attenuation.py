@@ -102,3 +102,20 @@ def test_fatty_marrow_is_a_bones_own_tissue_but_fat_in_an_organ_is_not() -> None
     assert liver_band == liver.hu
     assert foreign_tissue(image, shaft, liver_band, 0.001, (0, 0, 0)).share > 0.4
     assert tissue_band(load_profile("liver", "MRI")) is None
+
+
+def test_a_lungs_vessels_and_consolidation_are_its_own_but_a_rib_is_not() -> None:
+    """On a CT pulmonary angiogram the lobe holds contrast-filled arteries (300 HU), and a
+    pneumonia consolidates part of it (30 HU): a correct lobe mask holds both. A mask that takes
+    in a rib holds bone, which no lung holds."""
+    z, y, x = np.mgrid[:30, :40, :40]
+    lobe = np.ones((30, 40, 40), bool)
+    image = np.full(lobe.shape, -850.0, np.float32)
+    image[np.hypot(y - 20, x - 20) <= 2] = 300.0  # an artery along the lobe
+    image[:, :, 30:] = 30.0  # a consolidated segment
+    band = tissue_band(load_profile("lung_lower_lobe_left", "CT"))
+    assert band is not None
+    assert foreign_tissue(image, lobe, band, 0.001, (0, 0, 0)).share == 0.0
+    image[:, :4, :] = 1200.0  # a rib's cortex the mask grew over
+    found = foreign_tissue(image, lobe, band, 0.001, (0, 0, 0))
+    assert found.share == pytest.approx(0.1) and found.typical is not None and tissue_name(found.typical) == "bone"

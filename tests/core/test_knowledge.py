@@ -24,6 +24,7 @@ from napari_hcr.knowledge import (
     mri_sequence,
     normalise_name,
     structure_aliases,
+    templates,
 )
 from napari_hcr.knowledge.table import GROUPS, SHAPES, parse_row, rows
 
@@ -246,6 +247,9 @@ def test_malformed_rows_are_refused() -> None:
         "hu_median": "40",
         "hu_low": "0",
         "hu_high": "80",
+        "contents": "",
+        "contents_hu_low": "",
+        "contents_hu_high": "",
         "mri_t1": "brighter",
         "mri_t2": "",
         "mri_flair": "",
@@ -264,9 +268,16 @@ def test_malformed_rows_are_refused() -> None:
         ("group", "organs"),
         ("side", "both"),
         ("components_max", "0"),
+        ("contents", "fatty marrow"),  # named, but no attenuation for it
     ]:
         with pytest.raises(ValueError):
             parse_row({**good, column: value})
+    held = {"contents": "fatty marrow", "contents_hu_low": "-190", "contents_hu_high": "-30"}
+    assert parse_row({**good, **held}).contents_hu is not None
+    with pytest.raises(ValueError):  # contents beside no band of the structure's own
+        parse_row({**good, **held, "hu_median": "", "hu_low": "", "hu_high": ""})
+    with pytest.raises(ValueError):  # an attenuation that names nothing
+        parse_row({**good, **held, "contents": ""})
 
 
 def test_ct_visible_structures_have_a_hu_band_and_it_is_ct_only() -> None:
@@ -276,8 +287,25 @@ def test_ct_visible_structures_have_a_hu_band_and_it_is_ct_only() -> None:
         assert row.hu is not None and row.hu_median is not None, name
         assert load_profile(name, "CT").hu == row.hu
         assert "HU" in load_profile(name, "CT").intensity
+        assert load_profile(name, "CT").hu_contents == row.contents_hu
         for other in ("MRI-T1", "MRI", "X-ray", "Microscopy"):
-            assert load_profile(name, other).hu is None
+            assert load_profile(name, other).hu is None and load_profile(name, other).hu_contents is None
+
+
+def test_what_a_correct_mask_holds_by_anatomy_or_disease_is_stated_with_its_source() -> None:
+    """A bone's fatty marrow and a lung's vessels and consolidation are in a correct mask: the
+    voxel band reaches them, and the knowledge recall says so."""
+    table = rows()
+    marrow = [n for n, r in table.items() if r.group == "bone" and n != "intervertebral_discs"]
+    assert all(table[n].contents_hu == table["femur_left"].contents_hu for n in marrow)
+    assert table["intervertebral_discs"].contents_hu is None  # a disc has no marrow
+    lungs = [n for n in table if n.startswith("lung") and n not in ("lung_field_xray", "lung_tumour", "lung_nodule")]
+    assert len(lungs) == 8 and all(table[n].contents_hu is not None and table[n].contents_hu.high >= 450 for n in lungs)
+    for name, row in table.items():
+        if row.contents_hu is not None:
+            assert row.contents and "contents:" in row.hu_source, name
+            assert row.contents in templates.intensity(row, "CT"), name  # unless a prose file words it
+    assert table["liver"].contents_hu is None
 
 
 def test_hu_bands_point_the_right_way() -> None:

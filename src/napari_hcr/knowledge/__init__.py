@@ -56,7 +56,9 @@ class Profile:
 
     Ranges are plausible bounds for a correct mask, not population means. ``None`` means the
     profile has no expectation for that measure (the generic profile leaves most open).
-    ``hu`` is set on CT only (band of the median inside, in Hounsfield units); ``signal`` on
+    ``hu`` is set on CT only (band of the median inside, in Hounsfield units), as is
+    ``hu_contents`` (the attenuation of what a correct mask holds beyond that band: a bone's
+    fatty marrow, a lung's vessels and consolidation; None when it holds nothing else); ``signal`` on
     MRI with a named sequence only (relative to the surroundings); ``components_max`` is the
     most pieces a correct mask may have where ``components`` is the usual count.
     """
@@ -82,6 +84,7 @@ class Profile:
     shape: str = "compact"
     neighbours: tuple[str, ...] = ()
     hu: Range | None = None
+    hu_contents: Range | None = None
     signal: str | None = None
     components_max: int | None = None
     sources: tuple[str, ...] = ()
@@ -185,6 +188,7 @@ def load_profile(structure: str, modality: str) -> Profile:
         shape=row.shape,
         neighbours=row.neighbours,
         hu=row.hu if modality_kind(modality) == CT else None,
+        hu_contents=row.contents_hu if modality_kind(modality) == CT else None,
         signal=signal,
         components_max=row.components_max,
         sources=_sources(row, modality, signal),

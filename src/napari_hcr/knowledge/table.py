@@ -62,6 +62,8 @@ class Row:
     neighbours: tuple[str, ...]
     hu_median: float | None
     hu: Range | None
+    contents: str
+    contents_hu: Range | None
     signal: dict[str, str]
     location: str
     aliases: tuple[str, ...]
@@ -111,6 +113,11 @@ def parse_row(raw: dict[str, str]) -> Row:
     median = float(raw["hu_median"]) if raw["hu_median"].strip() else None
     if (hu is None) != (median is None) or (hu is not None and median is not None and not hu.contains(median)):
         raise ValueError(f"{what}: hu_median must lie inside hu_low..hu_high")
+    contents = _range(raw["contents_hu_low"].strip(), raw["contents_hu_high"].strip(), f"{what}, contents_hu")
+    if contents is not None and hu is None:
+        raise ValueError(f"{what}: contents_hu needs the structure's own hu band")
+    if (contents is None) != (not raw["contents"].strip()):
+        raise ValueError(f"{what}: contents names what contents_hu_low..contents_hu_high measure, and only then")
     signal = {}
     for sequence, column in SIGNAL_COLUMNS.items():
         if raw[column].strip():
@@ -135,6 +142,8 @@ def parse_row(raw: dict[str, str]) -> Row:
         neighbours=_split(raw["neighbours"]),
         hu_median=median,
         hu=hu,
+        contents=raw["contents"].strip(),
+        contents_hu=contents,
         signal=signal,
         location=raw["location"].strip(),
         aliases=_split(raw["aliases"]),

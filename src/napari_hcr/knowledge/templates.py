@@ -183,10 +183,15 @@ def intensity(row: Row, modality: str) -> str:
     if kind == CT:
         if row.hu is None or row.hu_median is None:
             return "CT: the table states no attenuation band for this structure"
-        return (
+        text = (
             f"CT: median about {row.hu_median:g} HU inside; the median of a correct mask lies within "
             f"{row.hu.low:g} to {row.hu.high:g} HU across unenhanced and contrast phases"
         )
+        if row.contents_hu is not None:
+            text += (
+                f"; a correct mask also holds {row.contents} ({row.contents_hu.low:g} to {row.contents_hu.high:g} HU)"
+            )
+        return text
     if kind == MRI:
         sequence = mri_sequence(modality)
         if sequence is None:
