@@ -1,8 +1,9 @@
 """A content-addressed store of finished assessments, so a question is never paid for twice.
 
 The key hashes what determines the answer (image, mask, label, structure, modality, backend,
-model, prompt version); it never includes a key or a file name. Entries are Assessment JSON
-files, written atomically so two viewers sharing a cache folder cannot read half a record.
+model, prompt version, the knowledge the stages recall); it never includes a key or a file
+name. Entries are Assessment JSON files, written atomically so two viewers sharing a cache
+folder cannot read half a record.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from .case import Case
+from .knowledge import knowledge_digest
 from .verdict import Assessment
 
 
@@ -25,7 +27,8 @@ def default_cache_dir() -> Path:
 
 def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
     """A key that changes with anything that could change the answer: the pixels, the label,
-    the structure and modality, the spacing, the backend, its model and the prompts' version."""
+    the structure and modality, the spacing, the backend, its model, the prompts' version and
+    the knowledge table (a corrected profile must not serve the answer its old text gave)."""
     digest = case.digest()
     parts = [
         digest.image_sha256,
@@ -37,6 +40,7 @@ def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
         backend,
         model,
         prompt_version,
+        knowledge_digest(),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

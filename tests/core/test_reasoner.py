@@ -108,6 +108,21 @@ def test_a_changed_mask_misses_the_cache(tmp_path) -> None:
     assert len(list(tmp_path.rglob("*.json"))) == calls_before + 1
 
 
+def test_corrected_knowledge_misses_the_cache(tmp_path, monkeypatch) -> None:
+    """A profile corrected in the table (a structure's contents, a source's range) changes what
+    the stages recall: an answer written from the old text must not be served."""
+    import napari_hcr.cache
+    from napari_hcr.knowledge import knowledge_digest
+
+    cache = AssessmentCache(tmp_path)
+    assess(ball_case(), make_backend("offline"), cache=cache)
+    assert assess(ball_case(), make_backend("offline"), cache=cache).backend.cached
+    monkeypatch.setattr(napari_hcr.cache, "knowledge_digest", lambda: "0" * 16)
+    assert knowledge_digest() != "0" * 16
+    assert not assess(ball_case(), make_backend("offline"), cache=cache).backend.cached
+    assert len(list(tmp_path.rglob("*.json"))) == 2
+
+
 def test_unknown_backend_is_a_sentence() -> None:
     from napari_hcr.errors import HCRError
 

@@ -12,6 +12,7 @@ one (``Profile.specific`` is False). docs/knowledge.md describes the table.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from . import templates
 from .modality import CT, MRI, is_known_modality, modalities, modality_key, modality_kind, mri_sequence
-from .table import Range, Row, rows
+from .table import TABLE_FILE, Range, Row, rows
 
 __all__ = [
     "GENERIC",
@@ -30,6 +31,7 @@ __all__ = [
     "available_structures",
     "canonical_structure",
     "is_known_modality",
+    "knowledge_digest",
     "load_profile",
     "modalities",
     "modality_kind",
@@ -257,6 +259,18 @@ def _alias_index() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def knowledge_digest() -> str:
+    """A fingerprint of the table and the prose files: an answer is only as current as the
+    knowledge its stages recalled, so the answer cache keys on it."""
+    digest = hashlib.sha256((resources.files(__package__) / TABLE_FILE).read_bytes())
+    folder = resources.files(__package__) / "prose"
+    for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name):
+        digest.update(entry.name.encode())
+        digest.update(entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _prose() -> dict[str, dict[str, Any]]:
     folder = resources.files(__package__) / "prose"
     out = {}
