@@ -10,7 +10,7 @@ import pytest
 
 from napari_hcr.acceptability import format_table
 from napari_hcr.acceptability.build import build_variant, load_candidate
-from napari_hcr.acceptability.metrics import auroc, figures
+from napari_hcr.acceptability.metrics import auroc, figures, interval
 from napari_hcr.acceptability.rule import Agreement, agreement, label
 from napari_hcr.acceptability.runner import case_for, summarise
 from napari_hcr.acceptability.sources import VARIANTS, variants
@@ -135,6 +135,30 @@ def test_figures_by_hand():
     assert auroc(np.array([0.5, 0.5]), np.array([True, False])) == pytest.approx(0.5)
 
 
+def test_intervals_resample_whole_targets_and_say_when_there_is_nothing_to_resample():
+    """Candidates of one target share its image, so the interval resamples targets: one target
+    gives none, a perfect reasoner a point, a mixed one an interval around its figure."""
+    perfect_truth = ["unacceptable", "acceptable"] * 6
+    targets = [f"t{i // 2}" for i in range(12)]
+    exact = interval(perfect_truth, perfect_truth, [0.1, 0.9] * 6, targets)
+    assert exact.targets == 6 and exact.balanced_accuracy == (1.0, 1.0) and exact.auroc == (1.0, 1.0)
+    assert interval(perfect_truth, perfect_truth, [0.1, 0.9] * 6, ["one"] * 12).balanced_accuracy is None
+
+    rng = np.random.default_rng(1)
+    truth = ["unacceptable" if rng.random() < 0.5 else "acceptable" for _ in range(200)]
+    verdict = [t if rng.random() < 0.75 else ("acceptable" if t == "unacceptable" else "unacceptable") for t in truth]
+    score = [float(rng.random()) for _ in truth]
+    by_target = [f"t{i % 20}" for i in range(200)]
+    point = figures(truth, verdict, score, [0.0] * 200)
+    wide = interval(truth, verdict, score, by_target)
+    assert wide.balanced_accuracy is not None and wide.auroc is not None
+    assert wide.balanced_accuracy[0] < point.balanced_accuracy < wide.balanced_accuracy[1]
+    assert wide.auroc[0] < point.auroc < wide.auroc[1]
+    assert interval(truth, verdict, score, by_target) == wide  # seeded: a rerun prints the same
+    few = interval(truth, verdict, score, [f"t{i % 3}" for i in range(200)])
+    assert few.targets == 3
+
+
 def test_table_names_every_structure_and_the_rule():
     rows = [
         {"structure": s, "family": "leak", "truth": t, "verdict": v, "score": sc, "seconds": 0.2}
@@ -143,4 +167,5 @@ def test_table_names_every_structure_and_the_rule():
     ]
     text = format_table(summarise("test", rows, grey=3))
     assert "brain" in text and "white_matter" in text and "overall" in text
+    assert "95% intervals, resampling whole targets" in text and "(2 targets)" in text
     assert "Dice >= 0.90" in text and "3 grey-zone" in text

@@ -1,15 +1,25 @@
-"""Figures of merit, by hand with numpy: the positive class is "unacceptable".
+"""Figures of merit: the positive class is "unacceptable".
 
 Sensitivity is the share of unacceptable masks caught; specificity the share of acceptable
 masks passed. AUROC is of the score (P(acceptable)) at separating the two classes, computed
 as the Mann-Whitney statistic with ties counted as one half.
+
+Candidates of one target (a structure on one scan) share its image and its anatomy, so they
+are not independent: the intervals resample whole targets (a cluster bootstrap), and a group
+of three targets gets the wide interval it deserves.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import stats
+
+RESAMPLES = 2000  # bootstrap resamples of the targets behind each interval
+LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -61,20 +71,62 @@ def auroc(score: np.ndarray, positive: np.ndarray) -> float:
     pos, neg = score[positive], score[~positive]
     if pos.size == 0 or neg.size == 0:
         return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    values = np.concatenate([pos, neg])[order]
-    ranks = np.empty(values.size)
-    i = 0
-    while i < values.size:  # average ranks over ties
-        j = i
-        while j + 1 < values.size and values[j + 1] == values[i]:
-            j += 1
-        ranks[i : j + 1] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    full = np.empty(values.size)
-    full[order] = ranks
-    rank_sum = full[: pos.size].sum()
+    rank_sum = stats.rankdata(np.concatenate([pos, neg]))[: pos.size].sum()
     return float((rank_sum - pos.size * (pos.size + 1) / 2.0) / (pos.size * neg.size))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """95 % intervals of balanced accuracy and AUROC over ``targets`` resampled targets
+    (None where fewer than two targets leave nothing to resample)."""
+
+    targets: int
+    balanced_accuracy: tuple[float, float] | None
+    auroc: tuple[float, float] | None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def interval(truth: Sequence[str], verdict: Sequence[str], score: Sequence[float], target: Sequence[str]) -> Interval:
+    """Percentile intervals of balanced accuracy and AUROC, resampling whole targets (seeded,
+    so a rerun prints the same interval)."""
+    t = np.asarray([x == "unacceptable" for x in truth], dtype=bool)
+    v = np.asarray([x == "unacceptable" for x in verdict], dtype=bool)
+    s = np.asarray(score, dtype=float)
+    names = sorted(set(target))
+    members = [np.flatnonzero(np.asarray(target) == name) for name in names]
+    if len(names) < 2:
+        return Interval(len(names), None, None)
+
+    def pick(chosen: np.ndarray) -> np.ndarray:
+        return np.concatenate([members[int(i)] for i in chosen])
+
+    def balanced(chosen: np.ndarray) -> float:
+        rows = pick(chosen)
+        rates = [float(np.mean(v[rows][cls == t[rows]])) if np.any(cls == t[rows]) else np.nan for cls in (True, False)]
+        return float(np.nanmean([rates[0], 1.0 - rates[1]]))
+
+    def area(chosen: np.ndarray) -> float:
+        rows = pick(chosen)
+        return auroc(s[rows], ~t[rows])
+
+    out = []
+    for statistic in (balanced, area):
+        with warnings.catch_warnings():  # every resample alike (a perfect group): the interval is that point
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            result = stats.bootstrap(
+                (np.arange(len(names)),),
+                statistic,
+                n_resamples=RESAMPLES,
+                confidence_level=LEVEL,
+                method="percentile",
+                vectorized=False,
+                random_state=np.random.default_rng(0),
+            )
+        low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+        out.append(None if np.isnan(low) or np.isnan(high) else (low, high))
+    return Interval(len(names), out[0], out[1])
 
 
 def roc_curve(score: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from ..case import Case, make_case
 from ..verdict import plain_json
 from .alterations import CORRECT_FAMILIES
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
-from .metrics import Figures, figures
+from .metrics import LEVEL, RESAMPLES, Figures, Interval, figures, interval
 from .rule import RULE_TEXT
 from .splits import GROUPS, scan_group, scans_for
 
@@ -39,6 +39,7 @@ class BenchmarkResult:
     per_family: dict[str, dict[str, Any]]
     records: list[dict[str, Any]]
     grey_excluded: int
+    intervals: dict[str, Interval]
     json_path: Path | None = None
     png_path: Path | None = None
 
@@ -51,6 +52,7 @@ class BenchmarkResult:
             "per_group": {k: v.to_dict() for k, v in self.per_group.items()},
             "per_structure": {k: v.to_dict() for k, v in self.per_structure.items()},
             "per_family": self.per_family,
+            "intervals": {k: v.to_dict() for k, v in self.intervals.items()},
             "records": self.records,
         }
 
@@ -193,6 +195,14 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
             [r["seconds"] for r in subset],
         )
 
+    def spread(subset: list[dict[str, Any]]) -> Interval:
+        return interval(
+            [r["truth"] for r in subset],
+            [r["verdict"] for r in subset],
+            [r["score"] for r in subset],
+            [target_of(r) for r in subset],
+        )
+
     structures = sorted({r["structure"] for r in rows})
     groups = [g for g in GROUPS if any(r.get("group") == g for r in rows)]
     families: dict[str, dict[str, Any]] = {}
@@ -212,7 +222,16 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
         per_family=families,
         records=rows,
         grey_excluded=grey,
+        intervals={
+            **{g: spread([r for r in rows if r.get("group") == g]) for g in groups},
+            "overall": spread(rows),
+        },
     )
+
+
+def target_of(record: dict[str, Any]) -> str:
+    """The target a candidate belongs to: one structure (one nucleus) on one scan."""
+    return f"{record.get('scan', '')}:{record['structure']}:{record.get('label_value', '')}"
 
 
 def format_table(result: BenchmarkResult) -> str:
@@ -245,6 +264,7 @@ def format_table(result: BenchmarkResult) -> str:
     lines.append("per group")
     lines += [row(f"  {name}", f) for name, f in result.per_group.items()]
     lines.append(row("overall", result.overall))
+    lines += ["", *interval_lines(result.intervals)]
     lines += ["", "per structure"]
     for group in list(result.per_group) or [""]:
         names = sorted({r["structure"] for r in result.records if r.get("group", "") == group})
@@ -255,6 +275,25 @@ def format_table(result: BenchmarkResult) -> str:
     lines.append("  " + ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in result.per_family.items()))
     lines += ["", *false_alarms(result.records)]
     return "\n".join(lines)
+
+
+def interval_lines(intervals: dict[str, Interval]) -> list[str]:
+    """How far each group's figures could move on other targets like these: a group of three
+    targets says little, and the table should show it."""
+    lines = [
+        f"{LEVEL:.0%} intervals, resampling whole targets (a structure on one scan, a nucleus on the image; "
+        f"{RESAMPLES} resamples): how the figures vary across targets, not across patients or scanners:"
+    ]
+    for name, spread in intervals.items():
+
+        def shown(bounds: tuple[float, float] | None) -> str:
+            return "  n/a" if bounds is None else f"{bounds[0]:.3f}-{bounds[1]:.3f}"
+
+        lines.append(
+            f"  {name:<14}bal.acc {shown(spread.balanced_accuracy)}   AUROC {shown(spread.auroc)}   "
+            f"({spread.targets} target{'s' if spread.targets != 1 else ''})"
+        )
+    return lines
 
 
 def false_alarms(records: list[dict[str, Any]]) -> list[str]:
