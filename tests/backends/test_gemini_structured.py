@@ -19,6 +19,7 @@ from napari_hcr.secrets import find_api_key, redact
 from napari_hcr.snapshots import take_snapshots
 from napari_hcr.stages import STAGES, CaseFacts, StageRequest
 from napari_hcr.verdict import Location, StageResult
+from synthetic import liver_in_fat
 
 SHAPE = (40, 48, 44)
 
@@ -140,6 +141,16 @@ def test_conversation_sends_evidence_once_and_replays_earlier_answers() -> None:
     assert profile.display_name in turns[0].text and "Reference profile" in turns[0].text
     assert '"verdict"' in turns[-1].text
     assert "compactness: " in measures_text(measures.to_dict())
+
+
+def test_a_model_is_told_when_a_cts_values_are_not_hounsfield_units() -> None:
+    """The model reads the same caveat as the offline reasoner: no HU claims on stored values."""
+    image, labels = liver_in_fat()
+    stored = make_case(image + 1024.0, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
+    line = next(x for x in measures_text(measure(stored).to_dict()).splitlines() if x.startswith("not_hounsfield: "))
+    assert "rescale" in line and "judge no attenuation in HU" in line
+    in_hu = make_case(image, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
+    assert measure(in_hu).not_hounsfield is None
 
 
 def test_keys_come_from_explicit_value_then_environment_and_redact(monkeypatch: pytest.MonkeyPatch) -> None:

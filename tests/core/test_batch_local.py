@@ -11,6 +11,7 @@ import pytest
 from batch_helpers import sample_folder, write_pair
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
+from napari_hcr.stages import PROMPT_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_every_case_and_label_gets_a_record_and_one_broken_case_does_not_stop_th
     assert organs["run"] == {
         "backend": "offline",
         "model": organs["backend"]["model"],
-        "prompt_version": "hcr-prompts/1",
+        "prompt_version": PROMPT_VERSION,
     }
     assert records[("missing", 1)]["verdict"] == "unacceptable"
     assert all((out / name).is_file() for r in records.values() for name in r.get("thumbnails") or ())
