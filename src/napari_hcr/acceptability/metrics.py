@@ -6,7 +6,8 @@ as the Mann-Whitney statistic with ties counted as one half.
 
 Candidates of one target (a structure on one scan) share its image and its anatomy, so they
 are not independent: the intervals resample whole targets (a cluster bootstrap), and a group
-of three targets gets the wide interval it deserves.
+of fewer than five targets gets no interval at all: its few distinct resamples would feign
+precision.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy import stats
 
 RESAMPLES = 2000  # bootstrap resamples of the targets behind each interval
 LEVEL = 0.95
+MIN_TARGETS = 5  # fewer targets have too few distinct resamples: their "interval" would feign precision
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def auroc(score: np.ndarray, positive: np.ndarray) -> float:
 @dataclass(frozen=True)
 class Interval:
     """95 % intervals of balanced accuracy and AUROC over ``targets`` resampled targets
-    (None where fewer than two targets leave nothing to resample)."""
+    (None where fewer than :data:`MIN_TARGETS` targets leave too little to resample)."""
 
     targets: int
     balanced_accuracy: tuple[float, float] | None
@@ -96,7 +98,7 @@ def interval(truth: Sequence[str], verdict: Sequence[str], score: Sequence[float
     s = np.asarray(score, dtype=float)
     names = sorted(set(target))
     members = [np.flatnonzero(np.asarray(target) == name) for name in names]
-    if len(names) < 2:
+    if len(names) < MIN_TARGETS:
         return Interval(len(names), None, None)
 
     def pick(chosen: np.ndarray) -> np.ndarray:

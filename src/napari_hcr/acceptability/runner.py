@@ -278,8 +278,8 @@ def format_table(result: BenchmarkResult) -> str:
 
 
 def interval_lines(intervals: dict[str, Interval]) -> list[str]:
-    """How far each group's figures could move on other targets like these: a group of three
-    targets says little, and the table should show it."""
+    """How far each group's figures could move on other targets like these; a group of a few
+    targets gets none, and says why."""
     lines = [
         f"{LEVEL:.0%} intervals, resampling whole targets (a structure on one scan, a nucleus on the image; "
         f"{RESAMPLES} resamples): how the figures vary across targets, not across patients or scanners:"
@@ -287,11 +287,12 @@ def interval_lines(intervals: dict[str, Interval]) -> list[str]:
     for name, spread in intervals.items():
 
         def shown(bounds: tuple[float, float] | None) -> str:
-            return "  n/a" if bounds is None else f"{bounds[0]:.3f}-{bounds[1]:.3f}"
+            return f"{'n/a':<11}" if bounds is None else f"{bounds[0]:.3f}-{bounds[1]:.3f}"
 
         lines.append(
             f"  {name:<14}bal.acc {shown(spread.balanced_accuracy)}   AUROC {shown(spread.auroc)}   "
-            f"({spread.targets} target{'s' if spread.targets != 1 else ''})"
+            f"({spread.targets} target{'s' if spread.targets != 1 else ''}"
+            + (", too few to resample)" if spread.balanced_accuracy is None else ")")
         )
     return lines
 
