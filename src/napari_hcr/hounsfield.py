@@ -22,9 +22,9 @@ import math
 
 import numpy as np
 
+from .readability import SAMPLE
 from .wording import share_text
 
-SAMPLE = 2_000_000  # voxels looked at; a stride keeps a large volume cheap
 MIN_SPAN = 20.0  # Hounsfield units any anatomy spans (0.1st to 99.9th percentile); a normalised image spans a few
 AIR = (-1100.0, -500.0)  # air and lung; padding outside a scanner's field of view lies below (-2000, -3024)
 DENSE = 500.0  # only bone (and contrast) is denser ...
