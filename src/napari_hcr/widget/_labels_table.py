@@ -1,4 +1,10 @@
-"""One row per label of a multi-label run: structure, verdict, confidence and top finding."""
+"""One row per label of a multi-label run: structure, verdict, confidence and top finding.
+
+Rows come in run order. A click on a header sorts by that column: labels by value (10 after
+9, not after 1), verdicts by the probability of being acceptable, so the riskiest label of a
+61-label TotalSegmentator run comes first, with labels that failed or are still running
+before them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,18 @@ from ..wording import percent
 from ._views import VERDICT_COLOURS
 
 COLUMNS = ("Label", "Structure", "Verdict", "Confidence", "Top finding")
+SORT_KEY = Qt.UserRole + 1
+UNJUDGED = -1.0  # the sort key of a label that failed or is still running: ahead of every verdict
+
+
+class _Cell(QTableWidgetItem):
+    """A cell that sorts by its key (a number) where it has one, else by its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_KEY), other.data(SORT_KEY)
+        if mine is not None and theirs is not None:
+            return float(mine) < float(theirs)
+        return super().__lt__(other)
 
 
 class LabelTable(QTableWidget):
@@ -30,6 +48,8 @@ class LabelTable(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         self.setMinimumHeight(110)
         self.itemSelectionChanged.connect(self._selected)
+        self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)  # run order until a header is clicked
+        self.setSortingEnabled(True)
         self.hide()
 
     def labels(self) -> list[int]:
@@ -38,19 +58,37 @@ class LabelTable(QTableWidget):
     def clear_rows(self) -> None:
         self.setRowCount(0)
 
-    def set_row(self, label: int, structure: str, verdict: str, confidence: str = "", finding: str = "") -> None:
+    def set_row(
+        self,
+        label: int,
+        structure: str,
+        verdict: str,
+        confidence: str = "",
+        finding: str = "",
+        keys: tuple[float, float] = (UNJUDGED, UNJUDGED),
+    ) -> None:
+        """``keys`` sort the verdict and confidence columns: P(acceptable) and the confidence."""
+        sorting = self.isSortingEnabled()
+        self.setSortingEnabled(False)  # a row must not move while its cells are written
         row = self._row_of(label)
         self.blockSignals(True)
+        sort_keys = (float(label), None, *keys, None)
         for column, text in enumerate((str(label), structure.replace("_", " "), verdict, confidence, finding)):
-            item = QTableWidgetItem(text)
+            item = _Cell(text)
             item.setData(Qt.UserRole, label)
+            if sort_keys[column] is not None:
+                item.setData(SORT_KEY, sort_keys[column])
             if column == 4:
                 item.setToolTip(text)
             self.setItem(row, column, item)
         self.blockSignals(False)
+        self.setSortingEnabled(sorting)
 
     def set_result(self, label: int, structure: str, assessment: Assessment) -> None:
-        self.set_row(label, structure, assessment.verdict, percent(assessment.confidence), top_finding(assessment))
+        confidence, score = assessment.confidence, assessment.score
+        self.set_row(
+            label, structure, assessment.verdict, percent(confidence), top_finding(assessment), (score, confidence)
+        )
         self.item(self._row_of(label), 2).setForeground(QColor(VERDICT_COLOURS[assessment.verdict]))
 
     def _row_of(self, label: int) -> int:

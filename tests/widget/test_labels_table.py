@@ -1,0 +1,41 @@
+"""The all-labels table: run order as labels arrive, riskiest first when the verdict header is clicked."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import QPoint, Qt
+
+from napari_hcr.widget._labels_table import LabelTable
+
+
+def header_click(qtbot, table: LabelTable, column: int) -> None:
+    header = table.horizontalHeader()
+    centre = QPoint(header.sectionViewportPosition(column) + header.sectionSize(column) // 2, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=centre)
+
+
+def test_rows_keep_run_order_until_a_header_sorts_them(qtbot) -> None:
+    table = LabelTable()
+    qtbot.addWidget(table)
+    table.show()
+    for label in (3, 10, 9, 1):
+        table.set_row(label, "liver", "running…")
+    table.set_row(10, "spleen", "acceptable", "90%", "", (0.9, 0.9))
+    table.set_row(9, "kidney_left", "unacceptable", "80%", "leak", (0.2, 0.8))
+    table.set_row(1, "aorta", "acceptable", "70%", "", (0.7, 0.7))
+    assert table.labels() == [3, 10, 9, 1]  # as the run reached them
+
+    header_click(qtbot, table, 0)
+    assert table.labels() == [1, 3, 9, 10]  # by value: 10 after 9, not after 1
+
+    header_click(qtbot, table, 2)
+    assert table.labels() == [3, 9, 1, 10]  # still running first, then by probability of being acceptable
+
+    table.set_row(3, "liver", "unacceptable", "99%", "missing part", (0.01, 0.99))
+    assert table.labels() == [3, 9, 1, 10] and table.item(0, 4).text() == "missing part"
+    header_click(qtbot, table, 2)
+    assert table.labels() == [10, 1, 9, 3]  # a second click: safest first
+    table.selectRow(1)
+    chosen: list[int] = []
+    table.rowChosen.connect(chosen.append)
+    table.selectRow(0)
+    assert chosen == [10]  # a sorted row still opens its own label
