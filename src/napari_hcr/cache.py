@@ -36,7 +36,7 @@ def cache_key(case: Case, backend: str, model: str, prompt_version: str) -> str:
         str(digest.label),
         case.structure,
         case.modality,
-        repr(case.spacing),
+        repr(case.spacing) if case.spacing_known else "spacing unknown",
         backend,
         model,
         prompt_version,

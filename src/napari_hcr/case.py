@@ -29,7 +29,8 @@ class Case:
     ``labels`` (empty: not known) and ``names`` gives other labels' names (label value ->
     structure name), so a finding can say which neighbour a leak runs into. ``finite`` marks
     the image voxels that were numbers in the input (None: all were); the others hold a neutral
-    fill and measures ignore them.
+    fill and measures ignore them. ``spacing_known`` is False when no voxel size was given (a
+    .npy array): ``spacing`` then holds ones, and sizes are counts of voxels, not millilitres.
     """
 
     image: np.ndarray
@@ -42,6 +43,7 @@ class Case:
     names: Mapping[int, str] = field(default_factory=dict, compare=False)
     present: tuple[int, ...] = field(default=(), compare=False)
     finite: np.ndarray | None = field(default=None, compare=False, repr=False)
+    spacing_known: bool = True
 
     @property
     def nonfinite_share(self) -> float:
@@ -52,7 +54,24 @@ class Case:
     def area_unit(self) -> str:
         """Unit of a 2-D size: mm² when the pixel size is known, "px" (a pixel count) when it is not;
         readers report 1.0 per axis for a picture without a pixel size."""
-        return "px" if all(s == 1.0 for s in self.spacing) else "mm²"
+        return "px" if not self.spacing_known or all(s == 1.0 for s in self.spacing) else "mm²"
+
+    @property
+    def size_unit(self) -> str:
+        """Unit of a size: mL in a volume whose voxel size is known, else a count of voxels (or the
+        2-D unit of :attr:`area_unit`)."""
+        if self.image.ndim == 2:
+            return self.area_unit
+        return "mL" if self.spacing_known else "voxels"
+
+    @property
+    def voxel_size(self) -> float:
+        """One voxel's size in :attr:`size_unit`: every size a measure reports is a count times this."""
+        unit = self.size_unit
+        if unit == "voxels" or unit == "px":
+            return 1.0
+        volume = float(np.prod(self.spacing))
+        return volume / 1000.0 if unit == "mL" else volume
 
     @property
     def others(self) -> bool:
@@ -109,7 +128,7 @@ def make_case(
 
     A 2-D RGB(A) image (last axis of 3 or 4 with a 2-D label array) is converted to grey for
     measures and kept for snapshots. ``label=None`` picks the only non-zero label, or the
-    largest one when there are several.
+    largest one when there are several. ``spacing=None`` means the voxel size is unknown.
     """
     image = np.asarray(image)
     labels = np.asarray(labels)
@@ -151,11 +170,15 @@ def make_case(
         raise InputError(
             f"Label {label} does not occur in the mask; present labels: {', '.join(str(int(v)) for v in present[:12])}."
         )
+    known = spacing is not None
     if spacing is None:
         spacing = (1.0,) * image.ndim
     spacing = tuple(float(s) for s in spacing)[-image.ndim :]
     if len(spacing) != image.ndim or any(not np.isfinite(s) or s <= 0 for s in spacing):
-        raise InputError(f"The voxel spacing {spacing} is not one positive size per image axis.")
+        raise InputError(
+            f"The voxel spacing {spacing} is not one positive size per image axis: the image has {image.ndim} axes "
+            f"{tuple(image.shape)}."
+        )
     return Case(
         image=np.ascontiguousarray(image, dtype=np.float32),
         labels=np.ascontiguousarray(labels),
@@ -167,6 +190,7 @@ def make_case(
         names=dict(names or {}),
         present=tuple(int(v) for v in present),
         finite=finite,
+        spacing_known=known,
     )
 
 

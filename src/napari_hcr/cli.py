@@ -87,6 +87,15 @@ def _parser() -> argparse.ArgumentParser:
         help="imaging modality, e.g. MRI-T1, CT, X-ray, Microscopy, Photo "
         "(default: MRI-T1 for a volume, X-ray for a grey 2-D image, Photo for a colour one)",
     )
+    assess.add_argument(
+        "--spacing",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="MM",
+        help="voxel size in mm, one per image axis in array order (e.g. 3 0.8 0.8), for a file that states none "
+        "(.npy, PNG); overrides the file's. Without one, sizes of such a volume are not judged",
+    )
     assess.add_argument("--backend", default="offline", choices=["offline", "gemini", "openai_compat"])
     assess.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
     assess.add_argument("--base-url", default=None, help="server URL for the openai_compat backend")
@@ -155,6 +164,8 @@ def _assess(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     image, mask, spacing = read_pair(args.image, args.mask)
+    if args.spacing is not None:
+        spacing = tuple(args.spacing)
     if looks_swapped(image, mask):
         raise InputError(
             f"The image {args.image.name} looks like a label mask (a few integer values) and the mask "

@@ -98,14 +98,16 @@ def surroundings(
     label: int,
     spacing: tuple[float, ...],
     bbox: tuple[tuple[int, int], ...],
-    size: float,
+    voxels: int,
+    unit: float,
     names: Mapping[int, str],
 ) -> Context:
-    """The mask's context; ``size`` is its volume (mL) or area (mm²), which sets how far a
-    neighbour may lie and still be said to wrap it."""
+    """The mask's context; its ``voxels`` set how far a neighbour may lie and still be said to
+    wrap it, and ``unit`` is one voxel's size in the unit the measures report sizes in."""
     ndim = labels.ndim
     cut = field_cut(bbox, labels.shape)
-    radius_mm = (3.0 * size * 1000.0 / (4.0 * math.pi)) ** (1 / 3) if ndim == 3 else math.sqrt(size / math.pi)
+    content = voxels * float(np.prod(spacing))  # mm³ (mm² in 2-D)
+    radius_mm = (3.0 * content / (4.0 * math.pi)) ** (1 / 3) if ndim == 3 else math.sqrt(content / math.pi)
     reach_mm = min(WRAP_MM[1], max(WRAP_MM[0], 0.75 * radius_mm))
     reach = [max(1, int(round(reach_mm / s))) for s in spacing]
     box = tuple(slice(max(0, a - r - 1), min(n, b + r + 1)) for (a, b), r, n in zip(bbox, reach, labels.shape))
@@ -119,7 +121,6 @@ def surroundings(
     order = np.argsort(-counts, kind="stable")[:MAX_NEIGHBOURS]
     neighbours = tuple(int(values[i]) for i in order)
     sub_image = image[box].astype(np.float32, copy=False)
-    unit = float(np.prod(spacing)) / (1000.0 if ndim == 3 else 1.0)
     best: NeighbourLeak | None = None
     wrapped = 0.0
     total = max(1, int(np.count_nonzero(mask)))

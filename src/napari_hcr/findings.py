@@ -89,8 +89,9 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "missing_part": ("refine_missing", "truncation"),
 }
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
-# image to model, a CT not in Hounsfield units): limits of the assessment, never "in agreement".
-NOT_JUDGED = {"partial_view", "refinement_unmeasured", "attenuation_unmeasured"}
+# image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
+# assessment, never "in agreement".
+NOT_JUDGED = {"partial_view", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 
@@ -218,6 +219,13 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
         return []
     low, high = p.volume_ml.low, p.volume_ml.high
     expected = range_text(low, high, "mL")
+    if m.size_unit != "mL":
+        detail = (
+            f"The voxel size is unknown (the file states none), so the mask's {m.voxels:,} voxels were not judged "
+            f"against the expected {expected} of {p.display_name}, and its confidence is lowered; give the spacing "
+            "(napari-hcr assess --spacing, or the layers' scale) to judge its size"
+        )
+        return [Finding("volume_unmeasured", "info", detail)]
     size = size_text(m.size, "mL")
     margin = limit(p, "volume_major")
     where = _main_slice(m)
@@ -323,7 +331,8 @@ def check_jump(m: Measures, p: Profile) -> list[Finding]:
     severity = _graded(m, p, own, "area_jump")
     if severity != "info":
         detail = (
-            f"area changes {j.ratio:.1f}x between neighbouring slices ({j.before:.0f} to {j.after:.0f} mm²), "
+            f"area changes {j.ratio:.1f}x between neighbouring slices ({j.before:.0f} to {j.after:.0f} "
+            f"{m.slice_area_unit}), "
             f"more than a smooth anatomy allows"
         )
         return [Finding("area_jump", severity, detail, where)]
@@ -403,8 +412,8 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
     if ct and m.not_hounsfield is not None:
         detail = (
             f"The image's values are not read as Hounsfield units: {m.not_hounsfield}. The attenuation of "
-            f"{p.display_name} was therefore not judged; the verdict rests on size, shape, position and boundary, "
-            "and its confidence is lowered"
+            f"{p.display_name} was therefore not judged; the verdict rests on the other evidence, and its "
+            "confidence is lowered"
         )
         findings.append(Finding("attenuation_unmeasured", "info", detail))
     return findings

@@ -28,10 +28,15 @@ SUPPORTED: tuple[str, ...] = _NIFTI + _NRRD + _TIFF + _PICTURE + _NPY
 
 @dataclass(frozen=True)
 class Volume:
-    """An array and its voxel size in millimetres, one entry per array axis (RGB: per spatial axis)."""
+    """An array and its voxel size in millimetres, one entry per array axis (RGB: per spatial axis).
+
+    ``spacing_known`` is False when the file states no voxel size (a .npy array, a picture, an
+    NRRD or TIFF without one): ``spacing`` then holds ones, and no size in mm may be claimed.
+    """
 
     data: np.ndarray
     spacing: tuple[float, ...]
+    spacing_known: bool = True
 
 
 def _suffix(path: Path) -> str:
@@ -161,14 +166,12 @@ def _read_nrrd(path: Path) -> Volume:
             canonical = nib.as_closest_canonical(image)
             zooms = tuple(float(z) for z in canonical.header.get_zooms()[:3])
             return Volume(_ras_to_hcr(np.asarray(canonical.dataobj)), (zooms[2], zooms[1], zooms[0]))
-        return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)) or (1.0,) * data.ndim)
+        return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)) or (1.0,) * data.ndim, bool(spacing))
     spacings = header.get("spacings")
-    if spacings is not None:
-        spacing = tuple(float(s) if np.isfinite(s) else 1.0 for s in spacings)
-    else:
-        spacing = (1.0,) * data.ndim
+    known = spacings is not None and all(np.isfinite(s) for s in spacings)
+    spacing = tuple(float(s) for s in spacings) if known else (1.0,) * data.ndim
     # pynrrd returns Fortran (x fastest) order; reverse to the C order the rest of the code uses.
-    return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)))
+    return Volume(np.ascontiguousarray(data.T), tuple(reversed(spacing)), known)
 
 
 def _read_tiff(path: Path) -> Volume:
@@ -184,13 +187,15 @@ def _read_tiff(path: Path) -> Volume:
         if yx is not None and spatial_ndim >= 2:
             spacing[-2], spacing[-1] = yx
         imagej = tif.imagej_metadata or {}
-        if imagej and spatial_ndim == 3 and imagej.get("spacing"):
+        depth = bool(imagej and spatial_ndim == 3 and imagej.get("spacing"))
+        if depth:
             spacing[0] = float(imagej["spacing"])
         if imagej:
             # ImageJ stores sizes in its own unit (often microns); the rest of napari-hcr uses mm.
             scale = _IMAGEJ_UNIT_MM.get(str(imagej.get("unit", "")).strip().lower(), 1.0)
             spacing = [s * scale for s in spacing]
-    return Volume(np.asarray(data), tuple(spacing))
+    known = yx is not None and (spatial_ndim == 2 or depth)
+    return Volume(np.asarray(data), tuple(spacing), known)
 
 
 # ImageJ may write the micro sign as the literal escape text "\u00B5m", hence that key.
@@ -239,13 +244,13 @@ def _read_picture(path: Path) -> Volume:
         elif picture.mode not in ("L", "P", "I", "I;16", "F", "RGB"):
             picture = picture.convert("RGB")
         data = np.asarray(picture)
-    return Volume(data, (1.0, 1.0))
+    return Volume(data, (1.0, 1.0), spacing_known=False)
 
 
 def _read_npy(path: Path) -> Volume:
     data = np.load(str(path), allow_pickle=False)
     spatial = data.ndim - 1 if data.ndim == 3 and data.shape[-1] in (3, 4) and data.dtype == np.uint8 else data.ndim
-    return Volume(data, (1.0,) * spatial)
+    return Volume(data, (1.0,) * spatial, spacing_known=False)
 
 
 def write_volume(path: str | os.PathLike[str], volume: Volume) -> None:
@@ -304,12 +309,15 @@ def load_case(
 
 def read_pair(
     image_path: str | os.PathLike[str], mask_path: str | os.PathLike[str]
-) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    """Read an image and its label file: the two arrays and the voxel spacing (the image's first)."""
+) -> tuple[np.ndarray, np.ndarray, tuple[float, ...] | None]:
+    """Read an image and its label file: the two arrays and the voxel spacing (the image's
+    first, then the mask's; None when neither file states one)."""
     image = read_volume(image_path)
     mask = read_volume(mask_path)
     labels = mask.data
     if labels.ndim == 3 and labels.shape[-1] in (3, 4) and image.data.ndim == 2:
         labels = labels[..., 0]
-    spacing = image.spacing if len(image.spacing) == labels.ndim else mask.spacing
-    return image.data, labels, spacing
+    for volume in (image, mask):
+        if volume.spacing_known and len(volume.spacing) == labels.ndim:
+            return image.data, labels, volume.spacing
+    return image.data, labels, None

@@ -57,7 +57,8 @@ class Component:
 
 @dataclass(frozen=True)
 class SliceJump:
-    """Area change between slice ``slice - 1`` (``before``) and ``slice`` (``after``), in mm²."""
+    """Area change between slice ``slice - 1`` (``before``) and ``slice`` (``after``), in mm²
+    (pixels when the voxel size is unknown)."""
 
     axis: int
     slice: int
@@ -104,6 +105,11 @@ class Measures:
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
     foreign: ForeignTissue | None = None  # voxels outside the structure's attenuation band (CT with a known band)
     not_hounsfield: str | None = None  # why a CT's values cannot be Hounsfield units (None: they can, or not a CT)
+
+    @property
+    def slice_area_unit(self) -> str:
+        """Unit of a slice's area: mm² when the voxel size is known, a pixel count when not."""
+        return "mm²" if self.size_unit == "mL" else "px"
 
     @property
     def clipped(self) -> bool:
@@ -194,8 +200,8 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
     ndim = mask.ndim
     spacing = tuple(float(s) for s in case.spacing) or (1.0,) * ndim
     shape = tuple(int(n) for n in mask.shape)
-    unit_volume = float(np.prod(spacing))
-    to_size = unit_volume / 1000.0 if ndim == 3 else unit_volume
+    unit_volume = float(np.prod(spacing))  # mm³ (mm²), ones when the voxel size is unknown
+    to_size = case.voxel_size
 
     bbox = _bbox(mask)
     margin = [max(2, math.ceil(RING_MM / s) + 2) for s in spacing]
@@ -256,10 +262,10 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
         spacing=spacing,
         voxels=voxels,
         size=voxels * to_size,
-        size_unit="mL" if ndim == 3 else case.area_unit,
+        size_unit=case.size_unit,
         components=components,
         holes=holes,
-        hole_size=hole_voxels * float(np.prod(grid.spacing)) / (1000.0 if ndim == 3 else 1.0),
+        hole_size=hole_voxels * float(np.prod(grid.stride)) * to_size,
         largest_hole=largest_hole,
         compactness=compactness,
         roughness=roughness,
@@ -287,7 +293,7 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
         else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, tuple(b.start for b in box)),
     )
     context = (
-        surroundings(image, case.labels, case.label, spacing, bbox, measures.size, case.names)
+        surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names)
         if case.others
         else Context(field_cut(bbox, shape), (), None)
     )

@@ -125,7 +125,7 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
     # One working voxel is ``stride`` original voxels across: depths are in original voxels.
     scale = float(np.mean(stride))
     agreement = 2.0 * np.count_nonzero(refined & work_mask) / max(1.0, volume + np.count_nonzero(refined))
-    unit = float(np.prod(case.spacing)) * float(np.prod(stride)) / (1000.0 if ndim == 3 else 1.0)
+    unit = case.voxel_size * float(np.prod(stride))
     excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
     missing, missing_where, missing_mask = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
     share = _local_share(excess_mask if excess >= missing else missing_mask, work_mask)

@@ -42,7 +42,7 @@ from .verdict import Decision, Finding
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
 # Log-odds kept when the judgement is less specific: a structure without a profile, a kind
-# without a calibration of its own, a CT whose values are not Hounsfield units.
+# without a calibration of its own, evidence that could not be measured (see ``unmeasured``).
 UNSPECIFIC = 0.6
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 # A volume this many times beyond the range the profile's sources report is not that structure,
@@ -102,7 +102,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     """
     x = dict.fromkeys(FEATURES, 0.0)
     clipped = m.clipped
-    if p.volume_ml is not None and m.ndim == 3 and m.size > 0:
+    if p.volume_ml is not None and m.size_unit == "mL" and m.size > 0:
         x["volume_excess"] = max(0.0, math.log(m.size / p.volume_ml.high))
         if not clipped:  # a scan that cuts the structure shows only part of its volume
             x["volume_deficit"] = max(0.0, math.log(p.volume_ml.low / m.size))
@@ -160,6 +160,12 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if p.specific and p.neighbours:
             x["unexpected_neighbour"] = unexpected_contact(m, p)
     return x
+
+
+def unmeasured(m: Measures, p: Profile) -> bool:
+    """Whether evidence the profile expects could not be measured on this image: a CT whose
+    values are not Hounsfield units, or a volume of unknown voxel size."""
+    return m.not_hounsfield is not None or (p.volume_ml is not None and m.size_unit == "voxels")
 
 
 def hu_band(m: Measures, p: Profile) -> Range | None:
@@ -313,7 +319,7 @@ def beyond_sources(m: Measures, p: Profile) -> str | None:
     times the largest they report (a mask holding much more than the structure) or, when the
     scan shows all of it, less than the smallest over that factor. Stage-1 knowledge, not a
     fitted norm, so it holds for a kind of structure the calibration never saw."""
-    if not p.specific or p.volume_ml is None or m.ndim != 3 or m.size <= 0:
+    if not p.specific or p.volume_ml is None or m.size_unit != "mL" or m.size <= 0:
         return None
     if m.size > BEYOND_SOURCES * p.volume_ml.high:
         return "volume_excess"
@@ -332,8 +338,8 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     params = load_params()
     judged = calibration(p, m.ndim)
     logit = judged.bias - sum(contributions(m, p).values())
-    if not p.specific or not judged.seen or m.not_hounsfield is not None:
-        # generic expectations, norms of other kinds, or a CT without attenuation: say so in the confidence
+    if not p.specific or not judged.seen or unmeasured(m, p):
+        # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC
     score = _sigmoid(logit)
     acceptable = score >= params["threshold"]

@@ -23,6 +23,7 @@ from scipy import ndimage as ndi
 from .case import Case
 from .measures import Measures
 from .verdict import SnapshotRef
+from .wording import size_text
 
 AXIS_NAMES = {0: "axial", 1: "coronal", 2: "sagittal"}
 OUTLINE = np.array([255, 214, 0], dtype=np.float32)  # bright yellow: visible on grey and most colour
@@ -96,6 +97,8 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
 
 
 def _size(value: float, unit: str) -> str:
+    if unit == "voxels":  # a volume of unknown voxel size: a count
+        return size_text(value, unit)
     return f"{value:.1f} {unit}" if value >= 0.1 else f"{value:.3f} {unit}"
 
 

@@ -25,9 +25,10 @@ def cells(ndim: int) -> str:
 
 
 def size_text(value: float, unit: str) -> str:
-    """Volumes above a litre read better in L; small ones keep one more decimal; pixels are counts."""
-    if unit == "px":
-        return f"{value:,.0f} px"
+    """Volumes above a litre read better in L; small ones keep one more decimal; pixels and
+    voxels (a size whose voxel size is unknown) are counts."""
+    if unit in ("px", "voxels"):
+        return f"{value:,.0f} {unit}"
     if unit == "mL" and value >= 1000:
         return f"{value / 1000:.2f} L"
     if value >= 100:

@@ -116,6 +116,7 @@ def test_reasoner_inputs_hold_no_reference(built):
             "names",
             "present",
             "finite",
+            "spacing_known",
         }
         assert set(case.names.values()) <= {record.structure}
 

@@ -29,6 +29,7 @@ REQUIRED = (
     "Swapped arguments",
     "No display",
     "CT not in Hounsfield units",
+    "Volume without a voxel size",
 )
 
 
@@ -52,6 +53,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(0)
     ct, liver = liver_in_fat()
     files = {
+        "ct.npy": ct,
         "ct_stored.npy": np.maximum(ct + 1024.0, 0.0),  # the scanner's stored values, rescale not applied
         "liver.npy": liver,
         "image.npy": image,

@@ -177,3 +177,24 @@ def test_load_case_from_rgb_png_and_mask_png(tmp_path):
     case = load_case(tmp_path / "photo.png", tmp_path / "mask.png", structure="lesion")
     assert case.image.shape == (40, 50) and case.rgb is not None and case.rgb.shape == (40, 50, 3)
     assert case.label == 255 and int(case.mask.sum()) == 600
+
+
+def test_a_file_that_states_no_voxel_size_says_so(tmp_path):
+    """A size in mm is a claim: an array or picture without a voxel size reads as unknown,
+    and a pair takes the size of whichever file states one."""
+    from napari_hcr.io import read_pair
+
+    cube = np.zeros((5, 6, 7), dtype=np.uint8)
+    cube[1:3, 1:4, 1:5] = 1
+    write_volume(tmp_path / "a.npy", Volume(cube, (1.0, 1.0, 1.0)))
+    write_volume(tmp_path / "a.nii.gz", Volume(cube, (3.0, 0.8, 0.8)))
+    write_volume(tmp_path / "a.tif", Volume(cube, (2.0, 0.5, 0.5)))
+    nrrd.write(str(tmp_path / "bare.nrrd"), cube, index_order="C")
+    tifffile.imwrite(str(tmp_path / "bare.tif"), cube, photometric="minisblack")
+    Image.fromarray(cube[0] * 255).save(tmp_path / "a.png")
+    known = {name: read_volume(tmp_path / name).spacing_known for name in ("a.nii.gz", "a.tif")}
+    unknown = {name: read_volume(tmp_path / name).spacing_known for name in ("a.npy", "bare.nrrd", "bare.tif", "a.png")}
+    assert all(known.values()) and not any(unknown.values())
+    assert read_pair(tmp_path / "a.npy", tmp_path / "a.npy")[2] is None
+    assert read_pair(tmp_path / "a.npy", tmp_path / "a.nii.gz")[2] == pytest.approx((3.0, 0.8, 0.8))
+    assert read_pair(tmp_path / "a.nii.gz", tmp_path / "a.npy")[2] == pytest.approx((3.0, 0.8, 0.8))

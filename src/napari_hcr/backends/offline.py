@@ -99,7 +99,7 @@ def recall_text(profile: Profile) -> str:
 def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     """Stage 2: what the mask shows, figure by figure, with where to look."""
     observations: list[Finding] = []
-    size = "" if m.size_unit == "px" else f", {size_text(m.size, m.size_unit)}"  # a pixel count says it already
+    size = "" if m.size_unit in ("px", "voxels") else f", {size_text(m.size, m.size_unit)}"  # a count says it already
     parts = [f"The mask covers {m.voxels:,} {cells(m.ndim)}{size}."]
     if m.nonfinite_share > 0:
         parts.append(
@@ -147,7 +147,7 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
         j = m.largest_jump
         parts.append(
             f"The largest slice-to-slice area change is {j.ratio:.1f}x at axis {j.axis} slice {j.slice} "
-            f"({j.before:.0f} to {j.after:.0f} mm²)."
+            f"({j.before:.0f} to {j.after:.0f} {m.slice_area_unit})."
         )
     if m.symmetry is not None:
         parts.append(f"Left-right symmetry (Dice with its mirror image) is {m.symmetry:.2f}.")
@@ -260,6 +260,8 @@ def synthesis_text(
     if minor:
         notes = " ".join(f"{_sentence(f.detail)[:-1]} (at {where_text(f.where)})." for f in minor[:3])
         return head + f" Remaining deviations are within what is clinically tolerable: {notes}" + tail
+    if any(f.kind in NOT_JUDGED for f in findings):  # say only what was measured matches
+        return head + " What could be measured matches the expected anatomy." + tail
     return head + " Size, topology, boundary and intensity all match the expected anatomy." + tail
 
 

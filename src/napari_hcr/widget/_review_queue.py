@@ -141,14 +141,15 @@ class ReviewQueueTab(QWidget):
         viewer holds one case at a time and the reviewer's layer settings stay put."""
         clear_highlight(self.viewer)
         names = (f"{item.case} image", f"{item.case} labels")
+        scale = arrays.spacing or (1.0,) * arrays.labels.ndim  # no voxel size in the files: one per voxel
         if self.layers is None or any(layer not in self.viewer.layers for layer in self.layers):
-            image = self.viewer.add_image(arrays.image, name=names[0], scale=arrays.spacing)
-            labels = self.viewer.add_labels(arrays.labels, name=names[1], scale=arrays.spacing, opacity=0.35)
+            image = self.viewer.add_image(arrays.image, name=names[0], scale=scale)
+            labels = self.viewer.add_labels(arrays.labels, name=names[1], scale=scale, opacity=0.35)
             return image, labels
         image, labels = self.layers
         for layer, data, name in ((image, arrays.image, names[0]), (labels, arrays.labels, names[1])):
             layer.data = data
-            layer.scale = arrays.spacing
+            layer.scale = scale
             layer.name = name
         image.reset_contrast_limits()
         self.viewer.reset_view()
