@@ -42,6 +42,18 @@ def range_text(low: float, high: float, unit: str) -> str:
     return f"{low:g}-{high:g} {unit}"
 
 
+def voxel_size_text(scale: tuple[float, ...]) -> str:
+    """The voxel size a run will judge sizes by, as a layer's scale gives it. A scale of ones is
+    napari's default, not a measurement: say what it means, so a 3 mm CT added without its
+    scale is not judged as a 1 mm one unnoticed."""
+    sizes = " × ".join(f"{s:g}" for s in scale)
+    if all(s == 1.0 for s in scale):
+        if len(scale) == 2:
+            return f"{sizes}: no pixel size, so areas are counted in pixels"
+        return f"{sizes} mm, napari's default scale: if the voxels are not 1 mm, set the layers' scale"
+    return f"{sizes} mm"
+
+
 def percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 

@@ -55,3 +55,12 @@ def test_two_dimensional_words() -> None:
 def test_small_shares_are_not_rounded_to_zero() -> None:
     assert share_text(0.003) == "0.3%"
     assert share_text(0.25) == "25%"
+
+
+def test_a_default_scale_is_named_for_what_it_is() -> None:
+    from napari_hcr.wording import voxel_size_text
+
+    assert voxel_size_text((2.0, 2.0, 2.0)) == "2 × 2 × 2 mm"
+    assert "napari's default scale" in voxel_size_text((1.0, 1.0, 1.0))
+    assert "counted in pixels" in voxel_size_text((1.0, 1.0))
+    assert voxel_size_text((0.5, 0.5)) == "0.5 × 0.5 mm"

@@ -83,6 +83,20 @@ def test_spacing_from_layer_scale_and_structure_from_metadata(qtbot, make_napari
     assert facts.modality == "MRI-T1"
 
 
+def test_the_voxel_size_shown_is_the_image_layers_scale_and_a_default_one_says_so(qtbot, make_napari_viewer, mni_2mm):
+    """A CT added without its scale would be judged on 1 mm voxels: the form says what the run
+    will assume, and follows the scale when the person sets it."""
+    viewer = make_napari_viewer()
+    image, _ = add_brain(viewer, mni_2mm, scale=(1.0, 1.0, 1.0))
+    widget = QCWidget(viewer)
+    shown = widget.form.voxel_size
+    assert "napari's default scale" in shown.text() and "set the layers' scale" in shown.text()
+    image.scale = (3.0, 0.8, 0.8)
+    assert shown.text() == "3 × 0.8 × 0.8 mm"
+    viewer.layers.remove(image)
+    assert shown.text() == ""
+
+
 def test_event_loop_keeps_turning_while_a_slow_backend_runs(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
     meter = StallMeter()

@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
 
 from ..backends import BACKENDS
 from ..knowledge import available_structures
+from ..wording import voxel_size_text
 
 MODALITIES = ("MRI-T1", "MRI-T2", "MRI-FLAIR", "CT", "PET", "US", "X-ray", "Photo", "Microscopy")
 FROM_LAYER = ""
@@ -60,6 +61,7 @@ class RunForm(QWidget):
         self.modality_combo = self._create_modality_combo()
         self.backend_combo = self._create_backend_combo()
         self.backend_hint = QLabel(objectName="hcrBackendHint", wordWrap=True)
+        self.voxel_size = QLabel(objectName="hcrVoxelSize", wordWrap=True)
         self.run_button = self._create_button("Run", "hcrRun", self._run_clicked)
         self.cancel_button = self._create_button("Cancel", "hcrCancel", self.cancelRequested.emit)
         self.cancel_button.setEnabled(False)
@@ -113,6 +115,7 @@ class RunForm(QWidget):
         form = QFormLayout()
         form.addRow("Image", self.image_combo)
         form.addRow("Labels", self.labels_combo)
+        form.addRow("Voxel size", self.voxel_size)
         form.addRow("Label", label_row)
         form.addRow("Structure", self.structure_combo)
         form.addRow("Modality", self.modality_combo)
@@ -162,6 +165,10 @@ class RunForm(QWidget):
         self.modality_combo.blockSignals(True)
         self.modality_combo.setCurrentText(modality)
         self.modality_combo.blockSignals(False)
+
+    def show_voxel_size(self, scale: tuple[float, ...] | None) -> None:
+        """The image layer's scale, which a run takes as the voxel size (empty: no image chosen)."""
+        self.voxel_size.setText("" if scale is None else voxel_size_text(scale))
 
     def show_layer_structure(self, named: str | None) -> None:
         self.structure_combo.setItemText(0, f"from layer metadata ({named})" if named else "from layer metadata")

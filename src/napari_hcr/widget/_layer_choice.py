@@ -21,6 +21,7 @@ class LayerChoice(QObject):
         self.link = link
         self.form = form
         self._labels_name = ""
+        self._scaled: Image | None = None  # the image layer whose scale the form shows
         link.layersChanged.connect(self.refresh)
         link.activeChanged.connect(self.follow)
         form.layersChosen.connect(self.chosen)
@@ -58,3 +59,18 @@ class LayerChoice(QObject):
         if modality:
             self.form.show_modality(modality)
         self.form.show_layer_structure(_layers.metadata_structure(labels, image, self.form.label_spin.value()))
+        self._follow_scale(image)
+
+    def _follow_scale(self, image: Image | None) -> None:
+        """Show the chosen image's scale, and again whenever the person sets it."""
+        if image is not self._scaled:
+            if self._scaled is not None:
+                self._scaled.events.scale.disconnect(self._show_scale)
+            if image is not None:
+                image.events.scale.connect(self._show_scale)
+            self._scaled = image
+        self._show_scale()
+
+    def _show_scale(self, _event: object = None) -> None:
+        image = self._scaled
+        self.form.show_voxel_size(None if image is None else tuple(float(s) for s in image.scale))
