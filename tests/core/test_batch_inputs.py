@@ -142,3 +142,35 @@ def test_assess_takes_a_dicom_series_folder_as_image(tmp_path: Path) -> None:
     assert main([*argv, "--label-names", "totalsegmentator", "--modality", "CT", "--json", str(out)]) == 0
     records = json.loads(out.read_text())
     assert sorted(r["structure"] for r in records) == ["liver", "spleen"]
+
+
+def test_a_voxel_size_for_files_that_state_none_reaches_each_case_and_its_verdict(tmp_path: Path) -> None:
+    """A cohort of .npy arrays: without a spacing its livers' volumes are not judged; --spacing
+    (or a manifest's column, which wins for its row) gives every case its size, and the size is
+    part of what a record's resume key holds."""
+    from napari_hcr.batch.task import Task, run_task
+    from synthetic import liver_in_fat
+
+    image, labels = liver_in_fat()
+    for folder in ("images", "masks"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+    np.save(tmp_path / "in" / "images" / "a.npy", image)
+    np.save(tmp_path / "in" / "masks" / "a.npy", labels)
+    _, plain = discover(tmp_path / "in", structure="liver", modality="CT")
+    _, given = discover(tmp_path / "in", structure="liver", modality="CT", spacing=(3.0, 3.0, 3.0))
+    assert plain[0].spacing is None and given[0].spacing == (3.0, 3.0, 3.0)
+
+    unknown, known = (run_task(Task(case)).records[0] for case in (plain[0], given[0]))
+    unknown_kinds = {f["kind"] for stage in unknown["stages"] for f in stage["findings"]}
+    known_kinds = {f["kind"] for stage in known["stages"] for f in stage["findings"]}
+    assert "volume_unmeasured" in unknown_kinds and "volume_unmeasured" not in known_kinds
+    assert unknown["measures"]["size_unit"] == "voxels" and known["measures"]["size_unit"] == "mL"
+    assert unknown["key"] != known["key"]
+
+    manifest = tmp_path / "cohort.csv"
+    manifest.write_text("image,mask,spacing\nin/images/a.npy,in/masks/a.npy,2x1x1\nin/images/a.npy,in/masks/a.npy,\n")
+    _, rows = discover(manifest, spacing=(3.0, 3.0, 3.0))
+    assert [c.spacing for c in rows] == [(2.0, 1.0, 1.0), (3.0, 3.0, 3.0)]
+    manifest.write_text("image,mask,spacing\nin/images/a.npy,in/masks/a.npy,thin\n")
+    with pytest.raises(InputError, match="line 2: the spacing 'thin' is not voxel sizes in mm"):
+        discover(manifest)

@@ -28,14 +28,23 @@ def add_batch_parser(sub: Any) -> None:
         "batch",
         help="assess every case of a folder, CSV manifest or TotalSegmentator output; resumable",
         description="Assess a cohort: a folder with images/ and masks/, a CSV manifest (image, mask[, structure, "
-        "modality, labels]) or TotalSegmentator output beside its scan. Writes DIR/results.jsonl, summary.csv and "
-        "report.html; running the same command again skips what DIR already holds.",
+        "modality, labels, spacing]) or TotalSegmentator output beside its scan. Writes DIR/results.jsonl, "
+        "summary.csv and report.html; running the same command again skips what DIR already holds.",
     )
     batch.add_argument("input", type=Path, help="folder (images/ + masks/), CSV manifest or TotalSegmentator output")
     batch.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the results (resumable)")
     batch.add_argument("--labels", type=_labels, default="all", metavar="all|N,M", help="labels to judge (default all)")
     batch.add_argument("--structure", default=None, help="structure for every label (default: from label names)")
     batch.add_argument("--modality", default=None, help="modality for every case, e.g. CT, MRI-T1 (default: guessed)")
+    batch.add_argument(
+        "--spacing",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="MM",
+        help="voxel size in mm per axis for every case (a manifest's spacing column wins), for files that state "
+        "none (.npy); without one their sizes are not judged",
+    )
     batch.add_argument("--backend", default="offline", choices=["offline", "gemini", "openai_compat"])
     batch.add_argument("--model", default=None, help="model name for the gemini or openai_compat backend")
     batch.add_argument("--base-url", default=None, help="server URL for the openai_compat backend")
@@ -60,7 +69,10 @@ def run_batch_command(args: argparse.Namespace) -> int:
     from .task import BackendSpec
 
     _check_arguments(args)
-    _kind, cases = discover(args.input, labels=args.labels, structure=args.structure, modality=args.modality)
+    spacing = tuple(args.spacing) if args.spacing else None
+    _kind, cases = discover(
+        args.input, labels=args.labels, structure=args.structure, modality=args.modality, spacing=spacing
+    )
     options = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
     backend = make_backend(args.backend, **options)  # a missing key fails here, once, not in every case
     if args.backend == "gemini" and not _confirmed(cases, backend.model, args.yes):

@@ -18,7 +18,7 @@ Cases carry paths, never arrays: the worker that assesses a case reads it (:mod:
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -50,10 +50,16 @@ class BatchCase:
     modality: str | None = None
     labels: Labels = "all"
     names: str = "auto"
+    spacing: tuple[float, ...] | None = None  # voxel size (mm) for files that state none; overrides theirs
 
 
 def discover(
-    source: Path, *, labels: Labels = "all", structure: str | None = None, modality: str | None = None
+    source: Path,
+    *,
+    labels: Labels = "all",
+    structure: str | None = None,
+    modality: str | None = None,
+    spacing: tuple[float, ...] | None = None,
 ) -> tuple[Kind, list[BatchCase]]:
     """The kind of INPUT and its cases; options given on the command line apply to every case
     (a manifest's own columns win for their rows)."""
@@ -75,7 +81,21 @@ def discover(
         )
     if not cases:
         raise InputError(f"The batch input {source} holds no cases.")
+    if spacing is not None:
+        cases = [case if case.spacing else replace(case, spacing=spacing) for case in cases]
     return kind, _unique_ids(cases)
+
+
+def parse_spacing(text: str) -> tuple[float, ...]:
+    """A voxel size in mm per axis, separated by spaces or ``x`` (``3 0.8 0.8``, ``3x0.8x0.8``)."""
+    parts = [p for p in text.lower().replace("×", "x").replace("x", " ").split() if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if not values or any(not v > 0 for v in values):
+        raise InputError(f"the spacing '{text}' is not voxel sizes in mm, such as '3 0.8 0.8'.")
+    return values
 
 
 def parse_labels(text: str) -> Labels:
@@ -145,6 +165,7 @@ def _manifest(source: Path, labels: Labels, structure: str | None, modality: str
                 paths.append(path)
             try:
                 row_labels = parse_labels(cell["labels"]) if cell.get("labels") else labels
+                row_spacing = parse_spacing(cell["spacing"]) if cell.get("spacing") else None
             except InputError as error:
                 raise InputError(f"{source.name} line {row_number}: {error}") from None
             cases.append(
@@ -155,6 +176,7 @@ def _manifest(source: Path, labels: Labels, structure: str | None, modality: str
                     cell.get("structure") or structure,
                     cell.get("modality") or modality,
                     row_labels,
+                    spacing=row_spacing,
                 )
             )
     return cases

@@ -77,10 +77,19 @@ class TaskResult:
     worker: str = ""
 
 
-def resume_key(files: tuple[str, str], label: int, structure: str, modality: str, backend: str, model: str) -> str:
+def resume_key(
+    files: tuple[str, str],
+    label: int,
+    structure: str,
+    modality: str,
+    spacing: tuple[float, ...] | None,
+    backend: str,
+    model: str,
+) -> str:
     """What decides a record: the input files' hashes, the label, what it is judged as, the
-    backend, the model and the prompt version. A record with the same key is not redone."""
-    parts = [*files, str(label), structure, modality, backend, model, PROMPT_VERSION]
+    voxel size given for it, the backend, the model and the prompt version. A record with the
+    same key is not redone."""
+    parts = [*files, str(label), structure, modality, repr(spacing), backend, model, PROMPT_VERSION]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -112,6 +121,7 @@ def _run_task(task: Task) -> TaskResult:
         base["files"] = {"image_sha256": files[0], "mask_sha256": files[1]}
         arrays = read_case(case)
         modality = case.modality or default_modality(arrays.image, arrays.labels)
+        spacing = case.spacing or arrays.spacing
         labels = present_labels(arrays.labels) if case.labels == "all" else case.labels
         if not labels:
             raise HCRError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
@@ -121,7 +131,7 @@ def _run_task(task: Task) -> TaskResult:
     for label in labels:
         name = arrays.names.get(label, "")
         asked = case.structure or name or GENERIC
-        key = resume_key(files, label, asked, modality, backend.name, backend.model)
+        key = resume_key(files, label, asked, modality, spacing, backend.name, backend.model)
         if key in task.done:
             result.skipped += 1
             continue
@@ -130,7 +140,7 @@ def _run_task(task: Task) -> TaskResult:
             request = RunRequest(
                 image=arrays.image,
                 mask=arrays.labels,
-                spacing=arrays.spacing,
+                spacing=spacing,
                 labels=(label,),
                 structures={} if case.structure else arrays.names,
                 structure=case.structure or GENERIC,
