@@ -101,7 +101,8 @@ def assess_steps(
         yield Done(cached, ready.snapshots)
         return
 
-    facts = CaseFacts(case.structure, case.modality, tuple(case.image.shape), case.spacing, case.label)
+    spacing = case.spacing if case.spacing_known else ()
+    facts = CaseFacts(case.structure, case.modality, tuple(case.image.shape), spacing, case.label)
     session = backend.open(facts)
     results: list[StageResult] = []
     decision = None

@@ -84,7 +84,8 @@ assert tuple(s.name for s in STAGES) == STAGE_NAMES
 
 @dataclass(frozen=True)
 class CaseFacts:
-    """What a backend may know about the case: never file names, paths or patient metadata."""
+    """What a backend may know about the case: never file names, paths or patient metadata.
+    ``spacing`` is empty when nobody gave the voxel size."""
 
     structure: str
     modality: str

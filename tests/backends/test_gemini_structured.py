@@ -143,6 +143,15 @@ def test_conversation_sends_evidence_once_and_replays_earlier_answers() -> None:
     assert "compactness: " in measures_text(measures.to_dict())
 
 
+def test_a_model_is_told_when_nobody_gave_the_voxel_size() -> None:
+    from napari_hcr.backends.prompting import case_text
+
+    given = case_text(CaseFacts("liver", "CT", (48, 80, 80), (3.0, 0.8, 0.8), 1))
+    unknown = case_text(CaseFacts("liver", "CT", (48, 80, 80), (), 1))
+    assert "voxel size 3 x 0.8 x 0.8 mm" in given
+    assert "voxel size unknown" in unknown and "judge no size in mm or mL" in unknown
+
+
 def test_a_model_is_told_when_a_cts_values_are_not_hounsfield_units() -> None:
     """The model reads the same caveat as the offline reasoner: no HU claims on stored values."""
     image, labels = liver_in_fat()

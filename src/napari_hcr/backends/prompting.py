@@ -130,9 +130,12 @@ def case_text(facts: CaseFacts) -> str:
         grid = f"3-D volume of {axes} slices"
     else:
         grid = f"2-D image of {facts.shape[0]} x {facts.shape[1]} pixels (locations: axis -1, slice 0)"
-    spacing = " x ".join(f"{s:g}" for s in facts.spacing)
+    if facts.spacing:
+        size = "voxel size " + " x ".join(f"{s:g}" for s in facts.spacing) + " mm"
+    else:
+        size = "voxel size unknown (sizes are counts of voxels: judge no size in mm or mL)"
     return (
-        f"Case: {grid}, voxel size {spacing} mm; target structure {facts.structure}, "
+        f"Case: {grid}, {size}; target structure {facts.structure}, "
         f"modality {facts.modality}, mask label {facts.label}."
     )
 
