@@ -109,7 +109,7 @@ class Measures:
     @property
     def slice_area_unit(self) -> str:
         """Unit of a slice's area: mm² when the voxel size is known, a pixel count when not."""
-        return "mm²" if self.size_unit == "mL" else "px"
+        return "px" if self.size_unit in ("voxels", "px") else "mm²"
 
     @property
     def clipped(self) -> bool:
