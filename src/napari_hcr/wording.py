@@ -42,10 +42,12 @@ def range_text(low: float, high: float, unit: str) -> str:
     return f"{low:g}-{high:g} {unit}"
 
 
-def voxel_size_text(scale: tuple[float, ...]) -> str:
+def voxel_size_text(scale: tuple[float, ...], known: bool = True) -> str:
     """The voxel size a run will judge sizes by, as a layer's scale gives it. A scale of ones is
     napari's default, not a measurement: say what it means, so a 3 mm CT added without its
-    scale is not judged as a 1 mm one unnoticed."""
+    scale is not judged as a 1 mm one unnoticed; a scale known to be no voxel size says so."""
+    if not known:
+        return "not given: sizes are counted in voxels and the volume is not judged"
     sizes = " × ".join(f"{s:g}" for s in scale)
     if all(s == 1.0 for s in scale):
         if len(scale) == 2:

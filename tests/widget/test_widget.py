@@ -97,6 +97,22 @@ def test_the_voxel_size_shown_is_the_image_layers_scale_and_a_default_one_says_s
     assert shown.text() == ""
 
 
+def test_an_image_layer_that_says_its_voxel_size_is_unknown_is_judged_in_voxels(qtbot, make_napari_viewer, mni_2mm):
+    """The review queue's layers of a .npy case carry ``spacing_known: False``: a re-check in the
+    widget then judges no volume, as the batch did, instead of reading napari's ones as 1 mm."""
+    viewer = make_napari_viewer()
+    image, _ = add_brain(viewer, mni_2mm, scale=(1.0, 1.0, 1.0))
+    image.metadata["spacing_known"] = False
+    widget = QCWidget(viewer)
+    assert widget.form.voxel_size.text().startswith("not given")
+    backend = SlowBackend(delay=0.0)
+    run_and_wait(qtbot, widget, backend=backend)
+    assert backend.facts[0].spacing == ()
+    assert run_and_wait(qtbot, widget) == "verdict"
+    kinds = {f.kind for stage in widget.last_results[1].assessment.stages for f in stage.findings}
+    assert "volume_unmeasured" in kinds and widget.last_results[1].assessment.measures["size_unit"] == "voxels"
+
+
 def test_event_loop_keeps_turning_while_a_slow_backend_runs(qtbot, widget_with_brain):
     _, widget, _ = widget_with_brain
     meter = StallMeter()

@@ -166,9 +166,10 @@ class RunForm(QWidget):
         self.modality_combo.setCurrentText(modality)
         self.modality_combo.blockSignals(False)
 
-    def show_voxel_size(self, scale: tuple[float, ...] | None) -> None:
-        """The image layer's scale, which a run takes as the voxel size (empty: no image chosen)."""
-        self.voxel_size.setText("" if scale is None else voxel_size_text(scale))
+    def show_voxel_size(self, scale: tuple[float, ...] | None, known: bool = True) -> None:
+        """The image layer's scale, which a run takes as the voxel size unless ``known`` is
+        False (empty: no image chosen)."""
+        self.voxel_size.setText("" if scale is None else voxel_size_text(scale, known))
 
     def show_layer_structure(self, named: str | None) -> None:
         self.structure_combo.setItemText(0, f"from layer metadata ({named})" if named else "from layer metadata")

@@ -73,4 +73,7 @@ class LayerChoice(QObject):
 
     def _show_scale(self, _event: object = None) -> None:
         image = self._scaled
-        self.form.show_voxel_size(None if image is None else tuple(float(s) for s in image.scale))
+        if image is None:
+            self.form.show_voxel_size(None)
+        else:
+            self.form.show_voxel_size(tuple(float(s) for s in image.scale), _layers.spacing_known(image))

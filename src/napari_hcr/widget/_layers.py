@@ -23,7 +23,7 @@ class LayerInputs:
 
     image: Any
     labels: Any
-    spacing: tuple[float, ...]
+    spacing: tuple[float, ...] | None  # None: the image layer says its voxel size is unknown
 
 
 def gather(image: Image | None, labels: Labels | None) -> LayerInputs:
@@ -40,7 +40,14 @@ def gather(image: Image | None, labels: Labels | None) -> LayerInputs:
             f"The labels layer '{labels.name}' has a different scale from the image "
             f"'{image.name}'; they must share one voxel grid."
         )
-    return LayerInputs(image_data, labels_data, spacing)
+    return LayerInputs(image_data, labels_data, spacing if spacing_known(image) else None)
+
+
+def spacing_known(image: Image) -> bool:
+    """Whether the image layer's scale is a voxel size: a layer whose ``metadata`` sets
+    ``spacing_known`` to False (the review queue's layers of a .npy case) holds only napari's
+    default, and sizes on it are counts of voxels."""
+    return image.metadata.get("spacing_known") is not False
 
 
 def metadata_structure(labels: Labels | None, image: Image | None, label: int) -> str | None:

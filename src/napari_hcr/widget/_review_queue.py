@@ -142,11 +142,13 @@ class ReviewQueueTab(QWidget):
         clear_highlight(self.viewer)
         names = (f"{item.case} image", f"{item.case} labels")
         scale = arrays.spacing or (1.0,) * arrays.labels.ndim  # no voxel size in the files: one per voxel
+        known = arrays.spacing is not None  # a re-check in the widget must not take the ones for 1 mm
         if self.layers is None or any(layer not in self.viewer.layers for layer in self.layers):
-            image = self.viewer.add_image(arrays.image, name=names[0], scale=scale)
+            image = self.viewer.add_image(arrays.image, name=names[0], scale=scale, metadata={"spacing_known": known})
             labels = self.viewer.add_labels(arrays.labels, name=names[1], scale=scale, opacity=0.35)
             return image, labels
         image, labels = self.layers
+        image.metadata["spacing_known"] = known
         for layer, data, name in ((image, arrays.image, names[0]), (labels, arrays.labels, names[1])):
             layer.data = data
             layer.scale = scale
