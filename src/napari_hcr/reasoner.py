@@ -21,7 +21,7 @@ from .backends.base import Backend, StageAnswer
 from .cache import AssessmentCache, cache_key
 from .case import Case
 from .errors import BackendError
-from .knowledge import load_profile
+from .knowledge import Range, load_profile
 from .measures import Measures, measure
 from .readability import check_readable
 from .snapshots import Snapshot, take_snapshots
@@ -91,7 +91,7 @@ def assess_steps(
     profile = load_profile(case.structure, case.modality)
     key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
     cached = cache.get(key) if cache and key else None
-    evidence_work = _POOL.submit(_gather_evidence, case)
+    evidence_work = _POOL.submit(_gather_evidence, case, tissue_band(profile))
 
     if cached is not None:
         ready = yield from _waiting(evidence_work, 1, EVIDENCE, poll)
@@ -182,9 +182,9 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
             yield Progress(step, message)
 
 
-def _gather_evidence(case: Case) -> Evidence:
+def _gather_evidence(case: Case, attenuation: Range | None) -> Evidence:
     t0 = time.perf_counter()
-    measures = measure(case, tissue_band(load_profile(case.structure, case.modality)))
+    measures = measure(case, attenuation)
     t1 = time.perf_counter()
     snapshots = tuple(take_snapshots(case, measures))
     return Evidence(measures, snapshots, {"measures": t1 - t0, "snapshots": time.perf_counter() - t1})

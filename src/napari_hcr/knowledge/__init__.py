@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from . import templates
@@ -259,23 +260,26 @@ def _alias_index() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def knowledge_digest() -> str:
     """A fingerprint of the table and the prose files: an answer is only as current as the
     knowledge its stages recalled, so the answer cache keys on it."""
     digest = hashlib.sha256((resources.files(__package__) / TABLE_FILE).read_bytes())
-    folder = resources.files(__package__) / "prose"
-    for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name):
+    for entry in _prose_files():
         digest.update(entry.name.encode())
         digest.update(entry.read_bytes())
     return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=1)
 def _prose() -> dict[str, dict[str, Any]]:
-    folder = resources.files(__package__) / "prose"
     out = {}
-    for entry in folder.iterdir():
-        if entry.name.endswith(".json"):
-            data = json.loads(entry.read_text(encoding="utf-8"))
-            out[data["structure"]] = data
+    for entry in _prose_files():
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        out[data["structure"]] = data
     return out
+
+
+def _prose_files() -> list[Traversable]:
+    """The prose files by name: what the profiles' texts and the fingerprint both read."""
+    folder = resources.files(__package__) / "prose"
+    return sorted((e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name)
