@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
+from napari_hcr.acceptability.metrics import balanced_accuracy
 from napari_hcr.knowledge import load_profile
 from napari_hcr.scoring import FEATURES, PARAMS_FILE, UNSEEN, Z_CAP, family
 
@@ -227,7 +228,7 @@ def cross_validate(
         shifts[fam] = safety_shift(held_logits[here]) if here.any() else 0.0
     shifts["generic"] = max(shifts.values(), default=0.0)
     called = held_logits + np.asarray([shifts[f] for f in families]) >= 0.0
-    balanced = balanced_accuracy(called, y > 0.5)
+    balanced = balanced_accuracy(y > 0.5, called)
     return shifts, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
 
 
@@ -235,11 +236,6 @@ def safety_shift(held_correct: np.ndarray) -> float:
     """Log-odds an operating point moves towards "acceptable" so held-out correct masks pass:
     all but ``KEEP_MISS`` of them, with ``MARGIN`` to spare."""
     return max(0.0, MARGIN - float(np.quantile(held_correct, KEEP_MISS)))
-
-
-def balanced_accuracy(called: np.ndarray, ok: np.ndarray) -> float:
-    """Mean of the shares of acceptable cases passed and unacceptable ones caught."""
-    return 0.5 * (float(np.mean(called[ok])) + float(np.mean(~called[~ok])))
 
 
 def unseen_kind(
@@ -261,7 +257,7 @@ def unseen_kind(
     judged = np.isin(kinds, names)
     shift = safety_shift(held[correct & judged])
     called = held[judged] + shift >= 0.0
-    return shift, balanced_accuracy(called, y[judged] > 0.5)
+    return shift, balanced_accuracy(y[judged] > 0.5, called)
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:

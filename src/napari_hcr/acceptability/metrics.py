@@ -54,7 +54,7 @@ def figures(truth: list[str], verdict: list[str], score: list[float], seconds: l
         n=n,
         n_unacceptable=int(t.sum()),
         accuracy=(tp + tn) / n if n else float("nan"),
-        balanced_accuracy=float(np.nanmean([sens, spec])) if n else float("nan"),
+        balanced_accuracy=balanced_accuracy(t, v),
         sensitivity=sens,
         specificity=spec,
         auroc=auroc(np.asarray(score, dtype=float), ~t),
@@ -66,6 +66,13 @@ def figures(truth: list[str], verdict: list[str], score: list[float], seconds: l
         },
         median_seconds=float(np.median(seconds)) if seconds else float("nan"),
     )
+
+
+def balanced_accuracy(truth: np.ndarray, called: np.ndarray) -> float:
+    """Mean of the two classes' hit rates (the share of each class called as it is), the same
+    whichever class is positive; a class absent from ``truth`` is left out."""
+    rates = [float(np.mean(called[truth == cls] == cls)) for cls in (True, False) if np.any(truth == cls)]
+    return float(np.mean(rates)) if rates else float("nan")
 
 
 def auroc(score: np.ndarray, positive: np.ndarray) -> float:
@@ -106,8 +113,7 @@ def interval(truth: Sequence[str], verdict: Sequence[str], score: Sequence[float
 
     def balanced(chosen: np.ndarray) -> float:
         rows = pick(chosen)
-        rates = [float(np.mean(v[rows][cls == t[rows]])) if np.any(cls == t[rows]) else np.nan for cls in (True, False)]
-        return float(np.nanmean([rates[0], 1.0 - rates[1]]))
+        return balanced_accuracy(t[rows], v[rows])
 
     def area(chosen: np.ndarray) -> float:
         rows = pick(chosen)
