@@ -16,6 +16,7 @@ import numpy as np
 from .errors import InputError
 from .knowledge import canonical_structure
 from .verdict import InputDigest
+from .wording import COUNT_UNITS
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Case:
     def voxel_size(self) -> float:
         """One voxel's size in :attr:`size_unit`: every size a measure reports is a count times this."""
         unit = self.size_unit
-        if unit == "voxels" or unit == "px":
+        if unit in COUNT_UNITS:
             return 1.0
         volume = float(np.prod(self.spacing))
         return volume / 1000.0 if unit == "mL" else volume

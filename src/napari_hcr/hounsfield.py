@@ -18,11 +18,9 @@ while much of the image is denser than anything but bone.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .readability import SAMPLE
+from .readability import sample_step
 from .wording import share_text
 
 MIN_SPAN = 20.0  # Hounsfield units any anatomy spans (0.1st to 99.9th percentile); a normalised image spans a few
@@ -36,8 +34,7 @@ def hounsfield_doubt(image: np.ndarray, finite: np.ndarray | None = None) -> str
 
     ``finite`` marks the voxels that were numbers in the input (None: all were).
     """
-    step = max(1, math.ceil((image.size / SAMPLE) ** (1 / image.ndim)))
-    strided = (slice(None, None, step),) * image.ndim
+    strided = (slice(None, None, sample_step(image.size, image.ndim)),) * image.ndim
     values = image[strided] if finite is None else image[strided][finite[strided]]
     if values.size == 0:
         return None  # nothing to read: the readability check says so

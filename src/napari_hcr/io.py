@@ -38,6 +38,11 @@ class Volume:
     spacing: tuple[float, ...]
     spacing_known: bool = True
 
+    @property
+    def stated_spacing(self) -> tuple[float, ...] | None:
+        """The voxel size when the file states one, else None (what ``make_case`` reads as unknown)."""
+        return self.spacing if self.spacing_known else None
+
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
@@ -318,6 +323,6 @@ def read_pair(
     if labels.ndim == 3 and labels.shape[-1] in (3, 4) and image.data.ndim == 2:
         labels = labels[..., 0]
     for volume in (image, mask):
-        if volume.spacing_known and len(volume.spacing) == labels.ndim:
-            return image.data, labels, volume.spacing
+        if volume.stated_spacing is not None and len(volume.spacing) == labels.ndim:
+            return image.data, labels, volume.stated_spacing
     return image.data, labels, None

@@ -33,6 +33,7 @@ from .hounsfield import hounsfield_doubt
 from .knowledge import Range, modality_kind
 from .refinement import Refinement, refine
 from .verdict import Location
+from .wording import COUNT_UNITS
 
 WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large boxes
 RING_MM = 3.0  # thickness of the bands either side of the boundary used for contrast
@@ -109,7 +110,7 @@ class Measures:
     @property
     def slice_area_unit(self) -> str:
         """Unit of a slice's area: mm² when the voxel size is known, a pixel count when not."""
-        return "px" if self.size_unit in ("voxels", "px") else "mm²"
+        return "px" if self.size_unit in COUNT_UNITS else "mm²"
 
     @property
     def clipped(self) -> bool:

@@ -108,7 +108,7 @@ def _neighbourhood(labels: np.ndarray, label: int) -> tuple[slice, ...]:
     axis, strided to at most SAMPLE voxels. A small mask on a featureless patch of a readable image
     is judged (it covers nothing), not excused: the region reaches the anatomy around it. The box
     is found on a strided copy of the labels (one cheap pass, however large the volume)."""
-    coarse = max(1, math.ceil((labels.size / SAMPLE) ** (1 / labels.ndim)))
+    coarse = sample_step(labels.size, labels.ndim)
     mask = labels[tuple(slice(None, None, coarse) for _ in range(labels.ndim))] == label
     if not mask.any():  # thinner than the stride: look at every voxel
         coarse, mask = 1, labels == label
@@ -118,9 +118,13 @@ def _neighbourhood(labels: np.ndarray, label: int) -> tuple[slice, ...]:
         hit = np.flatnonzero(mask.any(axis=other)) * coarse
         grow = max(2, int(hit[-1] - hit[0]) // 2, labels.shape[axis] // 4) + coarse
         box.append((max(0, int(hit[0]) - grow), min(labels.shape[axis], int(hit[-1]) + 1 + grow)))
-    size = math.prod(b - a for a, b in box)
-    step = max(1, math.ceil((size / SAMPLE) ** (1 / labels.ndim)))
+    step = sample_step(math.prod(b - a for a, b in box), labels.ndim)
     return tuple(slice(a, b, step) for a, b in box)
+
+
+def sample_step(size: int, ndim: int) -> int:
+    """The stride along every axis that leaves at most :data:`SAMPLE` of ``size`` voxels."""
+    return max(1, math.ceil((size / SAMPLE) ** (1 / ndim)))
 
 
 def _noise(values: np.ndarray, ok: np.ndarray) -> float:

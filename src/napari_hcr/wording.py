@@ -24,10 +24,13 @@ def cells(ndim: int) -> str:
     return "voxels" if ndim == 3 else "pixels"
 
 
+COUNT_UNITS = ("px", "voxels")  # sizes that are counts: no pixel or voxel size turns them into mm
+
+
 def size_text(value: float, unit: str) -> str:
     """Volumes above a litre read better in L; small ones keep one more decimal; pixels and
     voxels (a size whose voxel size is unknown) are counts."""
-    if unit in ("px", "voxels"):
+    if unit in COUNT_UNITS:
         return f"{value:,.0f} {unit}"
     if unit == "mL" and value >= 1000:
         return f"{value / 1000:.2f} L"

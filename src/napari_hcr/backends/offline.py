@@ -18,7 +18,7 @@ from ..measures import Measures
 from ..scoring import calibration, decide, expected_sign, family, params_digest, truncated_end
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location
-from ..wording import cells, ordinal, percent, range_text, share_text, size_text, where_text
+from ..wording import COUNT_UNITS, cells, ordinal, percent, range_text, share_text, size_text, where_text
 from .base import StageAnswer
 
 # The offline "model" is this release with its fitted calibration: a cached assessment made by
@@ -99,7 +99,7 @@ def recall_text(profile: Profile) -> str:
 def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     """Stage 2: what the mask shows, figure by figure, with where to look."""
     observations: list[Finding] = []
-    size = "" if m.size_unit in ("px", "voxels") else f", {size_text(m.size, m.size_unit)}"  # a count says it already
+    size = "" if m.size_unit in COUNT_UNITS else f", {size_text(m.size, m.size_unit)}"  # a count says it already
     parts = [f"The mask covers {m.voxels:,} {cells(m.ndim)}{size}."]
     if m.nonfinite_share > 0:
         parts.append(

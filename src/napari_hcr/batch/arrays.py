@@ -37,7 +37,7 @@ def read_case(case: BatchCase) -> CaseArrays:
     if mask_path.is_dir() and not is_volume(mask_path):
         image = read_volume(case.image)
         labels, names = merge_mask_folder(mask_path, image.data.shape)
-        return CaseArrays(image.data, labels, image.spacing if image.spacing_known else None, names)
+        return CaseArrays(image.data, labels, image.stated_spacing, names)
     image_data, labels, spacing = read_pair(case.image, case.mask)
     return CaseArrays(image_data, labels, spacing, case_names(case))
 
