@@ -16,9 +16,10 @@ can only count against a mask) and fitted per modality family (how much a refine
 disagreement says differs between MRI and CT; a pooled fit serves 2-D images and other
 modalities), one bias per norm set; fitted by L2-penalised
 maximum likelihood with both classes weighted equally and the unaltered references and
-field-of-view crops weighted up; then the operating point moves towards "acceptable" by the
+field-of-view crops weighted up; then each operating point moves towards "acceptable" by the
 margin that lets held-out correct references pass (a false alarm on a correct mask is the
-worst error a guardrail makes). The floors' multiplier, the penalty, the centre's percentile
+worst error a guardrail makes): per kind of structure where the kind has enough of them, per
+family otherwise. The floors' multiplier, the penalty, the centre's percentile
 and a cap on how much one figure can say are chosen on dev alone by grouped cross-validation
 that holds out whole structures (whole scans for structures with their own
 norms): each held-out fold plays the part of the structures the test split keeps unseen.
@@ -199,37 +200,60 @@ def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families:
     return fold
 
 
-def cross_validate(
-    x: np.ndarray,
-    y: np.ndarray,
-    keys: np.ndarray,
-    correct: np.ndarray,
-    fold: np.ndarray,
-    families: np.ndarray,
-    config: Config,
-) -> tuple[dict[str, float], float, float]:
-    """On held-out folds: the safety margin per modality family, then the balanced accuracy
-    and the share of correct references kept with it.
-
-    The margin is how far a family's operating point moves towards "acceptable" so that its
-    held-out correct references (structures the fold's fit never saw) pass: all but
-    ``KEEP_MISS`` of them, plus ``MARGIN`` log-odds. A guardrail that rejects correct work is
-    worse than none, so sensitivity is what is left after that.
-    """
+def held_out_logits(
+    x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, fold: np.ndarray, config: Config
+) -> np.ndarray:
+    """Each record's log-odds from the fit that held its fold out."""
     held_logits = np.zeros(len(y))
     for held in sorted(set(fold)):
         out = fold == held
         norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
         # A held-out structure without norms of its own falls back to its family's, as at test time.
         held_logits[out] = logits(x[out], keys[out], norms, w, bias, config[3])
+    return held_logits
+
+
+def cross_validate(
+    held_logits: np.ndarray, y: np.ndarray, correct: np.ndarray, families: np.ndarray, kinds: np.ndarray
+) -> tuple[float, float]:
+    """The balanced accuracy of held-out records, and the share of correct references kept,
+    with the operating points :func:`operating_shifts` sets (``kinds`` all-empty: one per
+    family)."""
+    shifts = operating_shifts(held_logits, correct, families, kinds)
+    moved = np.asarray([shift_of(k, f, shifts) for k, f in zip(kinds, families, strict=True)])
+    called = held_logits + moved >= 0.0
+    return balanced_accuracy(y > 0.5, called), float(np.mean(called[correct])) if correct.any() else 1.0
+
+
+def operating_shifts(
+    held_logits: np.ndarray, correct: np.ndarray, families: np.ndarray, kinds: np.ndarray
+) -> dict[str, float]:
+    """How far each operating point moves towards "acceptable" so that held-out correct
+    references (structures the fold's fit never saw) pass: all but ``KEEP_MISS`` of them, plus
+    ``MARGIN`` log-odds. A guardrail that rejects correct work is worse than none, so
+    sensitivity is what is left after that.
+
+    A kind of structure with ``KIND_MIN`` held-out correct references or more (CT organs,
+    bones, muscles) gets a margin of its own: what unseen organs need says nothing about the
+    ribs and bowel loops whose correct masks look least like their norms, and one margin for a
+    whole family would let those set the sensitivity of every kind. A kind with fewer takes
+    its family's."""
     shifts = {}
     for fam in sorted(set(families)):
         here = correct & (families == fam)
         shifts[fam] = safety_shift(held_logits[here]) if here.any() else 0.0
     shifts["generic"] = max(shifts.values(), default=0.0)
-    called = held_logits + np.asarray([shifts[f] for f in families]) >= 0.0
-    balanced = balanced_accuracy(y > 0.5, called)
-    return shifts, balanced, float(np.mean(called[correct])) if correct.any() else 1.0
+    for kind in sorted(set(kinds[correct]) - {""}):
+        here = correct & (kinds == kind)
+        if np.count_nonzero(here) >= KIND_MIN:
+            shifts[kind] = safety_shift(held_logits[here])
+    return shifts
+
+
+def shift_of(kind: str, fam: str, shifts: dict[str, float]) -> float:
+    """The margin of a kind of structure: its own when it had enough correct references, else
+    its family's."""
+    return shifts.get(kind, shifts.get(fam, shifts["generic"]))
 
 
 def safety_shift(held_correct: np.ndarray) -> float:
@@ -308,14 +332,23 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     """Choose the hyper-parameters, fit and move the operating point on one family's records."""
     x, y, correct, fams = a["x"][here], a["y"][here], a["correct"][here], a["families"][here]
     keys, fold, kinds = keys[here], fold[here], a["kinds"][here]
-    scores = {config: cross_validate(x, y, keys, correct, fold, fams, config) for config in GRID}
-    config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
+    # The configuration is chosen by how well held-out structures are told apart at one
+    # operating point per family; the kinds' own operating points are then set on its
+    # held-out log-odds.
+    one_per_family = np.full(len(kinds), "")
+    held = {config: held_out_logits(x, y, keys, correct, fold, config) for config in GRID}
+    scores = {config: cross_validate(held[config], y, correct, fams, one_per_family) for config in GRID}
+    config = max(scores, key=lambda k: (round(scores[k][0], 4), round(scores[k][1], 4)))
     floor, l2, quantile, cap = config
-    shifts, balanced, kept = scores[config]
+    shifts = operating_shifts(held[config], correct, fams, kinds)
+    balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
     pooled = bias["generic"]
-    bias = {name: value + shifts.get(name.split(":")[0], shifts["generic"]) for name, value in bias.items()}
+    # The kind a norm set serves: a kind's own, or a structure's with norms of its own; the
+    # pooled sets serve several kinds and take their family's margin.
+    kind_of = {k: kind for k, kind, f in zip(keys, kinds, fams, strict=True) if k not in (f, "generic")}
+    bias = {name: value + shift_of(kind_of.get(name, ""), name.split(":")[0], shifts) for name, value in bias.items()}
     if unseen is not None:
         bias[UNSEEN] = pooled + unseen[0]
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
@@ -323,8 +356,9 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     return {
         "fitted_on": (
             f"{len(y)} candidates ({int(y.sum())} acceptable); floor x{floor}, L2 {l2}, centre at the "
-            f"{quantile:.0f}th percentile, z capped at {cap:g}; operating point moved "
-            f"{max(shifts.values()):.2f} log-odds so held-out correct references pass (held-out balanced accuracy "
+            f"{quantile:.0f}th percentile, z capped at {cap:g}; operating points moved "
+            + ", ".join(f"{name} {value:.2f}" for name, value in sorted(shifts.items()) if name != "generic")
+            + f" log-odds so held-out correct references pass (held-out balanced accuracy "
             f"{balanced:.3f}, correct references kept {kept:.3f}); dev accuracy {accuracy:.3f}; "
             + (
                 "a single kind of structure, so kinds it has not seen go to the pooled model"

@@ -1,0 +1,68 @@
+"""The scoring fit's operating points: a margin per kind of structure only where the kind has
+enough held-out correct references to measure it."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "acceptability" / "fit_scoring.py"
+
+
+@pytest.fixture(scope="module")
+def fit_scoring() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fit_scoring", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _records(fit_scoring: ModuleType) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Held-out log-odds of correct references: organs that pass easily, ribs that barely do,
+    and two glands (too few for a margin of their own), all on CT."""
+    many = fit_scoring.KIND_MIN
+    organs = np.linspace(2.0, 4.0, many)
+    bones = np.linspace(-2.0, 3.0, many)
+    glands = np.array([-6.0, 1.0])
+    held = np.concatenate([organs, bones, glands])
+    kinds = np.array(["CT:organ"] * many + ["CT:bone"] * many + ["CT:gland"] * 2)
+    families = np.full(len(held), "CT")
+    correct = np.ones(len(held), dtype=bool)
+    return held, correct, families, kinds
+
+
+def test_a_kind_with_enough_correct_references_gets_its_own_margin(fit_scoring: ModuleType) -> None:
+    held, correct, families, kinds = _records(fit_scoring)
+    shifts = fit_scoring.operating_shifts(held, correct, families, kinds)
+    assert shifts["CT:organ"] == pytest.approx(fit_scoring.safety_shift(held[kinds == "CT:organ"]))
+    assert shifts["CT:bone"] == pytest.approx(fit_scoring.safety_shift(held[kinds == "CT:bone"]))
+    # The organs pass without moving the operating point as far as the ribs need.
+    assert shifts["CT:organ"] < shifts["CT:bone"]
+    # The family's margin is measured over every correct reference, the gland's -6 included.
+    assert shifts["CT"] == pytest.approx(fit_scoring.safety_shift(held))
+    assert shifts["CT"] > shifts["CT:bone"]
+
+
+def test_a_kind_with_few_correct_references_takes_its_familys_margin(fit_scoring: ModuleType) -> None:
+    held, correct, families, kinds = _records(fit_scoring)
+    shifts = fit_scoring.operating_shifts(held, correct, families, kinds)
+    assert "CT:gland" not in shifts
+    assert fit_scoring.shift_of("CT:gland", "CT", shifts) == shifts["CT"]
+    assert fit_scoring.shift_of("CT:organ", "CT", shifts) == shifts["CT:organ"]
+    assert fit_scoring.shift_of("", "MRI", shifts) == shifts["generic"]
+
+
+def test_held_out_correct_references_pass_at_their_kinds_operating_point(fit_scoring: ModuleType) -> None:
+    held, correct, families, kinds = _records(fit_scoring)
+    y = np.ones(len(held))
+    balanced, kept = fit_scoring.cross_validate(held, y, correct, families, kinds)
+    # All but KEEP_MISS of each kind's correct references pass (here: all but the worst gland).
+    assert kept >= 1.0 - 1.0 / len(held)
+    one_per_family = np.full(len(kinds), "")
+    _, kept_family = fit_scoring.cross_validate(held, y, correct, families, one_per_family)
+    assert kept_family >= kept
