@@ -74,6 +74,7 @@ FLOORS = {
     "refine_grow": 0.1,
     "refine_excess": 0.3,
     "refine_missing": 0.3,
+    "continued_tissue": 0.3,
     "truncation": 0.05,
     "neighbour_leak": 0.3,
     "neighbour_wrap": 0.3,

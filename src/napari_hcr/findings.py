@@ -86,7 +86,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "over_segmentation": ("refine_shrink",),
     "under_segmentation": ("refine_grow",),
     "leak": ("refine_excess", "neighbour_leak"),
-    "missing_part": ("refine_missing", "truncation"),
+    "missing_part": ("refine_missing", "continued_tissue", "truncation"),
 }
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
 # image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
@@ -94,6 +94,10 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
 NOT_JUDGED = {"partial_view", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
+# The refinement's region competition: moving the boundary out in one place and in at another
+# can be one error seen twice. Direct measures (other tissue inside the mask, an organ's own
+# tissue running on past it, an abrupt end, a part a labelled neighbour wraps) are not traded.
+COMPETITION = {"refine_shrink", "refine_grow", "refine_excess", "refine_missing"}
 
 
 def weight(finding: Finding, c: dict[str, float]) -> float:
@@ -110,7 +114,9 @@ def reconcile(findings: list[Finding], m: Measures, c: dict[str, float] | None =
       part) of one mask at the same severity both stand when they are in different places (a
       mask can leak in one place and miss a part in another); a lighter one beside a heavier
       opposite, or the one of less weight (``c``, the evidence's contributions) in the same
-      place, is the refinement trading one error for another, and is dropped.
+      place, is the refinement trading one error for another, and is dropped. Only findings
+      the competition decided are traded (:func:`traded`): fat inside a mask and the organ
+      left beside it are both true of a displaced mask.
     """
     problems = {f.kind: f for f in findings if f.severity != "info"}
     out = list(findings)
@@ -128,13 +134,19 @@ def reconcile(findings: list[Finding], m: Measures, c: dict[str, float] | None =
         rows = [g.slice for g in m.gaps if g.axis == 0] or [gap.where.slice if gap.where else -1]
         near = range(min(rows) - 3, max(rows) + 4)
         out = [f for f in out if not (f.kind in TOO_LITTLE and f.where is not None and f.where.slice in near)]
+    weights = c or {}
     rank = {"info": 0, "minor": 1, "major": 2}
     heaviest = {
-        side: max((rank[f.severity] for f in out if f.kind in kinds and f.severity != "info"), default=0)
+        side: max(
+            (rank[f.severity] for f in out if f.kind in kinds and f.severity != "info" and traded(f, weights)),
+            default=0,
+        )
         for side, kinds in (("much", TOO_MUCH), ("little", TOO_LITTLE))
     }
 
     def contradicted(f: Finding) -> bool:
+        if not traded(f, weights):
+            return False
         if f.kind in TOO_MUCH:
             return rank[f.severity] < heaviest["little"]
         if f.kind in TOO_LITTLE:
@@ -142,9 +154,8 @@ def reconcile(findings: list[Finding], m: Measures, c: dict[str, float] | None =
         return False
 
     out = [f for f in out if f.severity == "info" or not contradicted(f)]
-    much = [f for f in out if f.kind in TOO_MUCH and f.severity != "info"]
-    little = [f for f in out if f.kind in TOO_LITTLE and f.severity != "info"]
-    weights = c or {}
+    much = [f for f in out if f.kind in TOO_MUCH and f.severity != "info" and traded(f, weights)]
+    little = [f for f in out if f.kind in TOO_LITTLE and f.severity != "info" and traded(f, weights)]
     dropped = {
         id(lighter)
         for a in much
@@ -153,6 +164,14 @@ def reconcile(findings: list[Finding], m: Measures, c: dict[str, float] | None =
         for lighter in [min((a, b), key=lambda f: weight(f, weights))]
     }
     return [f for f in out if id(f) not in dropped]
+
+
+def traded(finding: Finding, c: dict[str, float]) -> bool:
+    """Whether the refinement's competition, more than a direct measure, decided a "too much"
+    or "too little" finding (without contributions, every such finding is)."""
+    features = KIND_FEATURES.get(finding.kind, ())
+    competed = sum(c.get(name, 0.0) for name in features if name in COMPETITION)
+    return competed >= sum(c.get(name, 0.0) for name in features if name not in COMPETITION)
 
 
 def _same_place(a: Finding, b: Finding, slices: int = 3) -> bool:
@@ -524,12 +543,19 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
         )
         findings.append(Finding("leak", excess, detail, r.excess_where))
     missing = _grade(c.get("refine_missing", 0.0))
-    if missing != "info" and r.missing_where is not None:
+    continued = _grade(c.get("continued_tissue", 0.0))
+    if missing != "info" and r.missing_where is not None and c["refine_missing"] >= c.get("continued_tissue", 0.0):
         detail = (
             f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
             "boundary: a part of the structure is missing there"
         )
         findings.append(Finding("missing_part", missing, detail, r.missing_where))
+    elif continued != "info" and r.continued_where is not None:
+        detail = (
+            f"tissue of the mask's own intensity runs on for {size_text(r.continued_region, unit)} beyond its "
+            "boundary, into space no other label claims: the mask stops inside the structure, a part is missing there"
+        )
+        findings.append(Finding("missing_part", _worse(missing, continued), detail, r.continued_where))
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
     return findings

@@ -9,6 +9,13 @@ matter and fluid) is still modelled. Each band voxel joins the side whose model 
 than speckle. A mask the image supports barely moves; a mask that spills over its edges, stops
 short of them, or is shifted moves by its error.
 
+The competition cannot see a part of the structure the mask leaves out when that part fills
+the ring it learns "outside" from (a liver's dome cut off along a slice plane: the ring is
+liver). So the same pass also asks directly whether the mask's own tissue runs on: voxels in
+the intensity band of the mask's core, claimed by no other label, joined to the mask by more
+than a thin bridge and lying deeper than partial volume beyond its boundary
+(``continued_region``).
+
 Runs on the mask's bounding box, on a coarser grid when that box is large, so it stays well
 under half a second on a whole-brain case.
 """
@@ -39,6 +46,8 @@ ROUNDS = 3
 DEEP = 2.0  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
 BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelling
+REACH = 10.0  # mean voxels beyond the boundary searched for the mask's own tissue running on
+OWN_BAND = (10.0, 90.0)  # percentiles of the smoothed core intensity that count as the mask's own tissue
 # Voxels a mask needs before its intensity can be modelled: fewer than one per histogram bin
 # (a few slices of a rib at the edge of a scan) and the model is its own noise.
 MIN_SAMPLES = likelihood.BINS
@@ -54,10 +63,12 @@ class Refinement:
     average); ``excess_region`` the volume (mL in 3-D, mm² in 2-D) of the largest connected
     part of the mask the image puts outside, more than ``DEEP`` voxels from the boundary (a
     leak), at ``excess_where``; ``missing_region`` the same for the largest part the image
-    puts inside but the mask leaves out (a missing part), at ``missing_where``; ``where`` the
-    larger of the two; ``local_disagreement`` the share of the mask around ``where`` (the
-    larger region's bounding box) that the region covers (0-1): how much of that part of the
-    mask the image disputes.
+    puts inside but the mask leaves out (a missing part), at ``missing_where``;
+    ``continued_region`` the volume of the largest part of the mask's own tissue running on
+    beyond its boundary into space no label claims (see the module), at ``continued_where``;
+    ``where`` the larger of the excess and missing regions; ``local_disagreement`` the share
+    of the mask around ``where`` (the larger region's bounding box) that the region covers
+    (0-1): how much of that part of the mask the image disputes.
     """
 
     agreement: float
@@ -70,6 +81,8 @@ class Refinement:
     missing_region: float
     missing_where: Location | None
     local_disagreement: float = 0.0
+    continued_region: float = 0.0
+    continued_where: Location | None = None
 
     @property
     def where(self) -> Location | None:
@@ -90,6 +103,8 @@ class Refinement:
             "missing_region": round(self.missing_region, 3),
             "missing_where": loc(self.missing_where),
             "local_disagreement": round(self.local_disagreement, 4),
+            "continued_region": round(self.continued_region, 3),
+            "continued_where": loc(self.continued_where),
         }
 
 
@@ -129,6 +144,9 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
     excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
     missing, missing_where, missing_mask = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
     share = _local_share(excess_mask if excess >= missing else missing_mask, work_mask)
+    free = ~work_mask if claimed is None else ~work_mask & ~claimed
+    own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free)
+    continued, continued_where, _ = _located(own, unit, stride, box, ndim)
     return Refinement(
         agreement=float(agreement),
         grown=np.count_nonzero(added) / volume,
@@ -140,6 +158,8 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
         missing_region=missing,
         missing_where=missing_where,
         local_disagreement=share,
+        continued_region=continued,
+        continued_where=continued_where,
     )
 
 
@@ -172,6 +192,24 @@ def _compete(
     return refined
 
 
+def _own_tissue_beyond(
+    mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, beyond: np.ndarray, free: np.ndarray
+) -> np.ndarray:
+    """Voxels of the mask's own tissue more than ``DEEP`` voxels beyond its boundary (``beyond``
+    in original voxels), within ``REACH``, on no other label, and joined to the mask by more
+    than a thin bridge: an opening cuts a capsule, a vessel or a one-voxel contact, so ordinary
+    tissue of the same intensity beside a correct mask stays apart from it."""
+    core = inside_dist > 1
+    if np.count_nonzero(core) < MIN_SAMPLES:
+        core = mask
+    low, high = np.percentile(image[core], OWN_BAND)
+    own = free & (image >= low) & (image <= high) & (beyond <= REACH)
+    own = ndi.binary_opening(own, structure=ndi.generate_binary_structure(mask.ndim, 1))
+    joined, _ = ndi.label(own | mask)
+    body = np.bincount(joined[mask]).argmax()
+    return (joined == body) & ~mask & (beyond > DEEP)
+
+
 def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> np.ndarray:
     """Divide out a smooth multiplicative field (scanner bias), estimated as the local mean of
     the mask's core (one tissue, so its local mean varies only with the field), so one
@@ -192,10 +230,17 @@ def _largest_region(
     is, and the region itself (working grid)."""
     # An opening keeps solid regions (a leak, a missing lobe) and drops the thin, scattered
     # changes that image noise causes along a correct boundary.
-    deep = ndi.binary_opening(deep, structure=ndi.generate_binary_structure(ndim, 1))
-    if not deep.any():
+    return _located(ndi.binary_opening(deep, structure=ndi.generate_binary_structure(ndim, 1)), unit, stride, box, ndim)
+
+
+def _located(
+    region: np.ndarray, unit: float, stride: tuple[int, ...], box: tuple[slice, ...], ndim: int
+) -> tuple[float, Location | None, np.ndarray | None]:
+    """Size of the largest connected part of ``region`` (``unit`` per voxel), where it is, and
+    the part itself (working grid)."""
+    if not region.any():
         return 0.0, None, None
-    part = largest_part(deep)
+    part = largest_part(region)
     point = tuple(b.start + (c + 0.5) * k - 0.5 for b, c, k in zip(box, part.centre, stride))
     return float(part.voxels) * unit, Location.at(point, ndim), part.mask()
 

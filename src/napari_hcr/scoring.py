@@ -72,6 +72,7 @@ FEATURES: tuple[str, ...] = (
     "refine_grow",
     "refine_excess",
     "refine_missing",
+    "continued_tissue",
     "truncation",
     "neighbour_leak",
     "neighbour_wrap",
@@ -83,6 +84,11 @@ HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
 # leaves out, vessels and bowel run on beyond any one structure: an abrupt end says nothing there.
 TAPERING_GROUPS = {"organ", "gland", "heart", "brain", "lesion", "cell", "other"}
 UNTAPERED = {"tubular", "elongated", "sheet", "many"}
+# Organs: one parenchyma (liver, spleen, kidney, lung) or one content (gallbladder, bladder)
+# behind a capsule or wall, set in fat or against labelled neighbours, so their own tissue
+# running on past a mask's boundary is a part left out. A gland, a lesion, a
+# muscle or a bowel loop lies against tissue like its own (vessels, other muscles, other loops).
+CONTINUOUS_GROUPS = {"organ"}
 
 
 def family(p: Profile, ndim: int) -> str:
@@ -153,6 +159,8 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["refine_grow"] = refinement.grow_depth
         x["refine_excess"] = math.log1p(1000.0 * refinement.excess_region / m.size)
         x["refine_missing"] = math.log1p(1000.0 * refinement.missing_region / m.size)
+        if p.group in CONTINUOUS_GROUPS:
+            x["continued_tissue"] = math.log1p(1000.0 * refinement.continued_region / m.size)
     if m.context is not None:
         if m.context.leak is not None:
             x["neighbour_leak"] = math.log1p(1000.0 * m.context.leak.share)

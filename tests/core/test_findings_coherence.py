@@ -87,6 +87,32 @@ def test_a_lighter_opposite_finding_is_dropped_but_equal_ones_stand():
     assert {"leak", "over_segmentation", "foreign_tissue"} == TOO_MUCH
 
 
+def test_direct_measures_of_too_much_and_too_little_both_stand():
+    """Fat inside a mask and the organ's own tissue left beside it are both true of a displaced
+    mask: only what the refinement's competition decided is traded against its opposite."""
+    from napari_hcr.findings import reconcile
+
+    class NoGaps:
+        components = ()
+
+    here = Location(0, 30)
+    fat = Finding("foreign_tissue", "minor", "fat inside", here)
+    organ_on = Finding("missing_part", "major", "the organ runs on", Location(0, 31))
+    direct = {"foreign_tissue": 0.9, "continued_tissue": 3.0}
+    assert reconcile([fat, organ_on], NoGaps(), direct) == [fat, organ_on]  # type: ignore[arg-type]
+    leak = Finding("leak", "minor", "too much here", here)
+    competed = {"refine_excess": 0.9, "continued_tissue": 3.0}
+    # Nor does a direct measure make what the competition found a trade: it takes two of its findings.
+    assert reconcile([leak, organ_on], NoGaps(), competed) == [leak, organ_on]  # type: ignore[arg-type]
+    under = Finding("under_segmentation", "major", "too little there", Location(0, 31))
+    assert reconcile([leak, under], NoGaps(), {"refine_excess": 0.9, "refine_grow": 3.0}) == [under]  # type: ignore[arg-type]
+    traded_missing = Finding("missing_part", "major", "the image puts it inside", Location(0, 31))
+    assert reconcile([fat, traded_missing], NoGaps(), {"foreign_tissue": 0.9, "refine_missing": 3.0}) == [
+        fat,
+        traded_missing,
+    ]  # type: ignore[arg-type]
+
+
 def test_a_major_finding_under_an_acceptable_verdict_says_what_outweighed_it():
     major = Finding("holes", "major", "2 enclosed holes totalling 3 mL")
     agreed = [Finding(f"{k}_ok", "info", "fine.") for k in ("volume", "components", "boundary")]

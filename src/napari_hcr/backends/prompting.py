@@ -54,7 +54,9 @@ MEASURE_NOTES: dict[str, str] = {
     "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
     "mask, grown/shrunk the share of volume added/removed, depths in voxels, "
     "excess_region/missing_region the largest solid part the image puts outside/inside "
-    "(mL), local_disagreement the share of the mask around that part it covers (0-1)",
+    "(mL), local_disagreement the share of the mask around that part it covers (0-1), "
+    "continued_region the largest part of the mask's own tissue running on beyond its boundary "
+    "into space no other label claims (mL; on an organ, a part the mask leaves out)",
     "foreign": "CT: share of the mask's voxels more than 50 HU outside the attenuation its tissue and contents "
     "may have, the size and slice of their largest connected part, and their median HU (typical)",
     "not_hounsfield": "CT: why the image's values cannot be Hounsfield units (null: they can, or not a CT); "
