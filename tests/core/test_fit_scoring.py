@@ -66,3 +66,45 @@ def test_held_out_correct_references_pass_at_their_kinds_operating_point(fit_sco
     one_per_family = np.full(len(kinds), "")
     _, kept_family = fit_scoring.cross_validate(held, y, correct, families, one_per_family)
     assert kept_family >= kept
+
+
+def _cohort(fit_scoring: ModuleType, informative: bool) -> dict[str, np.ndarray]:
+    """Ten CT structures (five organs, five bones), twelve candidates each: acceptable ones with
+    a few islands' worth of evidence or none, failures with much (``informative``) or the same."""
+    rng = np.random.default_rng(0)
+    rows, y, structures, kinds, correct = [], [], [], [], []
+    for s in range(10):
+        for i in range(12):
+            ok = i % 2 == 0
+            x = np.zeros(len(fit_scoring.FEATURES))
+            bad = informative and not ok
+            x[fit_scoring.FEATURES.index("island_share")] = rng.uniform(2, 4) if bad else rng.uniform(0, 0.2)
+            rows.append(x)
+            y.append(float(ok))
+            structures.append(f"structure{s}")
+            kinds.append("CT:organ" if s < 5 else "CT:bone")
+            correct.append(ok and i < 4)
+    n = len(y)
+    return {
+        "x": np.asarray(rows),
+        "y": np.asarray(y),
+        "structures": np.asarray(structures),
+        "scans": np.full(n, "ct"),
+        "families": np.full(n, "CT"),
+        "kinds": np.asarray(kinds),
+        "correct": np.asarray(correct),
+    }
+
+
+@pytest.mark.parametrize("informative", [True, False])
+def test_the_nested_estimate_scores_held_out_structures_only_by_what_the_evidence_says(
+    fit_scoring: ModuleType, informative: bool
+) -> None:
+    a = _cohort(fit_scoring, informative)
+    keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
+    fold = fit_scoring.folds(a["structures"], a["scans"], keys, a["families"])
+    family, kind = fit_scoring.nested_estimate(a, keys, fold, fit_scoring.GRID[0])
+    if informative:
+        assert family == kind == 1.0
+    else:  # evidence that says nothing: no better than a coin on structures it was not fitted on
+        assert family <= 0.6 and kind <= 0.6
