@@ -216,14 +216,20 @@ def held_out_logits(
 
 def cross_validate(
     held_logits: np.ndarray, y: np.ndarray, correct: np.ndarray, families: np.ndarray, kinds: np.ndarray
-) -> tuple[float, float]:
-    """The balanced accuracy of held-out records, and the share of correct references kept,
-    with the operating points :func:`operating_shifts` sets (``kinds`` all-empty: one per
-    family)."""
+) -> tuple[dict[str, float], float, float]:
+    """The operating points :func:`operating_shifts` sets on held-out records (``kinds``
+    all-empty: one per family), the balanced accuracy with them and the share of correct
+    references kept."""
     shifts = operating_shifts(held_logits, correct, families, kinds)
+    called = acceptable_at(held_logits, shifts, kinds, families)
+    return shifts, balanced_accuracy(y > 0.5, called), float(np.mean(called[correct])) if correct.any() else 1.0
+
+
+def acceptable_at(logits: np.ndarray, shifts: dict[str, float], kinds: np.ndarray, families: np.ndarray) -> np.ndarray:
+    """Which records are called acceptable once each one's operating point has moved by its
+    kind's margin (:func:`shift_of`)."""
     moved = np.asarray([shift_of(k, f, shifts) for k, f in zip(kinds, families, strict=True)])
-    called = held_logits + moved >= 0.0
-    return balanced_accuracy(y > 0.5, called), float(np.mean(called[correct])) if correct.any() else 1.0
+    return logits + moved >= 0.0
 
 
 def operating_shifts(
@@ -270,8 +276,7 @@ def nested_estimate(
         outer_logits = logits(x[out], keys[out], norms, w, bias, config[3])
         for rule, by in rules.items():
             shifts = operating_shifts(inner_logits, correct[inner], fams[inner], by[inner])
-            moved = np.asarray([shift_of(k, f, shifts) for k, f in zip(by[out], fams[out], strict=True)])
-            called[rule][out] = outer_logits + moved >= 0.0
+            called[rule][out] = acceptable_at(outer_logits, shifts, by[out], fams[out])
     return balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"])
 
 
@@ -364,10 +369,9 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     one_per_family = np.full(len(kinds), "")
     held = {config: held_out_logits(x, y, keys, correct, fold, config) for config in GRID}
     scores = {config: cross_validate(held[config], y, correct, fams, one_per_family) for config in GRID}
-    config = max(scores, key=lambda k: (round(scores[k][0], 4), round(scores[k][1], 4)))
+    config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
-    shifts = operating_shifts(held[config], correct, fams, kinds)
-    balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
+    shifts, balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
     nested = nested_estimate(a, keys, fold, config)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)

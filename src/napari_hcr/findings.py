@@ -542,9 +542,9 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
             "image edge of the structure: the mask leaks into the neighbouring tissue there"
         )
         findings.append(Finding("leak", excess, detail, r.excess_where))
-    missing = _grade(c.get("refine_missing", 0.0))
-    continued = _grade(c.get("continued_tissue", 0.0))
-    if missing != "info" and r.missing_where is not None and c["refine_missing"] >= c.get("continued_tissue", 0.0):
+    by_image, by_tissue = c.get("refine_missing", 0.0), c.get("continued_tissue", 0.0)
+    missing, continued = _grade(by_image), _grade(by_tissue)
+    if missing != "info" and r.missing_where is not None and by_image >= by_tissue:
         detail = (
             f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
             "boundary: a part of the structure is missing there"
@@ -555,7 +555,7 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
             f"tissue of the mask's own intensity runs on for {size_text(r.continued_region, unit)} beyond its "
             "boundary, into space no other label claims: the mask stops inside the structure, a part is missing there"
         )
-        findings.append(Finding("missing_part", _worse(missing, continued), detail, r.continued_where))
+        findings.append(Finding("missing_part", continued, detail, r.continued_where))
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
     return findings

@@ -86,8 +86,8 @@ TAPERING_GROUPS = {"organ", "gland", "heart", "brain", "lesion", "cell", "other"
 UNTAPERED = {"tubular", "elongated", "sheet", "many"}
 # Organs: one parenchyma (liver, spleen, kidney, lung) or one content (gallbladder, bladder)
 # behind a capsule or wall, set in fat or against labelled neighbours, so their own tissue
-# running on past a mask's boundary is a part left out. A gland, a lesion, a
-# muscle or a bowel loop lies against tissue like its own (vessels, other muscles, other loops).
+# running on past a mask's boundary is a part left out. A gland, a lesion, a muscle or a bowel
+# loop lies against tissue like its own (vessels, other muscles, other loops).
 CONTINUOUS_GROUPS = {"organ"}
 
 
