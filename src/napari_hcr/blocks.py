@@ -1,9 +1,22 @@
-"""Block reductions onto a coarser grid: how the measures and the refinement shrink a large
-volume to their working budgets."""
+"""Block reductions onto a coarser grid: how the measures, the refinement and the context
+evidence shrink a large volume to their working budgets."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def stride_within(shape: tuple[int, ...], spacing: tuple[float, ...], budget: int) -> tuple[int, ...]:
+    """Block size per axis so a grid over ``shape`` stays within ``budget`` voxels, with blocks
+    as near cubic (in millimetres) as integer strides allow: the finest physical block side
+    grows first."""
+    stride = [1] * len(shape)
+    while math.prod(-(-n // k) for n, k in zip(shape, stride)) > budget:
+        finest = min(range(len(shape)), key=lambda a: (spacing[a] * stride[a], -shape[a]))
+        stride[finest] += 1
+    return tuple(stride)
 
 
 def block_sum(array: np.ndarray, stride: tuple[int, ...], dtype: type) -> np.ndarray:

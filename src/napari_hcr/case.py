@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -91,16 +91,32 @@ class Case:
 
     def digest(self) -> InputDigest:
         """The input's hashes, for the record and the answer cache."""
-        return self._digest
+        return InputDigest(image_sha256=self._image_sha256, mask_sha256=self._mask_sha256, label=int(self.label))
 
     @cached_property
-    def _digest(self) -> InputDigest:
-        """Hashing a large volume takes a noticeable fraction of a second: do it once per case."""
-        return InputDigest(
-            image_sha256=_sha256(self.rgb if self.rgb is not None else self.image),
-            mask_sha256=_sha256(self.mask),
-            label=int(self.label),
-        )
+    def _image_sha256(self) -> str:
+        """Hashing a large volume takes a noticeable fraction of a second: once per image (a
+        relabelled case carries it over)."""
+        return _sha256(self.rgb if self.rgb is not None else self.image)
+
+    @cached_property
+    def _mask_sha256(self) -> str:
+        return _sha256(self.mask)
+
+    def relabelled(self, label: int, structure: str) -> Case:
+        """The same image and label map judged for another of its labels.
+
+        :func:`make_case` reads the whole image and label map to check and convert them, and
+        what it finds holds for every label: a run over the 100 labels of a full-resolution CT
+        does that once and derives each label's case here. The image's hash, once computed,
+        comes along; the image is the same array.
+        """
+        if self.present and label not in self.present:
+            raise InputError(_absent(label, self.present))
+        case = replace(self, label=int(label), structure=canonical_structure(structure))
+        if "_image_sha256" in self.__dict__:
+            case.__dict__["_image_sha256"] = self.__dict__["_image_sha256"]
+        return case
 
 
 TWO_D_MODALITIES = ("X-ray", "Microscopy", "Photo")  # what a 2-D image may be; the person picks among them
@@ -168,9 +184,7 @@ def make_case(
         counts = [(int(np.count_nonzero(labels == v)), int(v)) for v in present]
         label = max(counts)[1]
     elif label not in present:
-        raise InputError(
-            f"Label {label} does not occur in the mask; present labels: {', '.join(str(int(v)) for v in present[:12])}."
-        )
+        raise InputError(_absent(label, tuple(int(v) for v in present)))
     known = spacing is not None
     if spacing is None:
         spacing = (1.0,) * image.ndim
@@ -193,6 +207,10 @@ def make_case(
         finite=finite,
         spacing_known=known,
     )
+
+
+def _absent(label: int, present: tuple[int, ...]) -> str:
+    return f"Label {label} does not occur in the mask; present labels: {', '.join(str(v) for v in present[:12])}."
 
 
 def _sha256(array: np.ndarray) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .attenuation import ForeignTissue, foreign_tissue
-from .blocks import block_sum
+from .blocks import block_sum, stride_within
 from .case import Case
 from .context import Context, field_cut, surroundings
 from .hounsfield import hounsfield_doubt
@@ -206,7 +206,7 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
 
     bbox = _bbox(mask)
     margin = [max(2, math.ceil(RING_MM / s) + 2) for s in spacing]
-    stride = _stride(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing)
+    stride = stride_within(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing, WORK_BUDGET)
     box = _box(bbox, [m + k for m, k in zip(margin, stride)], stride, shape)
     origin = np.array([b.start for b in box], dtype=float)
     sub = mask[box]
@@ -376,16 +376,6 @@ def _areas(
         full[box[axis]] = count * pixel
         areas[axis] = full
     return areas
-
-
-def _stride(shape: tuple[int, ...], spacing: tuple[float, ...]) -> tuple[int, ...]:
-    """Block size per axis so the working grid stays within budget, with blocks as near cubic
-    (in millimetres) as integer strides allow: the finest physical block side grows first."""
-    stride = [1] * len(shape)
-    while math.prod(-(-n // k) for n, k in zip(shape, stride)) > WORK_BUDGET:
-        finest = min(range(len(shape)), key=lambda a: (spacing[a] * stride[a], -shape[a]))
-        stride[finest] += 1
-    return tuple(stride)
 
 
 def _components(

@@ -2,11 +2,12 @@
 
 Every front end starts its work here: the widget wraps :func:`run_events` in napari's thread
 worker, the CLI and batch iterate it directly. A run materialises its inputs, finds the labels
-to judge, builds one :class:`~napari_hcr.case.Case` per label and relays the reasoner's events
-for each, announcing every label with :class:`LabelStarted`. Slow single steps (reading lazily
-stored arrays, ``np.unique`` over a large mask, building a backend that imports an SDK) run on a
-helper thread while the generator keeps yielding heartbeats, so a cancel is seen within ``poll``
-seconds and nothing slow ever runs on the caller's thread.
+to judge, checks the inputs once, derives one :class:`~napari_hcr.case.Case` per label from
+them and relays the reasoner's events for each, announcing every label with
+:class:`LabelStarted`. Slow single steps (reading lazily stored arrays, ``np.unique`` over a
+large mask, building a backend that imports an SDK) run on a helper thread while the generator
+keeps yielding heartbeats, so a cancel is seen within ``poll`` seconds and nothing slow ever
+runs on the caller's thread.
 """
 
 from __future__ import annotations
@@ -128,11 +129,16 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
         values = (None,)
     else:
         values = request.labels
+    first: Case | None = None  # the first label's case: the checked image and label map every label shares
     for position, value in enumerate(values):
         try:
-            case: Case = yield from with_heartbeats(
-                partial(_case, request, image, mask, value), 0, "Checking the input", poll
-            )
+            if first is None or value is None:
+                case: Case = yield from with_heartbeats(
+                    partial(_case, request, image, mask, value), 0, "Checking the input", poll
+                )
+                first = case
+            else:
+                case = first.relabelled(value, request.structure_of(value))
         except HCRError as error:
             if len(values) == 1 or value is None:
                 raise

@@ -122,6 +122,27 @@ def test_make_case_rejects_a_label_that_is_not_there() -> None:
         make_case(np.zeros((8, 8)), labels, label=3)
 
 
+def test_a_relabelled_case_is_the_case_make_case_builds_for_that_label() -> None:
+    """A multi-label run checks the inputs once and derives each label's case: what it derives
+    must be what checking that label on its own gives, hashes included."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(-1000, 1000, (6, 10, 10)).astype(np.int16)
+    labels = np.zeros(image.shape, np.uint8)
+    labels[1:4, 1:4, 1:4] = 2
+    labels[2:6, 5:9, 5:9] = 7
+    first = make_case(image, labels, label=2, spacing=(3.0, 1.0, 1.0), structure="kidney_left", modality="CT")
+    first.digest()  # the image's hash is now known and travels with the derived case
+    derived = first.relabelled(7, "spleen")
+    fresh = make_case(image, labels, label=7, spacing=(3.0, 1.0, 1.0), structure="spleen", modality="CT")
+    for name in ("label", "structure", "spacing", "modality", "present", "names", "spacing_known"):
+        assert getattr(derived, name) == getattr(fresh, name), name
+    assert np.array_equal(derived.image, fresh.image) and np.array_equal(derived.mask, fresh.mask)
+    assert derived.image is first.image and derived.present == (2, 7)
+    assert derived.digest() == fresh.digest() != first.digest()
+    with pytest.raises(InputError, match="Label 3 does not occur in the mask; present labels: 2, 7"):
+        first.relabelled(3, "liver")
+
+
 def test_rgb_image_becomes_grey_for_measures_and_keeps_colour() -> None:
     rgb = np.zeros((16, 16, 3), np.uint8)
     rgb[..., 0] = 200

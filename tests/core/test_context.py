@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from napari_hcr import context as context_module
 from napari_hcr.case import make_case
 from napari_hcr.context import field_cut
 from napari_hcr.knowledge import load_profile
@@ -38,6 +39,22 @@ def test_a_bite_out_of_a_labelled_neighbour_is_a_located_leak_into_it(bite):
     taken = 13 * 8 * 15 * 8 / 1000.0  # mL the bite took
     assert 0.6 * taken <= leak.size <= 1.1 * taken
     assert 12 <= leak.where.slice < 25
+
+
+def test_a_large_box_is_read_on_a_sampled_grid_and_finds_the_same_leak(monkeypatch):
+    """A liver with its neighbours on a full-resolution CT is read every few voxels (seconds per
+    label otherwise): the bite is still found, as large and at the same place, and the wrap
+    keeps its share."""
+    image, labels = two_organs(bite=True)
+    case = make_case(image, labels, label=1, spacing=(2, 2, 2), structure="liver", modality="CT", names={2: "kidney"})
+    fine = measure(case).context
+    monkeypatch.setattr(context_module, "GRID_BUDGET", 20_000)  # the box holds 96 000 voxels
+    coarse = measure(case).context
+    assert fine is not None and fine.leak is not None
+    assert coarse is not None and coarse.leak is not None and coarse.leak.label == 2
+    assert coarse.leak.size == pytest.approx(fine.leak.size, rel=0.35)
+    assert 12 <= coarse.leak.where.slice < 25
+    assert coarse.wrapped == pytest.approx(fine.wrapped, abs=0.05)
 
 
 def test_a_neighbour_of_the_same_intensity_gives_no_leak_evidence():

@@ -5,8 +5,8 @@ A guardrail that rejects correct work is worse than none. The cases are real sca
 real reference masks (the MNI152 template shipped in nilearn; TotalSegmentator's example CT,
 pyradiomics' lesions and stardist's nuclei fetched from the package registry into the user
 cache on first use), so this is the benchmark's promise checked on every run. The test split
-does not keep it yet (docs/benchmark.md gives the figures: brain-tumour and breast-lesion MRI,
-white and grey matter crops, colon and a femur), so it is measured there, not asserted.
+does not keep it yet (docs/benchmark.md names the correct masks it rejects: white and grey
+matter, a brain tumour, a portal-vein crop and a femur), so it is measured there, not asserted.
 """
 
 from __future__ import annotations

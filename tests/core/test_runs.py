@@ -60,9 +60,10 @@ def test_all_finds_every_label_and_inputs_may_be_callables_read_by_the_run() -> 
     assert {d.assessment.input.label for d in events if isinstance(d, Done)} >= {1, 3}
 
 
-def test_a_label_that_cannot_be_judged_fails_alone_in_a_multi_label_run() -> None:
+@pytest.mark.parametrize("labels", [(1, 9), (9, 1)])
+def test_a_label_that_cannot_be_judged_fails_alone_in_a_multi_label_run(labels) -> None:
     image, mask = _two_labels()
-    events, _ = _drain(run_events(RunRequest(image, mask, labels=(1, 9))))
+    events, _ = _drain(run_events(RunRequest(image, mask, labels=labels)))
     failed = [e for e in events if isinstance(e, LabelFailed)]
     assert [f.label for f in failed] == [9]
     assert "Label 9 does not occur" in failed[0].message
