@@ -1,11 +1,12 @@
-"""Small synthetic cases the unit tests share: a bright ball on a dark, noisy background, and a
-liver-like organ in fat on a CT in Hounsfield units."""
+"""Small synthetic cases the unit tests share: a bright ball on a dark, noisy background, a
+liver-like organ in fat on a CT in Hounsfield units, and a field of fluorescent nuclei."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from napari_hcr.case import Case, make_case
 
@@ -35,3 +36,23 @@ def liver_in_fat(shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
     image = np.where(organ, 60.0, np.where(body, -100.0, -1000.0)) + rng.normal(0, 10, organ.shape)
     labels = np.roll(organ, shift, axis=2).astype(np.uint8)
     return image.astype(np.float32), labels
+
+
+def nuclei_field(rows: int = 6, size: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A fluorescence image of ``rows`` x ``rows`` elliptical nuclei (7-10 px by 6-9 px, each of its
+    own brightness, blurred, with noise) and their instance labels, 1 to ``rows**2`` in row order."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    labels = np.zeros((size, size), np.int32)
+    step = size // rows
+    for i in range(rows):
+        for j in range(rows):
+            cy = step * i + step // 2 + rng.integers(-3, 4)
+            cx = step * j + step // 2 + rng.integers(-3, 4)
+            a, b, t = rng.uniform(7, 10), rng.uniform(6, 9), rng.uniform(0, np.pi)
+            u = (yy - cy) * np.cos(t) + (xx - cx) * np.sin(t)
+            v = -(yy - cy) * np.sin(t) + (xx - cx) * np.cos(t)
+            labels[(u / a) ** 2 + (v / b) ** 2 <= 1] = i * rows + j + 1
+    brightness = rng.uniform(0.7, 1.0, labels.max() + 1)
+    image = ndi.gaussian_filter(np.where(labels > 0, brightness[labels], 0.1), 1.0)
+    return (image + rng.normal(0, 0.03, image.shape)).astype(np.float32), labels

@@ -41,7 +41,8 @@ import numpy as np
 from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
 from napari_hcr.acceptability.metrics import balanced_accuracy
 from napari_hcr.knowledge import load_profile
-from napari_hcr.scoring import FEATURES, PARAMS_FILE, UNSEEN, Z_CAP, family
+from napari_hcr.peers import PEERS_MAX
+from napari_hcr.scoring import FEATURES, PARAMS_FILE, PEERS, PEERS_MIN, UNSEEN, Z_CAP, family, standardise
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
@@ -51,35 +52,6 @@ CORRECT_WEIGHT = 4.0  # how much more an unaltered reference or a crop weighs th
 FOLDS = 5
 KEEP_MISS = 0.02  # share of held-out correct references the safety margin may still lose ...
 MARGIN = 0.25  # ... and the log-odds it keeps above the threshold
-# Smallest scale per figure, in its own units: below this an acceptable spread is noise.
-FLOORS = {
-    "volume_excess": 0.05,
-    "volume_deficit": 0.05,
-    "island_share": 0.5,
-    "hole_share": 0.5,
-    "gaps": 0.3,
-    "area_jump": 0.1,
-    "edge_deficit": 0.03,
-    "contrast_deficit": 0.2,
-    "wrong_contrast": 0.2,
-    "inside_spread": 0.02,
-    "intensity_off": 0.03,
-    "attenuation_off": 0.2,
-    "foreign_tissue": 0.05,
-    "asymmetry": 0.03,
-    "roughness": 0.05,
-    "compactness_deficit": 0.05,
-    "off_site": 0.03,
-    "refine_shrink": 0.1,
-    "refine_grow": 0.1,
-    "refine_excess": 0.3,
-    "refine_missing": 0.3,
-    "continued_tissue": 0.3,
-    "truncation": 0.05,
-    "neighbour_leak": 0.3,
-    "neighbour_wrap": 0.3,
-    "unexpected_neighbour": 0.05,
-}
 # (scale floor multiplier, L2 penalty, centre quantile, cap on one figure's z)
 GRID = [
     (floor, l2, centre, cap)
@@ -91,14 +63,6 @@ GRID = [
 Config = tuple[float, float, float, float]
 
 Norms = dict[str, tuple[np.ndarray, np.ndarray]]
-
-
-def standardise(x: np.ndarray, acceptable: np.ndarray, floor: float, quantile: float) -> tuple[np.ndarray, np.ndarray]:
-    ok = x[acceptable] if acceptable.any() else x
-    centre = np.percentile(ok, quantile, axis=0)
-    spread = np.maximum(np.percentile(ok, 95, axis=0) - np.median(ok, axis=0), 0.0)
-    floors = floor * np.asarray([FLOORS[f] for f in FEATURES])
-    return centre, np.maximum(spread, floors)
 
 
 def norm_keys(structures: np.ndarray, kinds: np.ndarray, families: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -314,6 +278,39 @@ def unseen_kind(
     return shift, balanced_accuracy(y[judged] > 0.5, called)
 
 
+def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tuple[float, float] | None:
+    """The operating point for a kind of structure judged against its peers (the other labels
+    of its structure in one label map, :mod:`napari_hcr.peers`): each kind is held out in turn,
+    and each of its structures on one scan is judged, with the model fitted on the other kinds,
+    against the norms of up to PEERS_MAX acceptable masks of the same structure on the other
+    scans. Returns the log-odds the pooled bias moves so the correct masks judged so pass (as
+    in :func:`unseen_kind`) and the balanced accuracy with it; None when no structure of any
+    kind has PEERS_MIN such masks, or there is a single kind to hold out."""
+    x, y, kinds, correct = a["x"], a["y"], a["kinds"], a["correct"]
+    structures, scans = a["structures"], a["scans"]
+    names = sorted(set(kinds[correct]))
+    if len(names) < 2:
+        return None
+    floor, _, percentile, cap = config
+    held = np.full(len(y), np.nan)
+    for name in names:
+        out = kinds == name
+        _, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
+        for structure, scan in sorted(set(zip(structures[out], scans[out], strict=True))):
+            peers = np.flatnonzero(out & (y > 0.5) & (structures == structure) & (scans != scan))
+            if len(peers) < PEERS_MIN:
+                continue
+            peers = peers[np.round(np.linspace(0, len(peers) - 1, min(len(peers), PEERS_MAX))).astype(int)]
+            centre, scale = standardise(x[peers], np.ones(len(peers), dtype=bool), floor, percentile)
+            here = out & (structures == structure) & (scans == scan)
+            held[here] = bias["generic"] - np.clip((x[here] - centre) / scale, 0.0, cap) @ w
+    judged = ~np.isnan(held)
+    if not (judged & correct).any():
+        return None
+    shift = safety_shift(held[judged & correct])
+    return shift, balanced_accuracy(y[judged] > 0.5, held[judged] + shift >= 0.0)
+
+
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     profiles = [load_profile(r["structure"], r["modality"]) for r in rows]
     families = [family(p, int(r.get("ndim", 3))) for p, r in zip(profiles, rows, strict=True)]
@@ -375,6 +372,7 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     nested = nested_estimate(a, keys, fold, config)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
+    peers = peer_kind(a, keys, config)
     pooled = bias["generic"]
     # The kind a norm set serves: a kind's own, or a structure's with norms of its own; the
     # pooled sets serve several kinds and take their family's margin.
@@ -382,6 +380,8 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     bias = {name: value + shift_of(kind_of.get(name, ""), name.split(":")[0], shifts) for name, value in bias.items()}
     if unseen is not None:
         bias[UNSEEN] = pooled + unseen[0]
+    if peers is not None:
+        bias[PEERS] = pooled + peers[0]
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
     accuracy = float(np.mean(called == (y > 0.5)))
     return {
@@ -397,9 +397,16 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
                 if unseen is None
                 else f"kinds held out in turn: operating point moved {unseen[0]:.2f}, balanced accuracy {unseen[1]:.3f}"
             )
+            + (
+                ""
+                if peers is None
+                else f"; against their peers: operating point moved {peers[0]:.2f}, balanced accuracy {peers[1]:.3f}"
+            )
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
         "z_cap": cap,
+        "floor": floor,
+        "centre_percentile": quantile,
         "kinds": sorted(set(kinds[correct])),
         "weights": {f: round(float(wi), 4) for f, wi in zip(FEATURES, w, strict=True)},
         "standardisation": {

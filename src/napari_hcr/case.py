@@ -103,19 +103,29 @@ class Case:
     def _mask_sha256(self) -> str:
         return _sha256(self.mask)
 
+    @cached_property
+    def _labels_sha256(self) -> str:
+        return _sha256(self.labels)
+
+    def content_key(self) -> tuple[str, str]:
+        """The hashes of the image and of the whole label map: what every label of one map
+        shares, so work done for one of them can serve the others."""
+        return self._image_sha256, self._labels_sha256
+
     def relabelled(self, label: int, structure: str) -> Case:
         """The same image and label map judged for another of its labels.
 
         :func:`make_case` reads the whole image and label map to check and convert them, and
         what it finds holds for every label: a run over the 100 labels of a full-resolution CT
         does that once and derives each label's case here. The image's hash, once computed,
-        comes along; the image is the same array.
+        comes along, and so does the label map's; the image and the label map are the same arrays.
         """
         if self.present and label not in self.present:
             raise InputError(_absent(label, self.present))
         case = replace(self, label=int(label), structure=canonical_structure(structure))
-        if "_image_sha256" in self.__dict__:
-            case.__dict__["_image_sha256"] = self.__dict__["_image_sha256"]
+        for shared in ("_image_sha256", "_labels_sha256"):
+            if shared in self.__dict__:
+                case.__dict__[shared] = self.__dict__[shared]
         return case
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -34,6 +34,9 @@ from .knowledge import Range, modality_kind
 from .refinement import Refinement, refine
 from .verdict import Location
 from .wording import COUNT_UNITS
+
+if TYPE_CHECKING:
+    from .peers import Peers
 
 WORK_BUDGET = 1_500_000  # voxels in the working grid; sets the stride on large boxes
 RING_MM = 3.0  # thickness of the bands either side of the boundary used for contrast
@@ -106,6 +109,7 @@ class Measures:
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
     foreign: ForeignTissue | None = None  # voxels outside the structure's attenuation band (CT with a known band)
     not_hounsfield: str | None = None  # why a CT's values cannot be Hounsfield units (None: they can, or not a CT)
+    peers: Peers | None = None  # other labels of the structure that set its norms (a kind the calibration never saw)
 
     @property
     def slice_area_unit(self) -> str:
@@ -170,6 +174,7 @@ class Measures:
             "nonfinite_share": _r(self.nonfinite_share, 4),
             "foreign": None if self.foreign is None else self.foreign.to_dict(),
             "not_hounsfield": self.not_hounsfield,
+            "peers": None if self.peers is None else self.peers.to_dict(),
         }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -21,8 +21,9 @@ from .backends.base import Backend, StageAnswer
 from .cache import AssessmentCache, cache_key
 from .case import Case
 from .errors import BackendError
-from .knowledge import Range, load_profile
+from .knowledge import Profile, load_profile
 from .measures import Measures, measure
+from .peers import peer_evidence
 from .readability import check_readable
 from .snapshots import Snapshot, take_snapshots
 from .stages import PROMPT_VERSION, STAGES, CaseFacts, StageRequest
@@ -91,7 +92,7 @@ def assess_steps(
     profile = load_profile(case.structure, case.modality)
     key = cache_key(case, backend.name, backend.model, PROMPT_VERSION) if cache else None
     cached = cache.get(key) if cache and key else None
-    evidence_work = _POOL.submit(_gather_evidence, case, tissue_band(profile))
+    evidence_work = _POOL.submit(_gather_evidence, case, profile)
 
     if cached is not None:
         ready = yield from _waiting(evidence_work, 1, EVIDENCE, poll)
@@ -182,12 +183,18 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
             yield Progress(step, message)
 
 
-def _gather_evidence(case: Case, attenuation: Range | None) -> Evidence:
+def _gather_evidence(case: Case, profile: Profile) -> Evidence:
+    attenuation = tissue_band(profile)
     t0 = time.perf_counter()
     measures = measure(case, attenuation)
     t1 = time.perf_counter()
+    peers = peer_evidence(case, profile, attenuation)
+    if peers is not None:
+        measures = replace(measures, peers=peers)
+    t2 = time.perf_counter()
     snapshots = tuple(take_snapshots(case, measures))
-    return Evidence(measures, snapshots, {"measures": t1 - t0, "snapshots": time.perf_counter() - t1})
+    seconds = {"measures": t1 - t0, **({"peers": t2 - t1} if peers else {}), "snapshots": time.perf_counter() - t2}
+    return Evidence(measures, snapshots, seconds)
 
 
 def _timing(checked: float, evidence: Evidence) -> dict[str, float]:

@@ -24,7 +24,7 @@ from .backends import Backend, make_backend
 from .cache import AssessmentCache
 from .case import Case, make_case
 from .errors import CannotAssess, HCRError, InputError
-from .knowledge import GENERIC, canonical_structure
+from .knowledge import GENERIC, canonical_structure, load_profile
 from .reasoner import Done, Progress, StageDone, assess_steps, with_heartbeats
 
 #: An array, or a zero-argument callable returning one (read on the worker thread, not the caller's).
@@ -125,6 +125,7 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
         values = yield from with_heartbeats(partial(present_labels, mask), 0, "Finding the labels", poll)
         if not values:
             raise InputError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
+        request = _named_alike(request, values)
     elif request.labels == "largest":
         values = (None,)
     else:
@@ -151,6 +152,17 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
             if len(values) == 1 or value is None:
                 raise
             yield LabelFailed(case.label, str(error))
+
+
+def _named_alike(request: RunRequest, values: tuple[int, ...]) -> RunRequest:
+    """Every label named as the structure they are all judged as, when a run over all the labels of
+    an unnamed map (the nuclei of a StarDist output) is told one known structure: the labels are
+    then peers of one another (:mod:`napari_hcr.peers`) and a leak names the label it runs into
+    as that structure. A map without a label table judged as the generic structure stays unnamed:
+    its labels may be anything."""
+    if request.structures or not load_profile(request.structure, request.modality).specific:
+        return request
+    return replace(request, structures=dict.fromkeys(values, request.structure))
 
 
 def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int | None) -> Case:

@@ -14,7 +14,9 @@ masks of the structure itself when the fit had enough of them, else of its kind 
 vessel, organ...) in its family; so does the bias (a thin ribbon and a solid organ sit at
 different operating points). A kind the family never saw (a lesion on MRI when only brain
 tissue was fitted) is weighed against the pooled norms at an operating point measured by
-holding whole kinds out of the fit, and the synthesis says so (:func:`calibration`).
+holding whole kinds out of the fit, and the synthesis says so (:func:`calibration`); when
+the label map holds enough other labels of the same structure (the nuclei of one image), their
+evidence sets the norms instead (:mod:`napari_hcr.peers`).
 Everything is fitted on the benchmark's dev split by
 ``benchmarks/acceptability/fit_scoring.py`` and read from ``scoring_params.json``; nothing
 is fitted at run time. A logistic model fitted by maximum likelihood is calibrated on the
@@ -31,7 +33,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,12 +41,17 @@ from .knowledge import Profile, Range, canonical_structure, modality_kind
 from .measures import Component, Measures
 from .verdict import Decision, Finding
 
+if TYPE_CHECKING:
+    from .peers import Peers
+
 PARAMS_FILE = "scoring_params.json"
 Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflow
 # Log-odds kept when the judgement is less specific: a structure without a profile, a kind
 # without a calibration of its own, evidence that could not be measured (see ``unmeasured``).
 UNSPECIFIC = 0.6
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
+PEERS = "peers"  # ... judged against the other labels of its structure in the same label map
+PEERS_MIN = 8  # other labels of the structure a label map needs before they set the norms
 # A volume this many times beyond the range the profile's sources report is not that structure,
 # whatever the calibration: it decides the verdict, at P(acceptable) sigmoid(-VETO_LOGIT).
 BEYOND_SOURCES = 2.0
@@ -79,6 +86,35 @@ FEATURES: tuple[str, ...] = (
     "unexpected_neighbour",
 )
 HU_SCALE = 100.0  # Hounsfield units per unit of the attenuation evidence
+# Smallest scale per figure, in its own units: below this an acceptable spread is noise.
+FLOORS = {
+    "volume_excess": 0.05,
+    "volume_deficit": 0.05,
+    "island_share": 0.5,
+    "hole_share": 0.5,
+    "gaps": 0.3,
+    "area_jump": 0.1,
+    "edge_deficit": 0.03,
+    "contrast_deficit": 0.2,
+    "wrong_contrast": 0.2,
+    "inside_spread": 0.02,
+    "intensity_off": 0.03,
+    "attenuation_off": 0.2,
+    "foreign_tissue": 0.05,
+    "asymmetry": 0.03,
+    "roughness": 0.05,
+    "compactness_deficit": 0.05,
+    "off_site": 0.03,
+    "refine_shrink": 0.1,
+    "refine_grow": 0.1,
+    "refine_excess": 0.3,
+    "refine_missing": 0.3,
+    "continued_tissue": 0.3,
+    "truncation": 0.05,
+    "neighbour_leak": 0.3,
+    "neighbour_wrap": 0.3,
+    "unexpected_neighbour": 0.05,
+}
 # Anatomy that tapers towards its ends: organs and glands have rounded poles, brain tissue and
 # lesions rounded margins. Bones end on flat endplates or joints, muscles on tendons a mask
 # leaves out, vessels and bowel run on beyond any one structure: an abrupt end says nothing there.
@@ -272,39 +308,69 @@ class Calibration:
 
     ``seen`` is False when no correct mask of the structure's kind (bone, vessel, lesion...) in
     its modality family was in the fit: it is then judged against every correct mask the fit
-    knows, at the operating point that let correct masks of kinds held out of the fit pass.
+    knows, at the operating point that let correct masks of kinds held out of the fit pass, or,
+    when ``peers`` is not zero, against that many other labels of its structure in the same
+    label map. ``norms`` is the centre and scale of each figure.
     """
 
     model: dict[str, Any]
-    norms: str
+    norms: dict[str, dict[str, float]]
     bias: float
     seen: bool
+    peers: int = 0
 
 
-def calibration(p: Profile, ndim: int) -> Calibration:
+def calibration(p: Profile, ndim: int, peers: Peers | None = None) -> Calibration:
     """The structure's own norms when the dev split holds enough of its correct masks, else its
     kind's in its modality family, else (a kind with few correct masks in the fit) the family's
-    pooled ones; a kind the family never saw gets the pooled norms and the unseen-kind operating
-    point, the pooled model's when the family had a single kind to hold out."""
+    pooled ones. A kind the family never saw is judged against its ``peers`` (other labels of
+    its structure in the label map) when there are enough of them, else against the pooled
+    norms, each at the operating point measured for it by holding kinds out of the fit (the
+    pooled model's when the family had none to hold out)."""
     families = load_params()["families"]
     fam = family(p, ndim)
     model = families.get(fam, families["generic"])
     kind = f"{fam}:{p.group}"
     for key in (p.structure, kind):
         if key in model["standardisation"]:
-            return Calibration(model, key, float(model["bias"][key]), seen=True)
+            return Calibration(model, model["standardisation"][key], float(model["bias"][key]), seen=True)
     if kind in model.get("kinds", ()):  # too few correct masks for norms of its own, but in the fit
         pooled = fam if fam in model["standardisation"] else "generic"
-        return Calibration(model, pooled, float(model["bias"][pooled]), seen=True)
+        return Calibration(model, model["standardisation"][pooled], float(model["bias"][pooled]), seen=True)
+    if peers is not None and len(peers.evidence) >= PEERS_MIN:
+        model = model if PEERS in model["bias"] else families["generic"]
+        norms = peer_norms(peers, model)
+        return Calibration(model, norms, float(model["bias"][PEERS]), seen=False, peers=len(peers.evidence))
     if UNSEEN not in model["bias"]:
         model = families["generic"]
-    return Calibration(model, "generic", float(model["bias"][UNSEEN]), seen=False)
+    return Calibration(model, model["standardisation"]["generic"], float(model["bias"][UNSEEN]), seen=False)
+
+
+def standardise(
+    x: np.ndarray, acceptable: np.ndarray, floor: float, percentile: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale of each figure (the columns of ``x``, in FEATURES order) over the
+    acceptable rows: the centre at ``percentile``, the scale from the median to the 95th
+    percentile, never under ``floor`` times the figure's FLOORS, so a z of 1 means "as unusual
+    as the most unusual correct masks"."""
+    ok = x[acceptable] if acceptable.any() else x
+    centre = np.percentile(ok, percentile, axis=0)
+    spread = np.maximum(np.percentile(ok, 95, axis=0) - np.median(ok, axis=0), 0.0)
+    floors = floor * np.asarray([FLOORS[f] for f in FEATURES])
+    return centre, np.maximum(spread, floors)
+
+
+def peer_norms(peers: Peers, model: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The norms the peers' figures give, computed as the fit computes a structure's own."""
+    x = np.asarray([[e.get(f, 0.0) for f in FEATURES] for e in peers.evidence], dtype=float)
+    centre, scale = standardise(x, np.ones(len(x), dtype=bool), model["floor"], model["centre_percentile"])
+    return {f: {"centre": float(c), "scale": float(s)} for f, c, s in zip(FEATURES, centre, scale, strict=True)}
 
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
-    judged = calibration(p, m.ndim)
-    norm = judged.model["standardisation"][judged.norms]
+    judged = calibration(p, m.ndim, m.peers)
+    norm = judged.norms
     x = evidence(m, p)
     cap = float(judged.model.get("z_cap", Z_CAP))
     out = {}
@@ -344,7 +410,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     the ones that moved it.
     """
     params = load_params()
-    judged = calibration(p, m.ndim)
+    judged = calibration(p, m.ndim, m.peers)
     logit = judged.bias - sum(contributions(m, p).values())
     if not p.specific or not judged.seen or unmeasured(m, p):
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence

@@ -108,3 +108,54 @@ def test_the_nested_estimate_scores_held_out_structures_only_by_what_the_evidenc
         assert family == kind == 1.0
     else:  # evidence that says nothing: no better than a coin on structures it was not fitted on
         assert family <= 0.6 and kind <= 0.6
+
+
+def _two_kinds_on_several_scans(fit_scoring: ModuleType, scans: int) -> dict[str, np.ndarray]:
+    """Two kinds whose correct masks sit at very different levels of one figure (roughness 0
+    against 3) and whose failures sit one unit above their own kind's level: against the other
+    kind's norms a correct mask looks failed, against its own structure's it does not."""
+    rng = np.random.default_rng(1)
+    rows, y, structures, scan_ids, kinds, correct = [], [], [], [], [], []
+    for s in range(4):
+        level = 0.0 if s < 2 else 3.0
+        for scan in range(scans):
+            for i in range(12):
+                ok = i % 2 == 0
+                x = np.zeros(len(fit_scoring.FEATURES))
+                x[fit_scoring.FEATURES.index("roughness")] = level + (
+                    rng.uniform(1.0, 2.0) if not ok else rng.uniform(0, 0.1)
+                )
+                rows.append(x)
+                y.append(float(ok))
+                structures.append(f"structure{s}")
+                scan_ids.append(f"scan{scan}")
+                kinds.append("MRI:brain" if s < 2 else "MRI:lesion")
+                correct.append(ok and i < 4)
+    n = len(y)
+    return {
+        "x": np.asarray(rows),
+        "y": np.asarray(y),
+        "structures": np.asarray(structures),
+        "scans": np.asarray(scan_ids),
+        "families": np.full(n, "MRI"),
+        "kinds": np.asarray(kinds),
+        "correct": np.asarray(correct),
+    }
+
+
+def test_a_kind_judged_against_its_peers_needs_a_smaller_margin_and_is_told_apart(fit_scoring: ModuleType) -> None:
+    a = _two_kinds_on_several_scans(fit_scoring, scans=4)
+    keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
+    config = fit_scoring.GRID[0]
+    peers = fit_scoring.peer_kind(a, keys, config)
+    unseen = fit_scoring.unseen_kind(a["x"], a["y"], keys, a["kinds"], a["correct"], config)
+    assert peers is not None and unseen is not None
+    assert peers[1] >= 0.95 and unseen[1] <= 0.6  # against the other kind's norms: a coin
+    assert peers[0] < unseen[0]
+
+
+def test_no_peer_operating_point_without_a_structure_seen_on_several_scans(fit_scoring: ModuleType) -> None:
+    # One scan: a structure's other acceptable masks there are variations of the same target, not peers.
+    a = _two_kinds_on_several_scans(fit_scoring, scans=1)
+    keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
+    assert fit_scoring.peer_kind(a, keys, fit_scoring.GRID[0]) is None

@@ -274,14 +274,21 @@ def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None
             "No profile of its own exists for this structure: it was judged on expectations that hold for any "
             "anatomy, so the judgement is less specific and its confidence is lowered."
         )
-    elif profile is not None and m is not None and not calibration(profile, m.ndim).seen:
+    elif profile is not None and m is not None and not (judged := calibration(profile, m.ndim, m.peers)).seen:
         where = {"CT": "CT", "MRI": "MRI", "2D": "2-D images"}.get(family(profile, m.ndim), "this modality")
         noun = "cell nucleus" if profile.group == "cell" else GROUP_NOUN[profile.group]
-        out.append(
-            f"No correct mask of any {noun} on {where} was among those the offline reasoner was "
-            "calibrated on: this one was weighed against all the correct masks it knows, at the operating point that "
-            "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
-        )
+        head = f"No correct mask of any {noun} on {where} was among those the offline reasoner was calibrated on: "
+        if judged.peers:
+            out.append(
+                head + f"this one was weighed against {judged.peers} other {profile.structure.replace('_', ' ')} "
+                "labels of its label map, taken as correct, so a fault they all share would not stand out, and the "
+                "judgement is less specific."
+            )
+        else:
+            out.append(
+                head + "this one was weighed against all the correct masks it knows, at the operating point that "
+                "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
+            )
     out.extend(_sentence(f.detail) for f in findings if f.kind in NOT_JUDGED)
     return out
 
