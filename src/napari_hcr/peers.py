@@ -41,9 +41,11 @@ class Peers:
 
 
 def peer_evidence(case: Case, profile: Profile, attenuation: Range | None) -> Peers | None:
-    """The peers' figures when the calibration has not seen the structure's kind and the label
-    map names at least PEERS_MIN other labels as that structure; None otherwise."""
-    if calibration(profile, case.ndim).seen:
+    """The peers' figures when the structure has a profile, the calibration has not seen its
+    kind and the label map names at least PEERS_MIN other labels as that structure; None
+    otherwise. Labels whose names the knowledge base does not know are no one's peers: two of
+    them may name different structures."""
+    if not profile.specific or calibration(profile, case.ndim).seen:
         return None
     same = peer_labels(case)
     chosen = spread_choice(same, case.label)

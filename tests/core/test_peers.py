@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
-from tests.synthetic import nuclei_field
 
 import napari_hcr.peers as peers_module
 from napari_hcr.backends import make_backend
@@ -16,6 +15,7 @@ from napari_hcr.peers import PEERS_MAX, Peers, spread_choice
 from napari_hcr.reasoner import Done, assess
 from napari_hcr.runs import RunRequest, run_events
 from napari_hcr.scoring import PEERS_MIN, calibration
+from synthetic import nuclei_field
 
 IMAGE, LABELS = nuclei_field()
 NAMES = {v: "nucleus" for v in range(1, int(LABELS.max()) + 1)}
@@ -68,6 +68,13 @@ def test_without_a_label_table_a_nucleus_is_weighed_against_the_pooled_norms() -
     a = _judge(_moved(15), 15, names=None)
     assert a.measures["peers"] is None
     assert "all the correct masks it knows" in a.stages[-1].text
+
+
+def test_labels_of_unknown_names_are_no_ones_peers() -> None:
+    # Names the knowledge base does not know all fall to the generic profile; they may differ.
+    names = {v: ("mitochondrion" if v % 2 else "vacuole") for v in NAMES}
+    case = make_case(IMAGE, LABELS, label=15, structure="mitochondrion", modality="Microscopy", names=names)
+    assert assess(case, make_backend("offline")).measures["peers"] is None
 
 
 def test_peers_never_replace_the_norms_of_a_kind_the_calibration_saw() -> None:
