@@ -148,16 +148,13 @@ def ct_large_all_labels(scan: Scan) -> float:
         modality="CT",
         poll=0.05,
     )
-    times, whole = all_labels_seconds(request)
-    median = statistics.median(times)
     shape = "x".join(str(n) for n in large.image.shape)
-    print(f"TotalSegmentator example CT resampled to {shape}, all {len(times)} labels in one run:")
-    print(f"  per label  {median:6.3f} s median, {max(times):.3f} s slowest; whole run {whole:.1f} s")
-    return median
+    return all_labels_run(f"TotalSegmentator example CT resampled to {shape}, all labels in one run", request)
 
 
-def all_labels_seconds(request: RunRequest) -> tuple[list[float], float]:
-    """Seconds each label of one run took (from its LabelStarted to the next) and the whole run's."""
+def all_labels_run(title: str, request: RunRequest) -> float:
+    """Print and return the median seconds per label of one run (from a label's LabelStarted to
+    the next), with the slowest label and the whole run."""
     from napari_hcr.runs import LabelStarted, run_events
 
     times: list[float] = []
@@ -171,7 +168,10 @@ def all_labels_seconds(request: RunRequest) -> tuple[list[float], float]:
             mark = now
     end = time.perf_counter()
     times.append(end - mark)
-    return times, end - start
+    median = statistics.median(times)
+    print(f"{title} ({len(times)} labels):")
+    print(f"  per label  {median:6.3f} s median, {max(times):.3f} s slowest; whole run {end - start:.1f} s")
+    return median
 
 
 def nuclei_all_labels(scan: Scan) -> float:
@@ -182,12 +182,8 @@ def nuclei_all_labels(scan: Scan) -> float:
     request = RunRequest(
         image=scan.image, mask=scan.labels, labels="all", structure="nucleus", modality="Microscopy", poll=0.05
     )
-    times, whole = all_labels_seconds(request)
-    median = statistics.median(times)
     shape = "x".join(str(n) for n in scan.image.shape)
-    print(f"stardist nuclei image ({shape}), all {len(times)} nuclei in one run, each against its peers:")
-    print(f"  per label  {median:6.3f} s median, {max(times):.3f} s slowest; whole run {whole:.1f} s")
-    return median
+    return all_labels_run(f"stardist nuclei image ({shape}), all nuclei in one run, each against its peers", request)
 
 
 def main() -> None:

@@ -84,13 +84,17 @@ def _cohort(fit_scoring: ModuleType, informative: bool) -> dict[str, np.ndarray]
             structures.append(f"structure{s}")
             kinds.append("CT:organ" if s < 5 else "CT:bone")
             correct.append(ok and i < 4)
-    n = len(y)
+    return _arrays(rows, y, structures, ["ct"] * len(y), kinds, correct, "CT")
+
+
+def _arrays(rows, y, structures, scans, kinds, correct, family: str) -> dict[str, np.ndarray]:
+    """The arrays ``fit_scoring.records_arrays`` makes of benchmark records, for one family."""
     return {
         "x": np.asarray(rows),
         "y": np.asarray(y),
         "structures": np.asarray(structures),
-        "scans": np.full(n, "ct"),
-        "families": np.full(n, "CT"),
+        "scans": np.asarray(scans),
+        "families": np.full(len(y), family),
         "kinds": np.asarray(kinds),
         "correct": np.asarray(correct),
     }
@@ -131,16 +135,7 @@ def _two_kinds_on_several_scans(fit_scoring: ModuleType, scans: int) -> dict[str
                 scan_ids.append(f"scan{scan}")
                 kinds.append("MRI:brain" if s < 2 else "MRI:lesion")
                 correct.append(ok and i < 4)
-    n = len(y)
-    return {
-        "x": np.asarray(rows),
-        "y": np.asarray(y),
-        "structures": np.asarray(structures),
-        "scans": np.asarray(scan_ids),
-        "families": np.full(n, "MRI"),
-        "kinds": np.asarray(kinds),
-        "correct": np.asarray(correct),
-    }
+    return _arrays(rows, y, structures, scan_ids, kinds, correct, "MRI")
 
 
 def test_a_kind_judged_against_its_peers_needs_a_smaller_margin_and_is_told_apart(fit_scoring: ModuleType) -> None:
