@@ -14,7 +14,7 @@ from napari_hcr.knowledge import load_profile
 from napari_hcr.peers import PEERS_MAX, Peers, spread_choice
 from napari_hcr.reasoner import Done, assess
 from napari_hcr.runs import RunRequest, run_events
-from napari_hcr.scoring import PEERS_MIN, calibration
+from napari_hcr.scoring import PEERS, PEERS_MIN, UNSEEN, calibration, load_params
 from synthetic import nuclei_field
 
 IMAGE, LABELS = nuclei_field()
@@ -86,6 +86,16 @@ def test_peers_never_replace_the_norms_of_a_kind_the_calibration_saw() -> None:
     assert not nucleus.seen and nucleus.peers == PEERS_MIN
     too_few = Peers(some.labels[1:], PEERS_MIN - 1, figures[1:])
     assert calibration(load_profile("nucleus", "Microscopy"), 2, too_few).peers == 0
+
+
+def test_the_fitted_parameters_carry_what_peers_need() -> None:
+    # The pooled model holds the operating point the fit measured for peers, and every model
+    # the floors and centre its norms were computed with, so peers' norms are computed alike.
+    families = load_params()["families"]
+    assert PEERS in families["generic"]["bias"]
+    assert families["generic"]["bias"][PEERS] < families["generic"]["bias"][UNSEEN]
+    for model in families.values():
+        assert model["floor"] > 0 and 0 < model["centre_percentile"] < 100
 
 
 def test_peers_are_spread_over_the_map_without_the_judged_label() -> None:
