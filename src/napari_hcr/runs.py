@@ -125,7 +125,9 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
         values = yield from with_heartbeats(partial(present_labels, mask), 0, "Finding the labels", poll)
         if not values:
             raise InputError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
-        request = _named_alike(request, values)
+        request = replace(
+            request, structures=named_alike(request.structures, request.structure, request.modality, values)
+        )
     elif request.labels == "largest":
         values = (None,)
     else:
@@ -154,15 +156,18 @@ def _events(request: RunRequest) -> Generator[RunEvent, None, None]:
             yield LabelFailed(case.label, str(error))
 
 
-def _named_alike(request: RunRequest, values: tuple[int, ...]) -> RunRequest:
-    """Every label named as the structure they are all judged as, when a run over all the labels of
-    an unnamed map (the nuclei of a StarDist output) is told one known structure: the labels are
-    then peers of one another (:mod:`napari_hcr.peers`) and a leak names the label it runs into
-    as that structure. A map without a label table judged as the generic structure stays unnamed:
-    its labels may be anything."""
-    if request.structures or not load_profile(request.structure, request.modality).specific:
-        return request
-    return replace(request, structures=dict.fromkeys(values, request.structure))
+def named_alike(
+    structures: Mapping[int, str], structure: str, modality: str, values: tuple[int, ...]
+) -> Mapping[int, str]:
+    """The label names of a run over ``values``, all the labels of a mask: every label named
+    ``structure`` when no label table named them and that is a known structure (the nuclei of
+    a StarDist output judged as nuclei). The labels are then peers of one another
+    (:mod:`napari_hcr.peers`) and a leak names the label it runs into as that structure. A
+    mask without a label table judged as the generic structure stays unnamed: its labels may
+    be anything."""
+    if structures or not load_profile(structure, modality).specific:
+        return structures
+    return dict.fromkeys(values, structure)
 
 
 def _case(request: RunRequest, image: np.ndarray, mask: np.ndarray, label: int | None) -> Case:

@@ -6,12 +6,15 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 from batch_helpers import sample_folder, write_pair
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
 from napari_hcr.stages import PROMPT_VERSION
+from synthetic import nuclei_field
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +165,21 @@ def test_a_worker_killed_mid_case_becomes_a_failed_record_not_a_hang(tmp_path: P
     assert time.monotonic() - started < 30
     ((record,),) = [r.records for r in results]
     assert record["case"] == "good" and "worker process died" in record["error"]
+
+
+def test_an_unnamed_instance_map_judged_as_nuclei_weighs_each_against_its_peers(tmp_path: Path) -> None:
+    # A StarDist-like output without a label table, all labels judged as nuclei: one nucleus
+    # grown by 4 px stands out among the others of its image.
+    image, labels = nuclei_field()
+    labels[ndi.binary_dilation(labels == 15, iterations=4) & (labels == 0)] = 15
+    root = tmp_path / "in"
+    for folder, array in (("images", image), ("masks", labels)):
+        (root / folder).mkdir(parents=True)
+        np.save(root / folder / "field.npy", array)
+    out = tmp_path / "out"
+    argv = ["batch", str(root), "--out", str(out), "--workers", "1", "--structure", "nucleus"]
+    assert main([*argv, "--modality", "Microscopy"]) == 0
+    records = {r["label"]: r for r in read_records(out / "results.jsonl")}
+    assert len(records) == int(labels.max())
+    assert all(r["measures"]["peers"] is not None for r in records.values())
+    assert [v for v, r in records.items() if r["verdict"] != "acceptable"] == [15]

@@ -18,7 +18,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,7 @@ from ..case import default_modality
 from ..errors import HCRError
 from ..knowledge import GENERIC
 from ..reasoner import Done
-from ..runs import RunRequest, present_labels, run_events
+from ..runs import RunRequest, named_alike, present_labels, run_events
 from ..snapshots import Snapshot
 from ..stages import PROMPT_VERSION
 from .arrays import file_digest, read_case
@@ -125,6 +125,9 @@ def _run_task(task: Task) -> TaskResult:
         labels = present_labels(arrays.labels) if case.labels == "all" else case.labels
         if not labels:
             raise HCRError("The mask is empty: no voxel carries a label, so there is nothing to judge.")
+        structures: Mapping[int, str] = {} if case.structure else arrays.names
+        if case.labels == "all":
+            structures = named_alike(structures, case.structure or GENERIC, modality, labels)
     except Exception as error:  # noqa: BLE001 - the case fails, the batch goes on
         result.records.append({**base, "label": None, "error": _sentence(error)})
         return _finish(result, started)
@@ -142,7 +145,7 @@ def _run_task(task: Task) -> TaskResult:
                 mask=arrays.labels,
                 spacing=spacing,
                 labels=(label,),
-                structures={} if case.structure else arrays.names,
+                structures=structures,
                 structure=case.structure or GENERIC,
                 modality=modality,
                 backend=lambda: backend,
