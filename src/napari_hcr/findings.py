@@ -24,6 +24,7 @@ from .knowledge import Profile
 from .measures import Measures
 from .scoring import (
     BEYOND_SOURCES,
+    beyond_peers,
     beyond_sources,
     contributions,
     expected_sign,
@@ -32,6 +33,7 @@ from .scoring import (
     inside_spread,
     islands,
     pieces_expected,
+    sized_by_peers,
     tapers,
     truncated_end,
 )
@@ -234,6 +236,8 @@ def _worst_or_main(m: Measures) -> Location:
 
 
 def check_volume(m: Measures, p: Profile) -> list[Finding]:
+    if sized_by_peers(m, p):
+        return check_size_among_peers(m, p)
     if p.volume_ml is None or m.ndim != 3:
         return []
     low, high = p.volume_ml.low, p.volume_ml.high
@@ -265,6 +269,29 @@ def check_volume(m: Measures, p: Profile) -> list[Finding]:
         )
         return [Finding("volume_low", severity, detail, where)]
     return _ok("volume", f"volume {size} lies within the expected {expected}.")
+
+
+def check_size_among_peers(m: Measures, p: Profile) -> list[Finding]:
+    """The size against the other labels of the structure it was weighed against: only a size
+    far beyond theirs is a finding (:func:`~napari_hcr.scoring.beyond_peers`)."""
+    assert m.peers is not None
+    word = "area" if m.ndim == 2 else "volume"
+    name = p.structure.replace("_", " ")
+    unit = m.size_unit
+    size = size_text(m.size, unit)
+    count = len(m.peers.sizes)
+    sizes = f"{size_text(min(m.peers.sizes), unit)} to {size_text(max(m.peers.sizes), unit)}"
+    seen = f"the {count} other {name} labels measured ({sizes})"
+    ruled = beyond_peers(m, p)
+    factor = f"{BEYOND_SOURCES:g}"
+    where = _main_slice(m)
+    if ruled == "volume_excess":
+        detail = f"{word} {size}, over {factor} times the largest of {seen}: more than one {name}"
+        return [Finding("volume_high", _graded(m, p, "major", "volume_excess"), detail, where)]
+    if ruled == "volume_deficit":
+        detail = f"{word} {size}, under 1/{factor} of the smallest of {seen}: not a whole {name}"
+        return [Finding("volume_low", _graded(m, p, "major", "volume_deficit"), detail, where)]
+    return _ok("volume", f"{word} {size}, within {factor} times the sizes of {seen}.")
 
 
 def check_field_of_view(m: Measures, p: Profile) -> list[Finding]:

@@ -29,15 +29,18 @@ CACHE_SIZE = 512  # peers' figures kept, so a run over every label of a map meas
 
 @dataclass(frozen=True)
 class Peers:
-    """The evidence figures of ``labels``, other labels of the judged structure in the same label
-    map; ``available`` is how many such labels the map holds (up to PEERS_MAX are measured)."""
+    """The evidence figures and sizes of ``labels``, other labels of the judged structure in the
+    same label map, sizes in the judged mask's unit; ``available`` is how many such labels the
+    map holds (up to PEERS_MAX are measured)."""
 
     labels: tuple[int, ...]
     available: int
     evidence: tuple[dict[str, float], ...]
+    sizes: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"labels": list(self.labels), "available": self.available}
+        sizes = [round(min(self.sizes), 3), round(max(self.sizes), 3)] if self.sizes else None
+        return {"labels": list(self.labels), "available": self.available, "size_range": sizes}
 
 
 def peer_evidence(case: Case, profile: Profile, attenuation: Range | None) -> Peers | None:
@@ -51,8 +54,9 @@ def peer_evidence(case: Case, profile: Profile, attenuation: Range | None) -> Pe
     chosen = spread_choice(same, case.label)
     if len(chosen) < PEERS_MIN:
         return None
-    figures = tuple(_figures(case, value, profile, attenuation) for value in chosen)
-    return Peers(chosen, len([v for v in same if v != case.label]), figures)
+    measured = [_figures(case, value, profile, attenuation) for value in chosen]
+    available = len([v for v in same if v != case.label])
+    return Peers(chosen, available, tuple(f for f, _ in measured), tuple(size for _, size in measured))
 
 
 def peer_labels(case: Case) -> tuple[int, ...]:
@@ -74,17 +78,19 @@ def spread_choice(labels: tuple[int, ...], own: int) -> tuple[int, ...]:
     return tuple(picks[:PEERS_MAX])
 
 
-_cache: OrderedDict[tuple[Any, ...], dict[str, float]] = OrderedDict()
+_cache: OrderedDict[tuple[Any, ...], tuple[dict[str, float], float]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _figures(case: Case, value: int, profile: Profile, attenuation: Range | None) -> dict[str, float]:
+def _figures(case: Case, value: int, profile: Profile, attenuation: Range | None) -> tuple[dict[str, float], float]:
+    """One peer's evidence figures and size."""
     key = (*case.content_key(), value, case.structure, case.modality, case.spacing, case.spacing_known, attenuation)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    figures = evidence(measure(case.relabelled(value, case.structure), attenuation), profile)
+    measures = measure(case.relabelled(value, case.structure), attenuation)
+    figures = (evidence(measures, profile), measures.size)
     with _lock:
         _cache[key] = figures
         while len(_cache) > CACHE_SIZE:

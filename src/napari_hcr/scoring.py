@@ -381,7 +381,7 @@ def contributions(m: Measures, p: Profile) -> dict[str, float]:
             continue
         z = (x[name] - norm[name]["centre"]) / norm[name]["scale"]
         out[name] = weight * min(cap, max(0.0, z))
-    ruled = beyond_sources(m, p)
+    ruled = beyond_sources(m, p) or beyond_peers(m, p)
     if ruled is not None:
         others = sum(v for k, v in out.items() if k != ruled)
         out[ruled] = max(out[ruled], judged.bias + VETO_LOGIT - others)
@@ -400,6 +400,28 @@ def beyond_sources(m: Measures, p: Profile) -> str | None:
     if not m.clipped and m.size < p.volume_ml.low / BEYOND_SOURCES:
         return "volume_deficit"
     return None
+
+
+def beyond_peers(m: Measures, p: Profile) -> str | None:
+    """The size figure the peers rule out where the profile's sources cannot judge the size (an
+    area, or a kind without a volume range): over BEYOND_SOURCES times the largest of the peers
+    measured (a mask holding several of them) or, when the image shows all of it, under the
+    smallest over that factor (a fragment). A rule on what was measured beside it, not a fitted
+    norm, as :func:`beyond_sources` is on what the sources report."""
+    if not sized_by_peers(m, p) or m.peers is None or m.size <= 0:
+        return None
+    if m.size > BEYOND_SOURCES * max(m.peers.sizes):
+        return "volume_excess"
+    if not m.clipped and m.size < min(m.peers.sizes) / BEYOND_SOURCES:
+        return "volume_deficit"
+    return None
+
+
+def sized_by_peers(m: Measures, p: Profile) -> bool:
+    """Whether the mask's size is judged against its peers': it has peers, and the profile's
+    sources say nothing of its size (an area, or a kind without a volume range); where they
+    give a volume range they judge it, or say it could not be measured."""
+    return m.peers is not None and bool(m.peers.sizes) and (p.volume_ml is None or m.ndim != 3)
 
 
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:

@@ -131,3 +131,40 @@ def test_an_unnamed_map_judged_as_the_generic_structure_has_no_peers() -> None:
     request = RunRequest(image=IMAGE, mask=LABELS, labels=(15, 22), structure="generic", modality="Microscopy")
     done = [e for e in run_events(request) if isinstance(e, Done)]
     assert [d.assessment.measures["peers"] for d in done] == [None, None]
+
+
+def _volume_findings(assessment) -> list[tuple[str, str, str]]:
+    return [(f.kind, f.severity, f.detail) for f in assessment.stages[2].findings if f.kind.startswith("volume")]
+
+
+def test_a_fragment_far_smaller_than_every_peer_is_not_a_whole_nucleus() -> None:
+    labels = LABELS.copy()
+    labels[120:122, 120:122] = 99  # four pixels of debris labelled as one more nucleus
+    names = {**NAMES, 99: "nucleus"}
+    a = _judge(labels, 99, names)
+    assert a.verdict == "unacceptable"
+    [(kind, severity, detail)] = _volume_findings(a)
+    assert (kind, severity) == ("volume_low", "major")
+    assert detail.startswith("area 4 px, under 1/2 of the smallest of the 16 other cell nucleus labels measured")
+
+
+def test_a_mask_holding_several_nuclei_is_more_than_one() -> None:
+    labels = LABELS.copy()
+    merged = np.isin(LABELS, (14, 15, 16, 20, 21))
+    labels[ndi.binary_closing(merged, iterations=6)] = 15
+    a = _judge(labels, 15, {v: "nucleus" for v in np.unique(labels) if v})
+    assert a.verdict == "unacceptable"
+    [(kind, severity, detail)] = _volume_findings(a)
+    assert (kind, severity) == ("volume_high", "major")
+    assert "over 2 times the largest of the 16 other cell nucleus labels measured" in detail
+
+
+def test_a_nucleus_of_ordinary_size_is_said_to_be_so_and_a_cut_one_is_not_a_fragment() -> None:
+    [(kind, _, detail)] = _volume_findings(_judge(LABELS, 15))
+    assert kind == "volume_ok" and "within 2 times the sizes of the 16 other cell nucleus labels" in detail
+    # A sliver at the image's edge is a nucleus the field of view cuts, not a fragment.
+    labels = LABELS.copy()
+    assert not labels[40:44, 0:1].any()
+    labels[40:44, 0:1] = 99
+    [(kind, _, _)] = _volume_findings(_judge(labels, 99, {**NAMES, 99: "nucleus"}))
+    assert kind == "volume_ok"
