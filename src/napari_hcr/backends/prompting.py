@@ -62,7 +62,8 @@ MEASURE_NOTES: dict[str, str] = {
     "not_hounsfield": "CT: why the image's values cannot be Hounsfield units (null: they can, or not a CT); "
     "when set, judge no attenuation in HU",
     "peers": "other labels of the label map named as the same structure (labels: those measured; available: how "
-    "many the map holds) against which a kind without calibration was judged; null when none were used",
+    "many the map holds; size_range: the smallest and largest size among those measured, in size_unit) against "
+    "which a kind without calibration was judged; null when none were used",
 }
 
 
