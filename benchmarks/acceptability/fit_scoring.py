@@ -256,26 +256,46 @@ def safety_shift(held_correct: np.ndarray) -> float:
     return max(0.0, MARGIN - float(np.quantile(held_correct, KEEP_MISS)))
 
 
+def without_each_kind(
+    x: np.ndarray, y: np.ndarray, keys: np.ndarray, kinds: np.ndarray, correct: np.ndarray, config: Config
+) -> list[tuple[np.ndarray, Norms, np.ndarray, dict[str, float]]]:
+    """For each kind of structure with correct masks (bone, vessel, organ...): which records are
+    of it, and the model fitted on the others' (norms, weights, biases). Empty when the records
+    hold a single kind, so nothing can be held out."""
+    names = sorted(set(kinds[correct]))
+    if len(names) < 2:
+        return []
+    fits = []
+    for name in names:
+        out = kinds == name
+        fits.append((out, *model(x[~out], y[~out], keys[~out], correct[~out], config)))
+    return fits
+
+
+def held_out_point(held: np.ndarray, y: np.ndarray, correct: np.ndarray, judged: np.ndarray) -> tuple[float, float]:
+    """The log-odds an operating point moves so the judged held-out correct masks pass (as in
+    :func:`cross_validate`), and the balanced accuracy of the judged records with it."""
+    shift = safety_shift(held[judged & correct])
+    return shift, balanced_accuracy(y[judged] > 0.5, held[judged] + shift >= 0.0)
+
+
 def unseen_kind(
     x: np.ndarray, y: np.ndarray, keys: np.ndarray, kinds: np.ndarray, correct: np.ndarray, config: Config
 ) -> tuple[float, float] | None:
     """The operating point for a kind of structure the fit has no correct mask of: each kind
     (bone, vessel, organ...) is held out in turn and judged, as at run time, against the pooled
     norms of the others at their most cautious bias. Returns the log-odds that bias moves so
-    the held-out kinds' correct masks pass (as in :func:`cross_validate`), and the balanced
-    accuracy with it; None when the records hold a single kind, so nothing can be held out."""
-    names = sorted(set(kinds[correct]))
-    if len(names) < 2:
+    the held-out kinds' correct masks pass, and the balanced accuracy with it; None when the
+    records hold a single kind, so nothing can be held out."""
+    fits = without_each_kind(x, y, keys, kinds, correct, config)
+    if not fits:
         return None
     held = np.zeros(len(y))
-    for name in names:
-        out = kinds == name
-        norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
+    judged = np.zeros(len(y), dtype=bool)
+    for out, norms, w, bias in fits:
         held[out] = logits(x[out], np.full(int(out.sum()), "generic"), norms, w, bias, config[3])
-    judged = np.isin(kinds, names)
-    shift = safety_shift(held[correct & judged])
-    called = held[judged] + shift >= 0.0
-    return shift, balanced_accuracy(y[judged] > 0.5, called)
+        judged |= out
+    return held_out_point(held, y, correct, judged)
 
 
 def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tuple[float, float] | None:
@@ -288,14 +308,9 @@ def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tup
     kind has PEERS_MIN such masks, or there is a single kind to hold out."""
     x, y, kinds, correct = a["x"], a["y"], a["kinds"], a["correct"]
     structures, scans = a["structures"], a["scans"]
-    names = sorted(set(kinds[correct]))
-    if len(names) < 2:
-        return None
     floor, _, percentile, cap = config
     held = np.full(len(y), np.nan)
-    for name in names:
-        out = kinds == name
-        _, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
+    for out, _, w, bias in without_each_kind(x, y, keys, kinds, correct, config):
         for structure, scan in sorted(set(zip(structures[out], scans[out], strict=True))):
             peers = np.flatnonzero(out & (y > 0.5) & (structures == structure) & (scans != scan))
             if len(peers) < PEERS_MIN:
@@ -307,8 +322,7 @@ def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tup
     judged = ~np.isnan(held)
     if not (judged & correct).any():
         return None
-    shift = safety_shift(held[judged & correct])
-    return shift, balanced_accuracy(y[judged] > 0.5, held[judged] + shift >= 0.0)
+    return held_out_point(held, y, correct, judged)
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:

@@ -287,10 +287,10 @@ def check_size_among_peers(m: Measures, p: Profile) -> list[Finding]:
     where = _main_slice(m)
     if ruled == "volume_excess":
         detail = f"{word} {size}, over {factor} times the largest of {seen}: more than one {name}"
-        return [Finding("volume_high", _graded(m, p, "major", "volume_excess"), detail, where)]
+        return [Finding("volume_high", "major", detail, where)]
     if ruled == "volume_deficit":
         detail = f"{word} {size}, under 1/{factor} of the smallest of {seen}: not a whole {name}"
-        return [Finding("volume_low", _graded(m, p, "major", "volume_deficit"), detail, where)]
+        return [Finding("volume_low", "major", detail, where)]
     return _ok("volume", f"{word} {size}, within {factor} times the sizes of {seen}.")
 
 

@@ -36,11 +36,11 @@ class Peers:
     labels: tuple[int, ...]
     available: int
     evidence: tuple[dict[str, float], ...]
-    sizes: tuple[float, ...] = ()
+    sizes: tuple[float, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        sizes = [round(min(self.sizes), 3), round(max(self.sizes), 3)] if self.sizes else None
-        return {"labels": list(self.labels), "available": self.available, "size_range": sizes}
+        size_range = [round(min(self.sizes), 3), round(max(self.sizes), 3)]
+        return {"labels": list(self.labels), "available": self.available, "size_range": size_range}
 
 
 def peer_evidence(case: Case, profile: Profile, attenuation: Range | None) -> Peers | None:

@@ -408,11 +408,12 @@ def beyond_peers(m: Measures, p: Profile) -> str | None:
     measured (a mask holding several of them) or, when the image shows all of it, under the
     smallest over that factor (a fragment). A rule on what was measured beside it, not a fitted
     norm, as :func:`beyond_sources` is on what the sources report."""
-    if not sized_by_peers(m, p) or m.peers is None or m.size <= 0:
+    peers = m.peers
+    if peers is None or not sized_by_peers(m, p) or m.size <= 0:
         return None
-    if m.size > BEYOND_SOURCES * max(m.peers.sizes):
+    if m.size > BEYOND_SOURCES * max(peers.sizes):
         return "volume_excess"
-    if not m.clipped and m.size < min(m.peers.sizes) / BEYOND_SOURCES:
+    if not m.clipped and m.size < min(peers.sizes) / BEYOND_SOURCES:
         return "volume_deficit"
     return None
 
@@ -421,7 +422,7 @@ def sized_by_peers(m: Measures, p: Profile) -> bool:
     """Whether the mask's size is judged against its peers': it has peers, and the profile's
     sources say nothing of its size (an area, or a kind without a volume range); where they
     give a volume range they judge it, or say it could not be measured."""
-    return m.peers is not None and bool(m.peers.sizes) and (p.volume_ml is None or m.ndim != 3)
+    return m.peers is not None and (p.volume_ml is None or m.ndim != 3)
 
 
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:

@@ -79,12 +79,13 @@ def test_labels_of_unknown_names_are_no_ones_peers() -> None:
 
 def test_peers_never_replace_the_norms_of_a_kind_the_calibration_saw() -> None:
     figures = tuple({"roughness": 0.0} for _ in range(PEERS_MIN))
-    some = Peers(tuple(range(2, 2 + PEERS_MIN)), PEERS_MIN, figures)
+    sizes = (100.0,) * PEERS_MIN
+    some = Peers(tuple(range(2, 2 + PEERS_MIN)), PEERS_MIN, figures, sizes)
     liver = calibration(load_profile("liver", "CT"), 3, some)
     assert liver.seen and liver.peers == 0
     nucleus = calibration(load_profile("nucleus", "Microscopy"), 2, some)
     assert not nucleus.seen and nucleus.peers == PEERS_MIN
-    too_few = Peers(some.labels[1:], PEERS_MIN - 1, figures[1:])
+    too_few = Peers(some.labels[1:], PEERS_MIN - 1, figures[1:], sizes[1:])
     assert calibration(load_profile("nucleus", "Microscopy"), 2, too_few).peers == 0
 
 
