@@ -64,17 +64,24 @@ def tissue_band(p: Profile) -> Range | None:
 
 
 def foreign_tissue(
-    image: np.ndarray, mask: np.ndarray, band: Range, unit: float, origin: tuple[int, ...]
+    image: np.ndarray,
+    mask: np.ndarray,
+    band: Range,
+    unit: float,
+    origin: tuple[int, ...],
+    stride: tuple[int, ...] | None = None,
 ) -> ForeignTissue:
     """``mask`` and ``image`` are the same crop (non-finite voxels already left out of the
-    mask), ``unit`` one voxel's volume and ``origin`` the crop's first index in the image."""
+    mask), ``unit`` one element's volume and ``origin`` the crop's first index in the image;
+    ``stride`` is the block size when they are block means of a finer scan."""
     total = int(np.count_nonzero(mask))
     off = mask & ((image < band.low - MARGIN_HU) | (image > band.high + MARGIN_HU))
     count = int(np.count_nonzero(off))
     if total == 0 or count == 0:
         return ForeignTissue(0.0, 0.0, None, None)
     part = largest_part(off)
-    point = tuple(o + c for o, c in zip(origin, part.centre))
+    step = stride or (1,) * mask.ndim
+    point = tuple(o + (c + 0.5) * k - 0.5 for o, c, k in zip(origin, part.centre, step))
     return ForeignTissue(
         share=count / total,
         size=float(part.voxels) * unit,

@@ -103,13 +103,15 @@ def surroundings(
     voxels: int,
     unit: float,
     names: Mapping[int, str],
+    least: tuple[int, ...] | None = None,
 ) -> Context:
     """The mask's context; its ``voxels`` set how far a neighbour may lie and still be said to
     wrap it, and ``unit`` is one voxel's size in the unit the measures report sizes in.
 
     A box larger than ``GRID_BUDGET`` is read every few voxels: a liver with its neighbours on
     a 300x512x512 CT would otherwise cost seconds per label, and a wrap or a leak is a
-    structure of millimetres to centimetres, which the sampled grid still resolves."""
+    structure of millimetres to centimetres, which the sampled grid still resolves. ``least``
+    is the smallest step per axis (the grid the structure's norms were measured on)."""
     ndim = labels.ndim
     cut = field_cut(bbox, labels.shape)
     content = voxels * float(np.prod(spacing))  # mm³ (mm² in 2-D)
@@ -117,7 +119,7 @@ def surroundings(
     reach_mm = min(WRAP_MM[1], max(WRAP_MM[0], 0.75 * radius_mm))
     margin = [max(1, int(round(reach_mm / s))) + 1 for s in spacing]
     bounds = [(max(0, a - m), min(n, b + m)) for (a, b), m, n in zip(bbox, margin, labels.shape)]
-    stride = stride_within(tuple(b - a for a, b in bounds), spacing, GRID_BUDGET)
+    stride = stride_within(tuple(b - a for a, b in bounds), spacing, GRID_BUDGET, least)
     box = tuple(slice(a, b, k) for (a, b), k in zip(bounds, stride))
     reach = [max(1, int(round(reach_mm / (s * k)))) for s, k in zip(spacing, stride)]
     sub = labels[box]

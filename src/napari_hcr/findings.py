@@ -22,6 +22,7 @@ from collections.abc import Callable
 from .attenuation import MARGIN_HU, tissue_band, tissue_name
 from .knowledge import Profile
 from .measures import Measures
+from .refinement import Refinement
 from .scoring import (
     BEYOND_SOURCES,
     beyond_peers,
@@ -528,6 +529,11 @@ def check_site(m: Measures, p: Profile) -> list[Finding]:
     return _ok("site", "centre lies where expected.")
 
 
+def _depth(r: Refinement, depth: float, cells: str) -> str:
+    """A boundary depth in the scan's voxels, or in mm when it was read in blocks of a coarser grid."""
+    return f"{depth:.1f} {cells}" if r.depth_unit_mm is None else f"{depth * r.depth_unit_mm:.1f} mm"
+
+
 def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     """Name the failure the image-driven refinement points to: the boundary beyond the image
     edge all round (over-segmentation), short of it all round (under-segmentation), both ways
@@ -551,15 +557,15 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
     where = r.where or _main_slice(m)
     if shrink != "info" and grow != "info":
         detail = (
-            f"{moved}: the boundary lies about {r.shrink_depth:.1f} {cells} beyond the image edge in places "
-            f"and {r.grow_depth:.1f} {cells} short of it in others, as when the whole mask is displaced"
+            f"{moved}: the boundary lies about {_depth(r, r.shrink_depth, cells)} beyond the image edge in "
+            f"places and {_depth(r, r.grow_depth, cells)} short of it in others, as when the whole mask is displaced"
         )
         findings.append(Finding("shifted", _worse(shrink, grow), detail, where))
     elif shrink != "info":
-        detail = f"{moved}: the boundary lies on average {r.shrink_depth:.1f} {cells} outside the image edge"
+        detail = f"{moved}: the boundary lies on average {_depth(r, r.shrink_depth, cells)} outside the image edge"
         findings.append(Finding("over_segmentation", shrink, detail, r.excess_where or where))
     elif grow != "info":
-        detail = f"{moved}: the boundary lies on average {r.grow_depth:.1f} {cells} inside the image edge"
+        detail = f"{moved}: the boundary lies on average {_depth(r, r.grow_depth, cells)} inside the image edge"
         findings.append(Finding("under_segmentation", grow, detail, r.missing_where or where))
     unit = m.size_unit
     excess = _grade(c.get("refine_excess", 0.0))

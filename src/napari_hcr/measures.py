@@ -11,6 +11,9 @@ coarser *working grid* when that box is large:
   when any of its voxels is), holes, surface area, compactness, roughness, edges, contrast and
   symmetry. Features smaller than one block can be missed by those measures.
 
+A scan finer than the grid a structure's norms were measured on is read in blocks of about
+that grid's size whatever the box (``grid_mm``, see :func:`measure`), intensities included.
+
 Components use full connectivity (26 neighbours in 3-D, 8 in 2-D), so two pieces touching at
 a corner count as one; holes are background regions not connected (6/4 neighbours, the dual
 connectivity) to the outside.
@@ -26,7 +29,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .attenuation import ForeignTissue, foreign_tissue
-from .blocks import block_sum, stride_within
+from .blocks import block_sum, reading_stride, stride_within
 from .case import Case
 from .context import Context, field_cut, surroundings
 from .hounsfield import hounsfield_doubt
@@ -191,12 +194,18 @@ def _loc(where: Location | None) -> dict[str, Any] | None:
     return out
 
 
-def measure(case: Case, attenuation: Range | None = None) -> Measures:
+def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None = None) -> Measures:
     """Measure ``case.mask`` against ``case.image``; the mask must not be empty (Case ensures it).
 
     ``attenuation`` is the band (HU) the structure's tissue lies in when the image is a CT and
     the structure's profile states one: voxels far outside it are measured as other tissue, when
     the image's values can be Hounsfield units.
+
+    ``grid_mm`` is the voxel size the structure's norms were measured on. A finer scan is read
+    in blocks of about that size, intensities included: a block mean carries the noise and the
+    partial volume of a voxel of that size (as a thicker reconstruction would), and boundary
+    depths count in blocks, so the evidence is on the scale the norms know. Sizes, slice areas
+    and gaps stay exact.
     """
     mask = case.mask
     image = case.image
@@ -211,7 +220,8 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
 
     bbox = _bbox(mask)
     margin = [max(2, math.ceil(RING_MM / s) + 2) for s in spacing]
-    stride = stride_within(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing, WORK_BUDGET)
+    least = reading_stride(spacing, grid_mm if case.spacing_known else None)  # no scale without a voxel size
+    stride = stride_within(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing, WORK_BUDGET, least)
     box = _box(bbox, [m + k for m, k in zip(margin, stride)], stride, shape)
     origin = np.array([b.start for b in box], dtype=float)
     sub = mask[box]
@@ -246,13 +256,19 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
     edges = _edge_agreement(work, grid)
 
     sub_numbers = sub if case.finite is None else sub & case.finite[box]
+    in_blocks = any(k > 1 for k in least)
+    if in_blocks:  # read on the norms' grid: block means of blocks of numbers only
+        numbered = _Grid(sub_numbers, sub_image, stride, spacing).fraction >= 1.0
+        values, sampled = grid.image, numbered
+    else:  # a large box is sampled every few voxels (speed); intensities stay the voxels'
+        every = tuple(slice(None, None, s) for s in stride)
+        values, sampled = sub_image[every], sub_numbers[every]
     # Inside statistics come from the mask's core, one (sampled) voxel in from its boundary, so
     # partial volume with the surroundings does not pass for mixed tissue on a small structure.
-    sampled = sub_numbers[tuple(slice(None, None, s) for s in stride)]
     core = ndi.binary_erosion(sampled)
     if np.count_nonzero(core) < max(10, 0.2 * np.count_nonzero(sampled)):
         core = sampled
-    inside = sub_image[tuple(slice(None, None, s) for s in stride)][core]
+    inside = values[core]
     if inside.size == 0:
         inside = sub_image[sub_numbers] if sub_numbers.any() else sub_image[sub]
     inside_mean = float(inside.mean())
@@ -296,14 +312,32 @@ def measure(case: Case, attenuation: Range | None = None) -> Measures:
         not_hounsfield=doubt,
         foreign=None
         if attenuation is None
-        else foreign_tissue(sub_image, sub_numbers, attenuation, to_size, tuple(b.start for b in box)),
+        else _foreign(grid if in_blocks else None, sampled, sub_image, sub_numbers, attenuation, to_size, box),
     )
     context = (
-        surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names)
+        surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names, least)
         if case.others
         else Context(field_cut(bbox, shape), (), None)
     )
-    return replace(measures, refinement=refine(case, measures), context=context)
+    return replace(measures, refinement=refine(case, measures, least), context=context)
+
+
+def _foreign(
+    grid: _Grid | None,
+    blocks: np.ndarray,
+    sub_image: np.ndarray,
+    sub_numbers: np.ndarray,
+    band: Range,
+    to_size: float,
+    box: tuple[slice, ...],
+) -> ForeignTissue:
+    """Other tissue in the mask, voxel by voxel, or over the mask's ``blocks`` (wholly inside it)
+    on the ``grid`` that reads a finer scan at its norms' scale: a block's noise is then what
+    the attenuation margin allows for."""
+    origin = tuple(b.start for b in box)
+    if grid is None:
+        return foreign_tissue(sub_image, sub_numbers, band, to_size, origin)
+    return foreign_tissue(grid.image, blocks, band, to_size * float(np.prod(grid.stride)), origin, grid.stride)
 
 
 class _Grid:

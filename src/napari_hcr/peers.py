@@ -21,7 +21,7 @@ from typing import Any
 from .case import Case
 from .knowledge import Profile, Range, canonical_structure
 from .measures import measure
-from .scoring import PEERS_MIN, calibration, evidence
+from .scoring import PEERS_MIN, calibration, evidence, reading_grid
 
 PEERS_MAX = 16  # peers measured: enough for a 95th percentile, a bounded cost per label
 CACHE_SIZE = 512  # peers' figures kept, so a run over every label of a map measures each once
@@ -89,7 +89,7 @@ def _figures(case: Case, value: int, profile: Profile, attenuation: Range | None
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    measures = measure(case.relabelled(value, case.structure), attenuation)
+    measures = measure(case.relabelled(value, case.structure), attenuation, reading_grid(profile, case.ndim))
     figures = (evidence(measures, profile), measures.size)
     with _lock:
         _cache[key] = figures

@@ -25,6 +25,7 @@ from .knowledge import Profile, load_profile
 from .measures import Measures, measure
 from .peers import peer_evidence
 from .readability import check_readable
+from .scoring import reading_grid
 from .snapshots import Snapshot, take_snapshots
 from .stages import PROMPT_VERSION, STAGES, CaseFacts, StageRequest
 from .verdict import Assessment, StageResult
@@ -186,7 +187,7 @@ def _waiting(future: Future[T], step: int, message: str, poll: float) -> Generat
 def _gather_evidence(case: Case, profile: Profile) -> Evidence:
     attenuation = tissue_band(profile)
     t0 = time.perf_counter()
-    measures = measure(case, attenuation)
+    measures = measure(case, attenuation, reading_grid(profile, case.ndim))
     t1 = time.perf_counter()
     peers = peer_evidence(case, profile, attenuation)
     if peers is not None:

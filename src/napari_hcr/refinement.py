@@ -68,7 +68,9 @@ class Refinement:
     beyond its boundary into space no label claims (see the module), at ``continued_where``;
     ``where`` the larger of the excess and missing regions; ``local_disagreement`` the share
     of the mask around ``where`` (the larger region's bounding box) that the region covers
-    (0-1): how much of that part of the mask the image disputes.
+    (0-1): how much of that part of the mask the image disputes. ``depth_unit_mm`` is set when
+    the depths count blocks of the grid the norms were measured on (a finer CT): the size of
+    one, in mm.
     """
 
     agreement: float
@@ -83,6 +85,7 @@ class Refinement:
     local_disagreement: float = 0.0
     continued_region: float = 0.0
     continued_where: Location | None = None
+    depth_unit_mm: float | None = None
 
     @property
     def where(self) -> Location | None:
@@ -105,17 +108,21 @@ class Refinement:
             "local_disagreement": round(self.local_disagreement, 4),
             "continued_region": round(self.continued_region, 3),
             "continued_where": loc(self.continued_where),
+            "depth_unit_mm": None if self.depth_unit_mm is None else round(self.depth_unit_mm, 2),
         }
 
 
-def refine(case: Case, measures: Measures) -> Refinement | None:
+def refine(case: Case, measures: Measures, least: tuple[int, ...] | None = None) -> Refinement | None:
     """Refine ``case.mask`` from ``case.image`` and report how much it moved; None when the
     mask holds too few voxels to model its intensity, so the image can neither support nor
-    dispute it."""
+    dispute it. ``least`` is the smallest block per axis of the working grid (the grid the
+    structure's norms were measured on, :func:`blocks.reading_stride`)."""
     mask = case.mask
     ndim = mask.ndim
     stride = _stride(tuple(b - a for a, b in measures.bbox))
-    box = _box(measures.bbox, mask.shape, (BAND + RING[1] + 2) * stride[0])
+    if least is not None:
+        stride = tuple(max(k, m) for k, m in zip(stride, least))
+    box = _box(measures.bbox, mask.shape, [(BAND + RING[1] + 2) * k for k in stride])
     sub_mask = mask[box]
     sub_image = case.image[box].astype(np.float32, copy=False)
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
@@ -137,8 +144,9 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
     removed = work_mask & ~refined
     volume = float(np.count_nonzero(work_mask))
     surface = float(np.count_nonzero(work_mask & ~ndi.binary_erosion(work_mask, border_value=1)))
-    # One working voxel is ``stride`` original voxels across: depths are in original voxels.
-    scale = float(np.mean(stride))
+    # One working voxel is ``stride`` original voxels across: depths are in original voxels, or
+    # in the norms' voxels (``least`` original ones) on a scan read at their grid.
+    scale = float(np.mean([k / m for k, m in zip(stride, least or (1,) * ndim)]))
     agreement = 2.0 * np.count_nonzero(refined & work_mask) / max(1.0, volume + np.count_nonzero(refined))
     unit = case.voxel_size * float(np.prod(stride))
     excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
@@ -160,6 +168,9 @@ def refine(case: Case, measures: Measures) -> Refinement | None:
         local_disagreement=share,
         continued_region=continued,
         continued_where=continued_where,
+        depth_unit_mm=float(np.mean([s * m for s, m in zip(case.spacing, least)]))
+        if least is not None and any(m > 1 for m in least)
+        else None,
     )
 
 
@@ -258,8 +269,8 @@ def _local_share(region: np.ndarray | None, mask: np.ndarray) -> float:
     return float(np.count_nonzero(region)) / max(1, int(np.count_nonzero(region | mask)))
 
 
-def _box(bbox: tuple[tuple[int, int], ...], shape: tuple[int, ...], margin: int) -> tuple[slice, ...]:
-    return tuple(slice(max(0, a - margin), min(n, b + margin)) for (a, b), n in zip(bbox, shape))
+def _box(bbox: tuple[tuple[int, int], ...], shape: tuple[int, ...], margin: list[int]) -> tuple[slice, ...]:
+    return tuple(slice(max(0, a - m), min(n, b + m)) for (a, b), n, m in zip(bbox, shape, margin))
 
 
 def _stride(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -127,6 +127,20 @@ UNTAPERED = {"tubular", "elongated", "sheet", "many"}
 CONTINUOUS_GROUPS = {"organ"}
 
 
+# Voxel size (mm) of the scan whose correct masks set the CT norms: every CT kind but the
+# lesions comes from the 3 mm TotalSegmentator scan (the lesions from chest CTs of 0.57-0.63
+# mm in-plane and 5 mm slices, so they keep their own grid).
+CT_GRID_MM = 3.0
+
+
+def reading_grid(p: Profile, ndim: int) -> float | None:
+    """The voxel size a structure's evidence is read at (None: the scan's own): the grid its
+    norms were measured on. On a finer CT a liver's boundary depths, edges, intensity spread
+    and stray voxels would otherwise be counted in smaller, noisier voxels than the norms know,
+    and a correct mask would look unusual for its resolution alone."""
+    return CT_GRID_MM if family(p, ndim) == "CT" and p.group != "lesion" else None
+
+
 def family(p: Profile, ndim: int) -> str:
     """The modality family whose correct masks set the norms for a structure without its own."""
     if ndim == 2:
@@ -154,7 +168,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
     if m.size > 0:  # also where holes are allowed: the norms say what is usual
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
     if not pieces_expected(p):
-        x["gaps"] = math.log1p(len(m.gaps))
+        x["gaps"] = math.log1p(gap_slices(m, reading_grid(p, m.ndim)))
     if m.largest_jump is not None:
         x["area_jump"] = math.log(max(1.0, m.largest_jump.ratio))
     x["edge_deficit"] = 1.0 - m.edge_agreement
@@ -204,6 +218,15 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         if p.specific and p.neighbours:
             x["unexpected_neighbour"] = unexpected_contact(m, p)
     return x
+
+
+def gap_slices(m: Measures, grid_mm: float | None) -> float:
+    """Empty slices inside the mask's extent, each counted as the share of one of the norms'
+    slices it is (``grid_mm`` thick): the same gap spans twice the slices on a scan of half the
+    slice thickness."""
+    if grid_mm is None:
+        return float(len(m.gaps))
+    return sum(min(1.0, m.spacing[g.axis] / grid_mm) for g in m.gaps)
 
 
 def unmeasured(m: Measures, p: Profile) -> bool:

@@ -115,9 +115,9 @@ def test_a_run_over_every_label_measures_each_peer_once(monkeypatch) -> None:
     measured: list[int] = []
     real = peers_module.measure
 
-    def counting(case, attenuation=None):
+    def counting(case, attenuation=None, grid_mm=None):
         measured.append(case.label)
-        return real(case, attenuation)
+        return real(case, attenuation, grid_mm)
 
     monkeypatch.setattr(peers_module, "measure", counting)
     request = RunRequest(image=IMAGE, mask=LABELS, labels="all", structure="nucleus", modality="Microscopy")

@@ -150,10 +150,10 @@ def test_knowledge_recall_runs_while_the_mask_is_measured(monkeypatch) -> None:
     recall_started, measuring_started = threading.Event(), threading.Event()
     real_measure = reasoner.measure
 
-    def measure_after_recall_started(case, attenuation=None):
+    def measure_after_recall_started(case, attenuation=None, grid_mm=None):
         measuring_started.set()
         assert recall_started.wait(5), "measuring waited for knowledge recall to finish first"
-        return real_measure(case, attenuation)
+        return real_measure(case, attenuation, grid_mm)
 
     class RecallFirst:
         name, model = "recall-first", "r-1"

@@ -1,0 +1,118 @@
+"""A CT finer than the scan the norms were measured on is read on the norms' grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from napari_hcr.blocks import block_sum, reading_stride
+from napari_hcr.case import make_case
+from napari_hcr.findings import compare
+from napari_hcr.knowledge import load_profile
+from napari_hcr.measures import measure
+from napari_hcr.scoring import CT_GRID_MM, evidence, gap_slices, reading_grid
+from napari_hcr.verdict import Location
+
+
+def scene(shift: int = 0, seed: int = 0) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A 60 HU organ in -100 HU fat inside a 40 HU body, drawn at 1.5 mm, and the 3 mm scan of
+    the same dose (its 2x2x2 block means): noise 10 HU at 3 mm is 28 HU at 1.5 mm. The fine
+    mask is moved ``shift`` voxels along the last axis."""
+    z, y, x = np.mgrid[:64, :96, :96] * 1.5 + 0.75
+    organ = ((z - 48) / 30) ** 2 + ((y - 72) / 45) ** 2 + ((x - 70) / 40) ** 2 <= 1
+    body = ((y - 72) / 68) ** 2 + ((x - 72) / 68) ** 2 <= 1
+    clean = np.where(organ, 60.0, np.where(body, -100.0, -1000.0)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    fine = clean + rng.normal(0, 28.3, clean.shape).astype(np.float32)
+    coarse = block_sum(clean, (2, 2, 2), np.float32) / 8 + rng.normal(0, 10, (32, 48, 48)).astype(np.float32)
+    coarse_mask = block_sum(organ.astype(np.uint8), (2, 2, 2), np.int32) >= 4
+    fine_mask = np.roll(organ, shift, axis=2)
+    return (fine, fine_mask.astype(np.uint8)), (coarse, coarse_mask.astype(np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("spacing", "grid", "stride"),
+    [
+        ((3.0, 3.0, 3.0), CT_GRID_MM, (1, 1, 1)),
+        ((1.5, 1.5, 1.5), CT_GRID_MM, (2, 2, 2)),
+        ((0.8, 0.8, 0.8), CT_GRID_MM, (3, 3, 3)),  # 2.4 mm: never coarser than the norms' grid
+        ((2.0, 2.0, 2.0), CT_GRID_MM, (1, 1, 1)),
+        ((5.0, 0.7, 0.7), CT_GRID_MM, (1, 4, 4)),  # thick slices keep their thickness
+        ((1.5, 1.5, 1.5), None, (1, 1, 1)),
+    ],
+)
+def test_a_block_is_as_near_the_norms_grid_as_whole_voxels_allow_without_exceeding_it(
+    spacing: tuple[float, ...], grid: float | None, stride: tuple[int, ...]
+) -> None:
+    assert reading_stride(spacing, grid) == stride
+
+
+def test_the_grid_is_the_3_mm_scan_s_for_every_ct_kind_but_lesions() -> None:
+    assert reading_grid(load_profile("liver", "CT"), 3) == CT_GRID_MM
+    assert reading_grid(load_profile("femur_left", "CT"), 3) == CT_GRID_MM
+    assert reading_grid(load_profile("lung_nodule", "CT"), 3) is None  # measured on 0.6 mm chest CTs
+    assert reading_grid(load_profile("liver", "MRI"), 3) is None
+    assert reading_grid(load_profile("nucleus", "microscopy"), 2) is None
+
+
+def test_a_correct_mask_on_a_finer_noisier_ct_reads_as_on_the_3_mm_scan_of_the_same_dose() -> None:
+    (fine, fine_mask), (coarse, coarse_mask) = scene()
+    profile = load_profile("liver", "CT")
+    at_3mm = evidence(
+        measure(make_case(coarse, coarse_mask, spacing=(3.0,) * 3, structure="liver", modality="CT")), profile
+    )
+    case = make_case(fine, fine_mask, spacing=(1.5,) * 3, structure="liver", modality="CT")
+    in_blocks = evidence(measure(case, profile.hu, reading_grid(profile, 3)), profile)
+    in_voxels = evidence(measure(case, profile.hu), profile)
+    # Voxel by voxel, the finer scan's noise reads as an organ of mixed tissue and its sharper
+    # partial volume as a boundary all on edges; in blocks both are what the 3 mm scan shows.
+    assert in_voxels["inside_spread"] > 2 * at_3mm["inside_spread"]
+    assert in_blocks["inside_spread"] == pytest.approx(at_3mm["inside_spread"], rel=0.2)
+    assert abs(in_voxels["edge_deficit"] - at_3mm["edge_deficit"]) > 0.2
+    assert in_blocks["edge_deficit"] == pytest.approx(at_3mm["edge_deficit"], abs=0.1)
+
+
+def test_findings_read_in_blocks_are_located_on_the_scan_s_own_voxels() -> None:
+    (fine, shifted), _ = scene(shift=10)
+    profile = load_profile("liver", "CT")
+    case = make_case(fine, shifted, spacing=(1.5,) * 3, structure="liver", modality="CT")
+    blocks = measure(case, profile.hu, reading_grid(profile, 3))
+    voxels = measure(case, profile.hu)
+    found = [m.foreign.where.point for m in (blocks, voxels) if m.foreign is not None and m.foreign.where is not None]
+    assert len(found) == 2 and found[0] is not None and found[1] is not None
+    # The crescent of fat the mask moved into, where voxel by voxel finds it (a block is 2 voxels).
+    assert np.allclose(found[0], found[1], atol=1.5)
+    assert found[1][2] > 60
+
+
+def test_a_gap_counts_as_the_share_of_a_norms_slice_it_is() -> None:
+    (fine, mask), _ = scene()
+    mask[30:32] = 0  # two 1.5 mm slices: one slice of the 3 mm scan
+    m = measure(make_case(fine, mask, spacing=(1.5,) * 3, structure="liver", modality="CT"))
+    assert [g.axis for g in m.gaps] == [0, 0] and all(isinstance(g, Location) for g in m.gaps)
+    assert gap_slices(m, None) == 2
+    assert gap_slices(m, CT_GRID_MM) == pytest.approx(1.0)
+
+
+def test_a_volume_without_a_voxel_size_is_read_on_its_own_voxels() -> None:
+    (fine, mask), _ = scene()
+    profile = load_profile("liver", "CT")
+    case = make_case(fine, mask, structure="liver", modality="CT")
+    assert not case.spacing_known
+    assert measure(case, profile.hu, CT_GRID_MM).inside_spread == measure(case, profile.hu).inside_spread
+
+
+def test_a_boundary_depth_read_in_blocks_is_said_in_millimetres() -> None:
+    (fine, mask), _ = scene()
+    grown = ndi.binary_dilation(mask, iterations=4).astype(np.uint8)  # 6 mm out into the fat
+    profile = load_profile("liver", "CT")
+    case = make_case(fine, grown, spacing=(1.5,) * 3, structure="liver", modality="CT")
+    m = measure(case, profile.hu, reading_grid(profile, 3))
+    assert m.refinement is not None and m.refinement.depth_unit_mm == pytest.approx(3.0)
+    voxels = measure(case, profile.hu).refinement
+    assert voxels is not None and voxels.depth_unit_mm is None
+    over = [f for f in compare(m, profile) if f.kind == "over_segmentation"]
+    assert len(over) == 1
+    said = float(over[0].detail.split("on average ")[1].split(" mm")[0])
+    assert 3.0 < said < 7.5
