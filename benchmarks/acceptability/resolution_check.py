@@ -1,6 +1,6 @@
 """Do correct CT masks still pass on a scan of another voxel size? A check on the dev split.
 
-    python benchmarks/acceptability/resolution_check.py [--voxel-mm 1.5 2.0 4.5]
+    python benchmarks/acceptability/resolution_check.py [--voxel-mm 1.5 2 4.5 5x1.5x1.5 5x0.75x0.75]
 
 Every CT organ norm comes from one 3 mm scan. This redraws that scan (TotalSegmentator's
 example CT, the benchmark's `ts-ct`) at other voxel sizes and judges the reference of every
@@ -56,8 +56,14 @@ def noise_sd(image: np.ndarray, tissue: np.ndarray) -> float:
     return 1.4826 * mad / np.sqrt(26.0 / 27.0)
 
 
-def redraw(scan: Scan, voxel_mm: float, seed: int = 0) -> Redrawn:
-    factor = [s / voxel_mm for s in scan.spacing]
+def voxel_size(text: str) -> tuple[float, ...]:
+    """ "1.5" (isotropic) or "5x1.5x1.5" (mm per axis, in array order: slices first)."""
+    sizes = tuple(float(part) for part in text.lower().split("x"))
+    return sizes * 3 if len(sizes) == 1 else sizes
+
+
+def redraw(scan: Scan, voxel_mm: tuple[float, ...], seed: int = 0) -> Redrawn:
+    factor = [s / v for s, v in zip(scan.spacing, voxel_mm)]
     prefilter = [max(0.0, (1.0 / f - 1.0) / 2.0) for f in factor]  # against aliasing, when coarser
 
     def resample(volume: np.ndarray) -> np.ndarray:
@@ -73,12 +79,12 @@ def redraw(scan: Scan, voxel_mm: float, seed: int = 0) -> Redrawn:
         labels[wins], share[wins] = value, part[wins]
     added = 0.0
     liver = next(v for v, name in scan.names.items() if name == "liver")
-    if voxel_mm < min(scan.spacing):
-        volume_ratio = float(np.prod(scan.spacing)) / voxel_mm**3
+    volume_ratio = float(np.prod(scan.spacing) / np.prod(voxel_mm))
+    if volume_ratio > 1.0:
         target = noise_sd(scan.image.astype(np.float32), scan.labels == liver) * np.sqrt(volume_ratio)
         added = float(np.sqrt(max(target**2 - noise_sd(image, labels == liver) ** 2, 0.0)))
         image = image + np.random.default_rng(seed).normal(0.0, added, image.shape).astype(np.float32)
-    return Redrawn(image, labels, (voxel_mm,) * scan.ndim, added)
+    return Redrawn(image, labels, voxel_mm, added)
 
 
 def judge(case: Case, on_norms_grid: bool) -> tuple[bool, list[tuple[str, float]]]:
@@ -93,7 +99,9 @@ def judge(case: Case, on_norms_grid: bool) -> tuple[bool, list[tuple[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--voxel-mm", type=float, nargs="+", default=[1.5, 2.0, 4.5])
+    parser.add_argument(
+        "--voxel-mm", type=voxel_size, nargs="+", default=[voxel_size(v) for v in ("1.5", "2", "4.5", "5x1.5x1.5", "5x0.75x0.75")]
+    )
     args = parser.parse_args()
     scan = load_scan("ts-ct")
     targets = targets_of(scan, "dev")
@@ -101,7 +109,8 @@ def main() -> None:
     for voxel_mm in args.voxel_mm:
         drawn = redraw(scan, voxel_mm)
         grid = "x".join(map(str, drawn.labels.shape))
-        print(f"\nat {voxel_mm:g} mm ({grid}, noise added {drawn.noise_added:.1f} HU)")
+        size = "x".join(f"{v:g}" for v in voxel_mm)
+        print(f"\nat {size} mm ({grid}, noise added {drawn.noise_added:.1f} HU)")
         first = make_case(
             drawn.image,
             drawn.labels,

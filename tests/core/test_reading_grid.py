@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -13,6 +18,8 @@ from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
 from napari_hcr.scoring import CT_GRID_MM, evidence, gap_slices, reading_grid
 from napari_hcr.verdict import Location
+
+RESOLUTION_CHECK = Path(__file__).resolve().parents[2] / "benchmarks" / "acceptability" / "resolution_check.py"
 
 
 def scene(shift: int = 0, seed: int = 0) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -116,3 +123,38 @@ def test_a_boundary_depth_read_in_blocks_is_said_in_millimetres() -> None:
     assert len(over) == 1
     said = float(over[0].detail.split("on average ")[1].split(" mm")[0])
     assert 3.0 < said < 7.5
+
+
+@pytest.fixture(scope="module")
+def resolution_check() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("resolution_check", RESOLUTION_CHECK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_correct_masks_of_the_real_ct_redrawn_at_1_5_mm_pass_read_in_blocks(resolution_check: ModuleType) -> None:
+    """The structures that a voxel-by-voxel reading of the finer scan rejected (its noise as mixed
+    tissue and fat, its partial volume as a boundary off the edges, docs/benchmark.md)."""
+    from napari_hcr.acceptability.scans import load_scan
+
+    scan = load_scan("ts-ct")
+    drawn = resolution_check.redraw(scan, (1.5, 1.5, 1.5))
+    by_name = {name: value for value, name in scan.names.items()}
+    names = ("liver", "stomach", "urinary_bladder", "gluteus_maximus_left", "autochthon_right")
+    first = make_case(
+        drawn.image,
+        drawn.labels,
+        label=by_name["liver"],
+        spacing=drawn.spacing,
+        structure="liver",
+        modality="CT",
+        names=scan.names,
+    )
+    verdicts = {name: resolution_check.judge(first.relabelled(by_name[name], name), True)[0] for name in names}
+    assert all(verdicts.values()), verdicts
+    in_voxels = {name: resolution_check.judge(first.relabelled(by_name[name], name), False)[0] for name in names}
+    assert not any(in_voxels.values()), in_voxels
