@@ -17,8 +17,10 @@ The finer scan is a stand-in, not a real one: its edges keep the 3 mm scan's blu
 labels the 3 mm output's shapes. These are consistency figures, not accuracy: the masks are
 all correct, so every rejection is a false alarm caused by the voxel size. Each voxel size is
 judged twice in one run, with the evidence read on the norms' grid (`scoring.reading_grid`,
-as the reasoner does) and on the scan's own voxels, and each rejection is printed with the
-three figures that weighed most against it. Test structures are not judged.
+as the reasoner does) and measured on the scan's own voxels (empty slices are weighed by
+their thickness in both: that is part of the evidence, not of the measuring), and each
+rejection is printed with the three figures that weighed most against it. Test structures
+are not judged.
 """
 
 from __future__ import annotations
@@ -99,9 +101,8 @@ def judge(case: Case, on_norms_grid: bool) -> tuple[bool, list[tuple[str, float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--voxel-mm", type=voxel_size, nargs="+", default=[voxel_size(v) for v in ("1.5", "2", "4.5", "5x1.5x1.5", "5x0.75x0.75")]
-    )
+    sizes = ("1.5", "2", "4.5", "5x1.5x1.5", "5x0.75x0.75")
+    parser.add_argument("--voxel-mm", type=voxel_size, nargs="+", default=[voxel_size(v) for v in sizes])
     args = parser.parse_args()
     scan = load_scan("ts-ct")
     targets = targets_of(scan, "dev")

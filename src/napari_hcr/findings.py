@@ -530,7 +530,7 @@ def check_site(m: Measures, p: Profile) -> list[Finding]:
 
 
 def _depth(r: Refinement, depth: float, cells: str) -> str:
-    """A boundary depth in the scan's voxels, or in mm when it was read in blocks of a coarser grid."""
+    """A boundary depth in the scan's voxels, or in mm when it counts the norms' larger voxels."""
     return f"{depth:.1f} {cells}" if r.depth_unit_mm is None else f"{depth * r.depth_unit_mm:.1f} mm"
 
 

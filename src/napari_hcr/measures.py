@@ -220,7 +220,8 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
 
     bbox = _bbox(mask)
     margin = [max(2, math.ceil(RING_MM / s) + 2) for s in spacing]
-    least = reading_stride(spacing, grid_mm if case.spacing_known else None)  # no scale without a voxel size
+    grid_mm = grid_mm if case.spacing_known else None  # no scale without a voxel size
+    least = reading_stride(spacing, grid_mm)
     stride = stride_within(tuple(b - a + 2 * m for (a, b), m in zip(bbox, margin)), spacing, WORK_BUDGET, least)
     box = _box(bbox, [m + k for m, k in zip(margin, stride)], stride, shape)
     origin = np.array([b.start for b in box], dtype=float)
@@ -319,7 +320,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
         if case.others
         else Context(field_cut(bbox, shape), (), None)
     )
-    return replace(measures, refinement=refine(case, measures, least), context=context)
+    return replace(measures, refinement=refine(case, measures, grid_mm), context=context)
 
 
 def _foreign(

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from . import likelihood
-from .blocks import block_sum
+from .blocks import block_sum, reading_stride
 from .regions import largest_part
 from .verdict import Location
 
@@ -68,9 +68,9 @@ class Refinement:
     beyond its boundary into space no label claims (see the module), at ``continued_where``;
     ``where`` the larger of the excess and missing regions; ``local_disagreement`` the share
     of the mask around ``where`` (the larger region's bounding box) that the region covers
-    (0-1): how much of that part of the mask the image disputes. ``depth_unit_mm`` is set when
-    the depths count blocks of the grid the norms were measured on (a finer CT): the size of
-    one, in mm.
+    (0-1): how much of that part of the mask the image disputes. Depths count the scan's
+    voxels, or the voxels of the grid the norms were measured on when the scan is finer (a CT
+    under 3 mm): ``depth_unit_mm`` is then their size, in mm.
     """
 
     agreement: float
@@ -112,16 +112,16 @@ class Refinement:
         }
 
 
-def refine(case: Case, measures: Measures, least: tuple[int, ...] | None = None) -> Refinement | None:
+def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refinement | None:
     """Refine ``case.mask`` from ``case.image`` and report how much it moved; None when the
     mask holds too few voxels to model its intensity, so the image can neither support nor
-    dispute it. ``least`` is the smallest block per axis of the working grid (the grid the
-    structure's norms were measured on, :func:`blocks.reading_stride`)."""
+    dispute it. ``grid_mm`` is the voxel size the structure's norms were measured on: a finer
+    scan is refined in blocks of about that size (:func:`blocks.reading_stride`) and its
+    depths count in that size."""
     mask = case.mask
     ndim = mask.ndim
-    stride = _stride(tuple(b - a for a, b in measures.bbox))
-    if least is not None:
-        stride = tuple(max(k, m) for k, m in zip(stride, least))
+    least = reading_stride(case.spacing, grid_mm)
+    stride = tuple(max(k, m) for k, m in zip(_stride(tuple(b - a for a, b in measures.bbox)), least))
     box = _box(measures.bbox, mask.shape, [(BAND + RING[1] + 2) * k for k in stride])
     sub_mask = mask[box]
     sub_image = case.image[box].astype(np.float32, copy=False)
@@ -144,9 +144,12 @@ def refine(case: Case, measures: Measures, least: tuple[int, ...] | None = None)
     removed = work_mask & ~refined
     volume = float(np.count_nonzero(work_mask))
     surface = float(np.count_nonzero(work_mask & ~ndi.binary_erosion(work_mask, border_value=1)))
-    # One working voxel is ``stride`` original voxels across: depths are in original voxels, or
-    # in the norms' voxels (``least`` original ones) on a scan read at their grid.
-    scale = float(np.mean([k / m for k, m in zip(stride, least or (1,) * ndim)]))
+    # Depths and distances count the scan's voxels, or on a finer scan its reading blocks, and
+    # no less than the norms' voxels: partial volume is a voxel deep, whatever its size.
+    voxel_mm = float(np.mean(case.spacing))
+    block_mm = float(np.mean([s * m for s, m in zip(case.spacing, least)]))
+    unit_mm = voxel_mm if grid_mm is None else max(block_mm, grid_mm)
+    scale = float(np.mean(grid)) / unit_mm
     agreement = 2.0 * np.count_nonzero(refined & work_mask) / max(1.0, volume + np.count_nonzero(refined))
     unit = case.voxel_size * float(np.prod(stride))
     excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
@@ -168,9 +171,7 @@ def refine(case: Case, measures: Measures, least: tuple[int, ...] | None = None)
         local_disagreement=share,
         continued_region=continued,
         continued_where=continued_where,
-        depth_unit_mm=float(np.mean([s * m for s, m in zip(case.spacing, least)]))
-        if least is not None and any(m > 1 for m in least)
-        else None,
+        depth_unit_mm=unit_mm if unit_mm > voxel_mm else None,
     )
 
 

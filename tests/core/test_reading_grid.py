@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -119,6 +120,9 @@ def test_a_boundary_depth_read_in_blocks_is_said_in_millimetres() -> None:
     assert m.refinement is not None and m.refinement.depth_unit_mm == pytest.approx(3.0)
     voxels = measure(case, profile.hu).refinement
     assert voxels is not None and voxels.depth_unit_mm is None
+    # No whole number of 2 mm voxels fits 3 mm better than one, but depths still count 3 mm.
+    two = measure(replace(case, spacing=(2.0,) * 3), profile.hu, reading_grid(profile, 3)).refinement
+    assert two is not None and two.depth_unit_mm == pytest.approx(3.0)
     over = [f for f in compare(m, profile) if f.kind == "over_segmentation"]
     assert len(over) == 1
     said = float(over[0].detail.split("on average ")[1].split(" mm")[0])
