@@ -238,11 +238,15 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
 
     components, extent = _components(grid, origin, to_size, ndim, shape)
     holes, hole_voxels, largest_hole = _holes(work, grid, origin, ndim)
-    area = _surface(ndi.gaussian_filter(grid.fraction, DESTAIR), grid.spacing) or _surface(grid.fraction, grid.spacing)
+    in_blocks = any(k > 1 for k in least)
+    # Read on its norms' grid, a mask is outlined as a mask drawn on that grid would be, each
+    # block in or out: the fractions of a thin rib's blocks would leave its surface nowhere.
+    outline = work.astype(np.float32) if in_blocks else grid.fraction
+    area = _surface(ndi.gaussian_filter(outline, DESTAIR), grid.spacing) or _surface(outline, grid.spacing)
     content = voxels * unit_volume
     # ndim x content / surface is the radius of a ball (disc), half the thickness x 1.5 of a rod or sheet
     sigma = min(SMOOTH_MM, SMOOTH_SHARE * ndim * content / area) if area > 0 else SMOOTH_MM
-    smooth = _surface(ndi.gaussian_filter(grid.fraction, [sigma / s for s in grid.spacing]), grid.spacing)
+    smooth = _surface(ndi.gaussian_filter(outline, [sigma / s for s in grid.spacing]), grid.spacing)
     compactness = _compactness(content, area, ndim)
     roughness = max(0.0, area / smooth - 1.0) if smooth > 0 else 0.0
 
@@ -257,7 +261,6 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     edges = _edge_agreement(work, grid)
 
     sub_numbers = sub if case.finite is None else sub & case.finite[box]
-    in_blocks = any(k > 1 for k in least)
     if in_blocks:  # read on the norms' grid: block means of blocks of numbers only
         numbered = _Grid(sub_numbers, sub_image, stride, spacing).fraction >= 1.0
         values, sampled = grid.image, numbered
