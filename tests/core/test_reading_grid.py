@@ -162,3 +162,28 @@ def test_correct_masks_of_the_real_ct_redrawn_at_1_5_mm_pass_read_in_blocks(reso
     assert all(verdicts.values()), verdicts
     in_voxels = {name: resolution_check.judge(first.relabelled(by_name[name], name), False)[0] for name in names}
     assert not any(in_voxels.values()), in_voxels
+
+
+def test_a_thin_bone_read_in_blocks_is_outlined_as_the_3_mm_scan_draws_it() -> None:
+    """A rib-like rod 5 mm thick, curved and tilted: its blocks are mostly part-filled, and an
+    outline through their fractions would shrink it to a few beads; each block in or out is
+    what a mask drawn at 3 mm is."""
+    z, y, x = np.mgrid[:64, :96, :96] * 1.5 + 0.75
+    rod = (np.hypot(y - 72, x - 72) - 50) ** 2 + (z - 48 - 0.3 * (x - 72)) ** 2 <= 2.5**2
+    rod &= y < 72
+    image = np.where(rod, 600.0, 40.0).astype(np.float32) + np.random.default_rng(0).normal(0, 20, rod.shape)
+    image = image.astype(np.float32)
+    profile = load_profile("rib_left_9", "CT")
+    fine = measure(make_case(image, rod.astype(np.uint8), spacing=(1.5,) * 3, structure="rib_left_9", modality="CT"))
+    blocks = measure(
+        make_case(image, rod.astype(np.uint8), spacing=(1.5,) * 3, structure="rib_left_9", modality="CT"),
+        profile.hu,
+        reading_grid(profile, 3),
+    )
+    drawn = (block_sum(rod.astype(np.uint8), (2, 2, 2), np.int32) >= 4).astype(np.uint8)
+    coarse = block_sum(image, (2, 2, 2), np.float32) / 8
+    scan_3mm = make_case(coarse, drawn, spacing=(3.0,) * 3, structure="rib_left_9", modality="CT")
+    at_3mm = measure(scan_3mm, profile.hu, reading_grid(profile, 3))
+    assert blocks.compactness == pytest.approx(at_3mm.compactness, abs=0.1)
+    assert blocks.roughness == pytest.approx(at_3mm.roughness, abs=0.02)
+    assert fine.voxels == blocks.voxels  # the size stays exact
