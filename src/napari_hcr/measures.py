@@ -203,9 +203,9 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
 
     ``grid_mm`` is the voxel size the structure's norms were measured on. A finer scan is read
     in blocks of about that size, intensities included: a block mean carries the noise and the
-    partial volume of a voxel of that size (as a thicker reconstruction would), and boundary
-    depths count in blocks, so the evidence is on the scale the norms know. Sizes, slice areas
-    and gaps stay exact.
+    partial volume of a voxel of that size (as a thicker reconstruction would), the mask is
+    outlined block by block and boundary depths count the norms' voxels, so the evidence is on
+    the scale the norms know. Sizes, slice areas and gaps stay exact.
     """
     mask = case.mask
     image = case.image

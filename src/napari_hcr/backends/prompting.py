@@ -52,8 +52,8 @@ MEASURE_NOTES: dict[str, str] = {
     "largest_jump": "largest slice-to-slice area change along an axis",
     "gaps": "empty slices inside the mask's extent",
     "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
-    "mask, grown/shrunk the share of volume added/removed, depths in voxels (in blocks of depth_unit_mm "
-    "when set: a CT finer than its calibration's grid is read in blocks of about that size), "
+    "mask, grown/shrunk the share of volume added/removed, depths in voxels (in units of depth_unit_mm "
+    "when set: a CT finer than the 3 mm grid its calibration was measured on is read on that grid), "
     "excess_region/missing_region the largest solid part the image puts outside/inside "
     "(mL), local_disagreement the share of the mask around that part it covers (0-1), "
     "continued_region the largest part of the mask's own tissue running on beyond its boundary "
