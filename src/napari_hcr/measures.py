@@ -252,8 +252,8 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
 
     inner = work & _near(~work, grid.spacing, RING_MM)
     outer = ~work & _near(work, grid.spacing, RING_MM)
-    if case.finite is not None:  # intensities come from blocks of numbers only (Case fills the rest)
-        numbers = _Grid(case.finite[box], sub_image, stride, spacing).fraction >= 1.0
+    numbers = None if case.finite is None else _Grid(case.finite[box], sub_image, stride, spacing).fraction >= 1.0
+    if numbers is not None:  # intensities come from blocks of numbers only (Case fills the rest)
         inner, outer = inner & numbers, outer & numbers
     in_vals = grid.image[inner]
     out_vals = grid.image[outer]
@@ -261,9 +261,9 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     edges = _edge_agreement(work, grid)
 
     sub_numbers = sub if case.finite is None else sub & case.finite[box]
-    if in_blocks:  # read on the norms' grid: block means of blocks of numbers only
-        numbered = _Grid(sub_numbers, sub_image, stride, spacing).fraction >= 1.0
-        values, sampled = grid.image, numbered
+    if in_blocks:  # read on the norms' grid: block means of blocks wholly in the mask, of numbers only
+        whole = grid.fraction >= 1.0
+        values, sampled = grid.image, whole if numbers is None else whole & numbers
     else:  # a large box is sampled every few voxels (speed); intensities stay the voxels'
         every = tuple(slice(None, None, s) for s in stride)
         values, sampled = sub_image[every], sub_numbers[every]
