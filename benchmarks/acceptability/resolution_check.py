@@ -32,6 +32,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from napari_hcr.acceptability.scans import Scan, load_scan
+from napari_hcr.acceptability.sources import resample
 from napari_hcr.acceptability.splits import targets_of
 from napari_hcr.attenuation import tissue_band
 from napari_hcr.case import Case, make_case
@@ -66,17 +67,11 @@ def voxel_size(text: str) -> tuple[float, ...]:
 
 def redraw(scan: Scan, voxel_mm: tuple[float, ...], seed: int = 0) -> Redrawn:
     factor = [s / v for s, v in zip(scan.spacing, voxel_mm)]
-    prefilter = [max(0.0, (1.0 / f - 1.0) / 2.0) for f in factor]  # against aliasing, when coarser
-
-    def resample(volume: np.ndarray) -> np.ndarray:
-        smoothed = ndi.gaussian_filter(volume, prefilter) if any(prefilter) else volume
-        return np.asarray(ndi.zoom(smoothed, factor, order=1), dtype=np.float32)
-
-    image = resample(scan.image.astype(np.float32))
+    image = resample(scan.image.astype(np.float32), factor)
     share = np.full(image.shape, 0.5, np.float32)
     labels = np.zeros(image.shape, np.int32)
     for value in scan.names:
-        part = resample((scan.labels == value).astype(np.float32))
+        part = resample((scan.labels == value).astype(np.float32), factor)
         wins = part > share
         labels[wins], share[wins] = value, part[wins]
     added = 0.0

@@ -86,9 +86,9 @@ class Source:
 def make_source(variant: Variant) -> Source:
     t1, gm, wm = _template_1mm()
     factors = [1.0 / s for s in variant.spacing]
-    t1_v = _resample(t1, factors)
-    gm_v = _resample(gm, factors)
-    wm_v = _resample(wm, factors)
+    t1_v = resample(t1, factors)
+    gm_v = resample(gm, factors)
+    wm_v = resample(wm, factors)
     brain = reference_brain(t1_v)
     crop = _crop(brain, variant.spacing, variant.crop_mm)
     t1_v, gm_v, wm_v, brain = t1_v[crop], gm_v[crop], wm_v[crop], brain[crop]
@@ -144,8 +144,9 @@ def _crop(brain: np.ndarray, spacing: tuple[float, ...], crop_mm: tuple[float, .
     return tuple(out)
 
 
-def _resample(volume: np.ndarray, factors: list[float]) -> np.ndarray:
-    """Anti-aliased linear resampling from the 1 mm grid to a coarser one."""
+def resample(volume: np.ndarray, factors: list[float]) -> np.ndarray:
+    """Linear resampling by ``factors`` (new voxels per old one, per axis), smoothed first
+    against aliasing along the axes it coarsens."""
     sigma = [max(0.0, (1.0 / f - 1.0) / 2.0) for f in factors]
     smoothed = ndi.gaussian_filter(volume, sigma) if any(sigma) else volume
     return ndi.zoom(smoothed, factors, order=1).astype(np.float32)
