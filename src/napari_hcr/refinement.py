@@ -31,6 +31,7 @@ from scipy import ndimage as ndi
 
 from . import likelihood
 from .blocks import block_sum, reading_stride
+from .knowledge.modality import CT, modality_kind
 from .regions import largest_part
 from .verdict import Location
 
@@ -46,6 +47,10 @@ ROUNDS = 3
 DEEP = 2.0  # mean voxels: a change farther than this from the mask's boundary is more than jitter
 MARGIN = 0.7  # log-likelihood ratio (about 2:1) a voxel needs to change side
 BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelling
+# Where the mask's core is this sparse around a voxel (relative to the core itself), the field
+# there is extrapolated from tissue further away, not measured: on a scan that carries a
+# scanner field (MRI, microscopy), the competition leaves such voxels where they are.
+SUPPORT = 0.2
 REACH = 10.0  # mean voxels beyond the boundary searched for the mask's own tissue running on
 OWN_BAND = (10.0, 90.0)  # percentiles of the smoothed core intensity that count as the mask's own tissue
 # Voxels a mask needs before its intensity can be modelled: fewer than one per histogram bin
@@ -137,7 +142,7 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
-    refined = _compete(work_mask, smooth, inside, outside, bias_sigma)
+    refined = _compete(work_mask, smooth, inside, outside, bias_sigma, modality_kind(case.modality) != CT)
     if claimed is not None:
         refined &= ~(claimed & ~work_mask)
     added = refined & ~work_mask
@@ -176,8 +181,15 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
 
 
 def _compete(
-    mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, outside_dist: np.ndarray, bias_sigma: list[float]
+    mask: np.ndarray,
+    image: np.ndarray,
+    inside_dist: np.ndarray,
+    outside_dist: np.ndarray,
+    bias_sigma: list[float],
+    field_bound: bool,
 ) -> np.ndarray:
+    """``field_bound``: the image may carry a scanner field (not CT, whose Hounsfield units are
+    calibrated), so voxels change side only where the field was measured (``SUPPORT``)."""
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
         core = inside_dist > 1
@@ -187,7 +199,9 @@ def _compete(
     if not ring.any():
         ring = ~mask
     band = (inside_dist <= BAND) & (outside_dist <= BAND)
-    image = _flatten(image, core, bias_sigma)
+    image, support = _flatten(image, core, bias_sigma)
+    if field_bound:
+        band &= support
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
     if hi <= lo:
         return mask
@@ -222,17 +236,20 @@ def _own_tissue_beyond(
     return (joined == body) & ~mask & (beyond > DEEP)
 
 
-def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> np.ndarray:
+def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """Divide out a smooth multiplicative field (scanner bias), estimated as the local mean of
     the mask's core (one tissue, so its local mean varies only with the field), so one
-    intensity model holds across the whole structure."""
+    intensity model holds across the whole structure; and say where the estimate rests on core
+    tissue nearby (``SUPPORT``) rather than on an extrapolation from tissue further away."""
     weight = tissue.astype(np.float32)
-    local = ndi.gaussian_filter(image * weight, sigma) / np.maximum(ndi.gaussian_filter(weight, sigma), 1e-3)
+    density = ndi.gaussian_filter(weight, sigma)
+    local = ndi.gaussian_filter(image * weight, sigma) / np.maximum(density, 1e-3)
     level = float(np.median(local[tissue])) if tissue.any() else 0.0
     if level <= 0 or not np.isfinite(level):
-        return image
+        return image, np.ones(image.shape, dtype=bool)
     field = np.clip(local / level, 0.5, 2.0)
-    return image / field
+    support = density >= SUPPORT * float(np.median(density[tissue]))
+    return image / field, support
 
 
 def _largest_region(
