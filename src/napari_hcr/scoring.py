@@ -131,14 +131,20 @@ CONTINUOUS_GROUPS = {"organ"}
 # lesions comes from the 3 mm TotalSegmentator scan (the lesions from chest CTs of 0.57-0.63
 # mm in-plane and 5 mm slices, so they keep their own grid).
 CT_GRID_MM = 3.0
+# The finest voxel (mm) among the MNI152 dev variants whose correct masks set the MRI norms
+# (they span 1.5-3 mm); a 1 mm MRI is finer than any of them.
+MRI_GRID_MM = 1.5
 
 
 def reading_grid(p: Profile, ndim: int) -> float | None:
     """The voxel size a structure's evidence is read at (None: the scan's own): the grid its
-    norms were measured on. On a finer CT a liver's boundary depths, edges, intensity spread
-    and stray voxels would otherwise be counted in smaller, noisier voxels than the norms know,
-    and a correct mask would look unusual for its resolution alone."""
-    return CT_GRID_MM if family(p, ndim) == "CT" and p.group != "lesion" else None
+    norms were measured on, or for MRI the finest of them. On a finer scan a liver's boundary
+    depths, edges, intensity spread and stray voxels would otherwise be counted in smaller,
+    noisier voxels than the norms know, and a correct mask would look unusual for its
+    resolution alone. Lesions keep their own grid (their CT norms come from finer chest CTs)."""
+    if p.group == "lesion":
+        return None
+    return {"CT": CT_GRID_MM, "MRI": MRI_GRID_MM}.get(family(p, ndim))
 
 
 def family(p: Profile, ndim: int) -> str:

@@ -1,4 +1,5 @@
-"""A CT finer than the scan the norms were measured on is read on the norms' grid."""
+"""A scan finer than those the norms were measured on is read on the norms' grid: a CT on the
+3 mm scan's, an MRI on the finest MNI152 variant's (1.5 mm)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
+from napari_hcr.acceptability.sources import VARIANTS, make_source
 from napari_hcr.blocks import block_sum, reading_stride
-from napari_hcr.case import make_case
+from napari_hcr.case import Case, make_case
 from napari_hcr.findings import compare
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
-from napari_hcr.scoring import CT_GRID_MM, evidence, gap_slices, reading_grid
+from napari_hcr.scoring import CT_GRID_MM, MRI_GRID_MM, calibration, contributions, evidence, gap_slices, reading_grid
 from napari_hcr.verdict import Location
 
 RESOLUTION_CHECK = Path(__file__).resolve().parents[2] / "benchmarks" / "acceptability" / "resolution_check.py"
@@ -56,11 +58,13 @@ def test_a_block_is_as_near_the_norms_grid_as_whole_voxels_allow_without_exceedi
     assert reading_stride(spacing, grid) == stride
 
 
-def test_the_grid_is_the_3_mm_scan_s_for_every_ct_kind_but_lesions() -> None:
+def test_the_grid_is_the_3_mm_scan_s_for_every_ct_kind_and_1_5_mm_for_mri_but_lesions() -> None:
     assert reading_grid(load_profile("liver", "CT"), 3) == CT_GRID_MM
     assert reading_grid(load_profile("femur_left", "CT"), 3) == CT_GRID_MM
     assert reading_grid(load_profile("lung_nodule", "CT"), 3) is None  # measured on 0.6 mm chest CTs
-    assert reading_grid(load_profile("liver", "MRI"), 3) is None
+    assert reading_grid(load_profile("grey_matter", "MRI-T1"), 3) == MRI_GRID_MM
+    assert reading_grid(load_profile("liver", "MRI"), 3) == MRI_GRID_MM
+    assert reading_grid(load_profile("brain_tumour", "MRI"), 3) is None
     assert reading_grid(load_profile("nucleus", "microscopy"), 2) is None
 
 
@@ -187,3 +191,23 @@ def test_a_thin_bone_read_in_blocks_is_outlined_as_the_3_mm_scan_draws_it() -> N
     assert blocks.compactness == pytest.approx(at_3mm.compactness, abs=0.1)
     assert blocks.roughness == pytest.approx(at_3mm.roughness, abs=0.02)
     assert fine.voxels == blocks.voxels  # the size stays exact
+
+
+def _logit(case: Case, grid: float | None) -> float:
+    """Log-odds of acceptable from the evidence read on ``grid`` (None: the scan's own voxels)."""
+    profile = load_profile(case.structure, case.modality)
+    m = measure(case, None, grid)
+    return calibration(profile, 3, m.peers).bias - sum(contributions(m, profile).values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("structure", ["white_matter", "grey_matter"])
+def test_correct_brain_tissue_on_a_1_mm_mri_passes_read_on_the_mri_grid(structure: str) -> None:
+    # Dev variant v01 (2 mm) redrawn at 1 mm, finer than any variant the MRI norms know.
+    source = make_source(replace(VARIANTS[0], id="v01-1mm", spacing=(1.0, 1.0, 1.0)))
+    labels = source.references[structure].astype(np.uint8)
+    case = make_case(source.image, labels, label=1, spacing=source.spacing, structure=structure, modality="MRI-T1")
+    on_grid = _logit(case, reading_grid(load_profile(structure, "MRI-T1"), 3))
+    assert on_grid > 1.5
+    # Voxel by voxel, a 1 mm voxel's partial volume and noise read as a boundary moved further.
+    assert _logit(case, None) < on_grid

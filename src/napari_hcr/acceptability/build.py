@@ -42,7 +42,7 @@ from .alterations import (
 from .rule import agreement, label
 from .scans import Scan, load_scan
 from .sources import MODALITY, STRUCTURES, Variant, make_source, mni_subject, variants
-from .splits import Target, mni_targets, scan_group, scans_for, targets_of
+from .splits import Target, scan_group, scans_for, targets_of
 
 BUILD_VERSION = "acceptability-cases/7"
 # How many draws of each family per target, by group: acceptable families are drawn more
@@ -96,8 +96,11 @@ def default_cases_dir() -> Path:
 def build_variant(
     variant: Variant, cases_dir: Path, structures: tuple[str, ...] = STRUCTURES, families: tuple[str, ...] | None = None
 ) -> list[CaseRecord]:
-    """The cases of one MNI152 variant, for some structures and families only (tests use it)."""
-    return build_scan(f"mni-{variant.id}", variant.split, cases_dir, families, structures)
+    """The cases of one MNI152 variant, the benchmark's or another (a variant redrawn at a finer
+    voxel size), for some structures and families only; never cached as a whole scan."""
+    folder = cases_dir / f"mni-{variant.id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return _mni_cases(variant, cases_dir, folder, families, structures)
 
 
 def build_scan(
@@ -131,17 +134,7 @@ def build_scan(
     records = []
     if scan_id.startswith("mni-"):
         variant = next(v for v in variants("all") if f"mni-{v.id}" == scan_id)
-        source = make_source(variant)
-        _save(folder / "image.npy", source.image)
-        refs = cases_dir / "references" / scan_id
-        refs.mkdir(parents=True, exist_ok=True)
-        for target in mni_targets(split):
-            if target.scan != scan_id or (structures is not None and target.structure not in structures):
-                continue
-            _save(refs / f"{target.structure}.npy", source.references[target.structure].astype(np.uint8))
-            subject = mni_subject(source, target.structure)
-            seed = f"{variant.seed}/{target.structure}"
-            records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
+        records = _mni_cases(variant, cases_dir, folder, families, structures)
     else:
         scan = load_scan(scan_id)
         if not (folder / "names.json").is_file():  # written last: image and labels are complete
@@ -162,6 +155,29 @@ def build_scan(
     if not partial:
         payload = {"version": BUILD_VERSION, "scan": scan_id, "split": split, "cases": [asdict(r) for r in records]}
         manifest.write_text(json.dumps(payload, indent=1, default=plain_json), encoding="utf-8")
+    return records
+
+
+def _mni_cases(
+    variant: Variant,
+    cases_dir: Path,
+    folder: Path,
+    families: tuple[str, ...] | None,
+    structures: tuple[str, ...] | None,
+) -> list[CaseRecord]:
+    """Draw ``variant`` and make the candidates of its structures (all, or ``structures``)."""
+    scan_id = f"mni-{variant.id}"
+    source = make_source(variant)
+    _save(folder / "image.npy", source.image)
+    refs = cases_dir / "references" / scan_id
+    refs.mkdir(parents=True, exist_ok=True)
+    records: list[CaseRecord] = []
+    for structure in structures or STRUCTURES:
+        target = Target("brain MRI", scan_id, structure, 1, variant.split)
+        _save(refs / f"{structure}.npy", source.references[structure].astype(np.uint8))
+        subject = mni_subject(source, structure)
+        seed = f"{variant.seed}/{structure}"
+        records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
     return records
 
 
