@@ -3,7 +3,7 @@
     python benchmarks/acceptability/mri_resolution_check.py [--voxel-mm 1 0.75] [--variants v01]
 
 The MRI norms come from the MNI152 dev variants, drawn at 1.5-3 mm; a 1 mm MRI (the commonest
-research protocol, and the bundled sample) is finer than any of them. This draws dev variants
+research protocol) is finer than any of them. This draws dev variants
 again at finer voxel sizes, with their own scanner settings, builds every benchmark family on
 them (the benchmark's own alterations and labelling rule) and judges each candidate twice in
 one run: with the evidence read on the MRI grid (`scoring.reading_grid`, as the reasoner does)
