@@ -199,9 +199,9 @@ def _compete(
     if not ring.any():
         ring = ~mask
     band = (inside_dist <= BAND) & (outside_dist <= BAND)
-    image, support = _flatten(image, core, bias_sigma)
-    if field_bound:
-        band &= support
+    image, density = _flatten(image, core, bias_sigma)
+    if field_bound and density is not None:
+        band &= density >= SUPPORT * float(np.median(density[core]))
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
     if hi <= lo:
         return mask
@@ -236,20 +236,19 @@ def _own_tissue_beyond(
     return (joined == body) & ~mask & (beyond > DEEP)
 
 
-def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> tuple[np.ndarray, np.ndarray]:
+def _flatten(image: np.ndarray, tissue: np.ndarray, sigma: list[float]) -> tuple[np.ndarray, np.ndarray | None]:
     """Divide out a smooth multiplicative field (scanner bias), estimated as the local mean of
     the mask's core (one tissue, so its local mean varies only with the field), so one
-    intensity model holds across the whole structure; and say where the estimate rests on core
-    tissue nearby (``SUPPORT``) rather than on an extrapolation from tissue further away."""
+    intensity model holds across the whole structure. Also returns the core's Gaussian density
+    the estimate rests on (``SUPPORT``), None when no field was divided out."""
     weight = tissue.astype(np.float32)
     density = ndi.gaussian_filter(weight, sigma)
     local = ndi.gaussian_filter(image * weight, sigma) / np.maximum(density, 1e-3)
     level = float(np.median(local[tissue])) if tissue.any() else 0.0
     if level <= 0 or not np.isfinite(level):
-        return image, np.ones(image.shape, dtype=bool)
+        return image, None
     field = np.clip(local / level, 0.5, 2.0)
-    support = density >= SUPPORT * float(np.median(density[tissue]))
-    return image / field, support
+    return image / field, density
 
 
 def _largest_region(
