@@ -89,7 +89,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "over_segmentation": ("refine_shrink",),
     "under_segmentation": ("refine_grow",),
     "leak": ("refine_excess", "neighbour_leak"),
-    "missing_part": ("refine_missing", "continued_tissue", "truncation"),
+    "missing_part": ("refine_missing", "continued_tissue", "open_end", "truncation"),
 }
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
 # image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
@@ -575,20 +575,30 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
             "image edge of the structure: the mask leaks into the neighbouring tissue there"
         )
         findings.append(Finding("leak", excess, detail, r.excess_where))
-    by_image, by_tissue = c.get("refine_missing", 0.0), c.get("continued_tissue", 0.0)
-    missing, continued = _grade(by_image), _grade(by_tissue)
-    if missing != "info" and r.missing_where is not None and by_image >= by_tissue:
-        detail = (
+    # Three views of one missing part: the heaviest that the verdict weighed tells it.
+    missing = {
+        "refine_missing": (
+            r.missing_where,
             f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
-            "boundary: a part of the structure is missing there"
-        )
-        findings.append(Finding("missing_part", missing, detail, r.missing_where))
-    elif continued != "info" and r.continued_where is not None:
-        detail = (
+            "boundary: a part of the structure is missing there",
+        ),
+        "continued_tissue": (
+            r.continued_where,
             f"tissue of the mask's own intensity runs on for {size_text(r.continued_region, unit)} beyond its "
-            "boundary, into space no other label claims: the mask stops inside the structure, a part is missing there"
-        )
-        findings.append(Finding("missing_part", continued, detail, r.continued_where))
+            "boundary, into space no other label claims: the mask stops inside the structure, a part is missing there",
+        ),
+        "open_end": (
+            r.open_end_where,
+            f"the mask ends at {where_text(r.open_end_where)} on a cut face ({percent(r.open_end)} of its largest "
+            "cross-section) through which its own tissue runs straight on, into space no other label claims: "
+            "the structure goes on beyond the cut, a part is missing there",
+        ),
+    }
+    heaviest = max(missing, key=lambda name: c.get(name, 0.0))
+    severity = _grade(c.get(heaviest, 0.0))
+    place, detail = missing[heaviest]
+    if severity != "info" and place is not None:
+        findings.append(Finding("missing_part", severity, detail, place))
     if not findings:
         return _ok("refinement", f"{moved}; the image supports the boundary.")
     return findings

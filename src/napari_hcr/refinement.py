@@ -14,7 +14,12 @@ the ring it learns "outside" from (a liver's dome cut off along a slice plane: t
 liver). So the same pass also asks directly whether the mask's own tissue runs on: voxels in
 the intensity band of the mask's core, claimed by no other label, joined to the mask by more
 than a thin bridge and lying deeper than partial volume beyond its boundary
-(``continued_region``).
+(``continued_region``). And where the mask ends on a face across the scan's slices, it asks
+whether that face is a cut: whether the mask's own tissue, as the competition's model tells it
+from the surroundings, runs on through the face into space no label claims
+(``open_end``). Unlike ``continued_region`` this holds for any kind of structure: a gland, a
+muscle or a vessel lies against tissue like its own along its sides, but a correct mask does
+not end on a broad face with its own tissue going straight on beyond it.
 
 Runs on the mask's bounding box, on a coarser grid when that box is large, so it stays well
 under half a second on a whole-brain case.
@@ -53,6 +58,8 @@ BIAS_MM = 25.0  # scale of the smooth intensity field divided out before modelli
 SUPPORT = 0.2
 REACH = 10.0  # mean voxels beyond the boundary searched for the mask's own tissue running on
 OWN_BAND = (10.0, 90.0)  # percentiles of the smoothed core intensity that count as the mask's own tissue
+OPEN_DEPTH = 2  # working slices beyond an end face the own tissue must fill: deeper than partial volume
+OPEN_PATCH = 9  # working voxels: the smallest cut face (3 x 3), not a line of partial volume along a thin structure
 # Voxels a mask needs before its intensity can be modelled: fewer than one per histogram bin
 # (a few slices of a rib at the edge of a scan) and the model is its own noise.
 MIN_SAMPLES = likelihood.BINS
@@ -71,7 +78,10 @@ class Refinement:
     puts inside but the mask leaves out (a missing part), at ``missing_where``;
     ``continued_region`` the volume of the largest part of the mask's own tissue running on
     beyond its boundary into space no label claims (see the module), at ``continued_where``;
-    ``where`` the larger of the excess and missing regions; ``local_disagreement`` the share
+    ``open_end`` the largest part of an end face of the mask (its first or last slice along an
+    axis, in 3-D) through which its own tissue runs on for ``OPEN_DEPTH`` slices into space
+    no label claims, as a share of the mask's largest cross-section along that axis, at
+    ``open_end_where``; ``where`` the larger of the excess and missing regions; ``local_disagreement`` the share
     of the mask around ``where`` (the larger region's bounding box) that the region covers
     (0-1): how much of that part of the mask the image disputes. Depths count the scan's
     voxels, or the voxels of the grid the norms were measured on when the scan is finer (a CT
@@ -90,6 +100,8 @@ class Refinement:
     local_disagreement: float = 0.0
     continued_region: float = 0.0
     continued_where: Location | None = None
+    open_end: float = 0.0
+    open_end_where: Location | None = None
     depth_unit_mm: float | None = None
 
     @property
@@ -113,6 +125,8 @@ class Refinement:
             "local_disagreement": round(self.local_disagreement, 4),
             "continued_region": round(self.continued_region, 3),
             "continued_where": loc(self.continued_where),
+            "open_end": round(self.open_end, 4),
+            "open_end_where": loc(self.open_end_where),
             "depth_unit_mm": None if self.depth_unit_mm is None else round(self.depth_unit_mm, 2),
         }
 
@@ -142,7 +156,8 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
-    refined = _compete(work_mask, smooth, inside, outside, bias_sigma, modality_kind(case.modality) != CT)
+    model = _tissue_model(work_mask, smooth, inside, outside, bias_sigma, modality_kind(case.modality) != CT)
+    refined = work_mask if model is None else _compete(work_mask, *model)
     if claimed is not None:
         refined &= ~(claimed & ~work_mask)
     added = refined & ~work_mask
@@ -163,6 +178,8 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     free = ~work_mask if claimed is None else ~work_mask & ~claimed
     own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free)
     continued, continued_where, _ = _located(own, unit, stride, box, ndim)
+    face = None if model is None or ndim != 3 else _open_end(work_mask, (model[0] > MARGIN) & free)
+    open_share, open_where = (0.0, None) if face is None else (face[0], _located(face[1], unit, stride, box, ndim)[1])
     return Refinement(
         agreement=float(agreement),
         grown=np.count_nonzero(added) / volume,
@@ -176,20 +193,25 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
         local_disagreement=share,
         continued_region=continued,
         continued_where=continued_where,
+        open_end=open_share,
+        open_end_where=open_where,
         depth_unit_mm=unit_mm if unit_mm > voxel_mm else None,
     )
 
 
-def _compete(
+def _tissue_model(
     mask: np.ndarray,
     image: np.ndarray,
     inside_dist: np.ndarray,
     outside_dist: np.ndarray,
     bias_sigma: list[float],
     field_bound: bool,
-) -> np.ndarray:
-    """``field_bound``: the image may carry a scanner field (not CT, whose Hounsfield units are
-    calibrated), so voxels change side only where the field was measured (``SUPPORT``)."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per working voxel, the log-likelihood ratio of the mask's own tissue (its core) against
+    its surroundings (a ring outside), and where a voxel may change side: the band either side
+    of the boundary, and with ``field_bound`` (the image may carry a scanner field: not CT,
+    whose Hounsfield units are calibrated) only where the field was measured (``SUPPORT``).
+    None when the image is flat there."""
     core = inside_dist > CORE
     if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
         core = inside_dist > 1
@@ -204,8 +226,11 @@ def _compete(
         band &= density >= SUPPORT * float(np.median(density[core]))
     lo, hi = np.percentile(image[core | ring], [0.5, 99.5])
     if hi <= lo:
-        return mask
-    log_ratio = likelihood.log_ratio(image, image[core], image[ring], lo, hi)
+        return None
+    return likelihood.log_ratio(image, image[core], image[ring], lo, hi), band
+
+
+def _compete(mask: np.ndarray, log_ratio: np.ndarray, band: np.ndarray) -> np.ndarray:
     refined = mask.copy()
     for _ in range(ROUNDS):
         vote = ndi.uniform_filter(refined.astype(np.float32), size=3)
@@ -216,6 +241,34 @@ def _compete(
         flip_out = band & mask & (evidence < -MARGIN)
         refined = (mask & ~flip_out) | flip_in
     return refined
+
+
+def _open_end(mask: np.ndarray, own: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """The largest cut face of a 3-D mask: the part of an end slice (along any axis) behind
+    which ``own`` tissue fills the next ``OPEN_DEPTH`` slices, as a share of the mask's largest
+    cross-section along that axis, and that part (working grid). An end with too few slices
+    beyond it inside the box is the image's border: the scan ends there, nothing is cut."""
+    best: tuple[float, np.ndarray] | None = None
+    for axis in range(mask.ndim):
+        along, tissue = np.moveaxis(mask, axis, 0), np.moveaxis(own, axis, 0)
+        area = along.reshape(along.shape[0], -1).sum(axis=1)
+        filled = np.flatnonzero(area)
+        if filled.size < 3:
+            continue
+        for end, step in ((int(filled[0]), -1), (int(filled[-1]), 1)):
+            beyond = [end + step * k for k in range(1, OPEN_DEPTH + 1)]
+            if not all(0 <= b < along.shape[0] for b in beyond):
+                continue
+            face = along[end] & np.logical_and.reduce([tissue[b] for b in beyond])
+            if np.count_nonzero(face) < OPEN_PATCH:
+                continue
+            part = largest_part(face)
+            share = part.voxels / float(area.max())
+            if part.voxels >= OPEN_PATCH and (best is None or share > best[0]):
+                placed = np.zeros_like(along)
+                placed[end] = part.mask()
+                best = (share, np.moveaxis(placed, 0, axis))
+    return best
 
 
 def _own_tissue_beyond(

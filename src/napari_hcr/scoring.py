@@ -80,6 +80,7 @@ FEATURES: tuple[str, ...] = (
     "refine_excess",
     "refine_missing",
     "continued_tissue",
+    "open_end",
     "truncation",
     "neighbour_leak",
     "neighbour_wrap",
@@ -110,6 +111,7 @@ FLOORS = {
     "refine_excess": 0.3,
     "refine_missing": 0.3,
     "continued_tissue": 0.3,
+    "open_end": 0.1,
     "truncation": 0.05,
     "neighbour_leak": 0.3,
     "neighbour_wrap": 0.3,
@@ -217,6 +219,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["refine_missing"] = math.log1p(1000.0 * refinement.missing_region / m.size)
         if p.group in CONTINUOUS_GROUPS:
             x["continued_tissue"] = math.log1p(1000.0 * refinement.continued_region / m.size)
+        x["open_end"] = refinement.open_end
     if m.context is not None:
         if m.context.leak is not None:
             x["neighbour_leak"] = math.log1p(1000.0 * m.context.leak.share)

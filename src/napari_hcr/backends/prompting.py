@@ -57,7 +57,9 @@ MEASURE_NOTES: dict[str, str] = {
     "excess_region/missing_region the largest solid part the image puts outside/inside "
     "(mL), local_disagreement the share of the mask around that part it covers (0-1), "
     "continued_region the largest part of the mask's own tissue running on beyond its boundary "
-    "into space no other label claims (mL; on an organ, a part the mask leaves out)",
+    "into space no other label claims (mL; on an organ, a part the mask leaves out), open_end the largest "
+    "end face (3-D) through which the mask's own tissue runs straight on into unlabelled space, as a share of "
+    "its largest cross-section (0-1; a mask cut off across the slices)",
     "foreign": "CT: share of the mask's voxels more than 50 HU outside the attenuation its tissue and contents "
     "may have, the size and slice of their largest connected part, and their median HU (typical)",
     "not_hounsfield": "CT: why the image's values cannot be Hounsfield units (null: they can, or not a CT); "
