@@ -99,7 +99,8 @@ TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds wha
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 # The refinement's region competition: moving the boundary out in one place and in at another
 # can be one error seen twice. Direct measures (other tissue inside the mask, an organ's own
-# tissue running on past it, an abrupt end, a part a labelled neighbour wraps) are not traded.
+# tissue running on past it, a cut face, an abrupt end, a part a labelled neighbour wraps) are
+# not traded.
 COMPETITION = {"refine_shrink", "refine_grow", "refine_excess", "refine_missing"}
 
 
