@@ -175,7 +175,11 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     excess, excess_where, excess_mask = _largest_region(removed & (inside * scale > DEEP), unit, stride, box, ndim)
     missing, missing_where, missing_mask = _largest_region(added & (outside * scale > DEEP), unit, stride, box, ndim)
     share = _local_share(excess_mask if excess >= missing else missing_mask, work_mask)
+    # Beyond the mask: space no other label claims, where the image holds numbers (past the last
+    # number the scan ends, as at its border).
     free = ~work_mask if claimed is None else ~work_mask & ~claimed
+    if case.finite is not None:
+        free &= _majority(case.finite[box], stride)
     own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free)
     continued, continued_where, _ = _located(own, unit, stride, box, ndim)
     face = None if model is None or ndim != 3 else _open_end(work_mask, (model[0] > MARGIN) & free)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_hcr.case import make_case
+from napari_hcr.case import Case, make_case
 from napari_hcr.findings import check_refinement
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import Measures, measure
@@ -54,6 +54,22 @@ def test_the_scans_own_end_is_not_a_cut() -> None:
     near = organ[CUT - 1 :].copy()
     near[0] = 0
     r = _measured(image[CUT - 1 :], near).refinement
+    assert r is not None
+    assert r.open_end == 0.0
+
+
+def test_slices_that_hold_no_numbers_show_no_tissue_running_on() -> None:
+    """Two slices without numbers right beyond the mask's end (a reconstruction's dropped
+    slices): the image shows nothing there, so it cannot show the mask's own tissue running
+    on, whatever neutral value stands in for them (here the organ's own attenuation)."""
+    image, cut = _cut()
+    finite = np.ones(image.shape, dtype=bool)
+    finite[CUT - 2 : CUT] = False
+    image = np.where(finite, image, np.float32(60.0))
+    case = Case(
+        image=image, labels=cut, label=1, spacing=(1.0, 1.0, 1.0), structure="liver", modality="CT", finite=finite
+    )
+    r = measure(case).refinement
     assert r is not None
     assert r.open_end == 0.0
 
