@@ -590,9 +590,9 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
         ),
         "open_end": (
             r.open_end_where,
-            f"the mask ends at {where_text(r.open_end_where)} on a cut face ({percent(r.open_end)} of its largest "
-            "cross-section) through which its own tissue runs straight on, into space no other label claims: "
-            "the structure goes on beyond the cut, a part is missing there",
+            f"the mask ends on a cut face ({percent(r.open_end)} of its largest cross-section): its own tissue "
+            "runs straight on through it, into space no other label claims, so the structure goes on beyond the "
+            "cut and a part is missing there",
         ),
     }
     heaviest = max(missing, key=lambda name: c.get(name, 0.0))
