@@ -183,7 +183,7 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free)
     continued, continued_where, _ = _located(own, unit, stride, box, ndim)
     face = None if model is None or ndim != 3 else _open_end(work_mask, (model[0] > MARGIN) & free)
-    open_share, open_where = (0.0, None) if face is None else (face[0], _located(face[1], unit, stride, box, ndim)[1])
+    open_share, open_where = (0.0, None) if face is None else (face[0], _scan_location(face[1], stride, box, ndim))
     return Refinement(
         agreement=float(agreement),
         grown=np.count_nonzero(added) / volume,
@@ -247,12 +247,12 @@ def _compete(mask: np.ndarray, log_ratio: np.ndarray, band: np.ndarray) -> np.nd
     return refined
 
 
-def _open_end(mask: np.ndarray, own: np.ndarray) -> tuple[float, np.ndarray] | None:
+def _open_end(mask: np.ndarray, own: np.ndarray) -> tuple[float, tuple[float, ...]] | None:
     """The largest cut face of a 3-D mask: the part of an end slice (along any axis) behind
     which ``own`` tissue fills the next ``OPEN_DEPTH`` slices, as a share of the mask's largest
-    cross-section along that axis, and that part (working grid). An end with too few slices
-    beyond it inside the box is the image's border: the scan ends there, nothing is cut."""
-    best: tuple[float, np.ndarray] | None = None
+    cross-section along that axis, and that part's centre (working grid). An end with too few
+    slices beyond it inside the box is the image's border: the scan ends there, nothing is cut."""
+    best: tuple[float, tuple[float, ...]] | None = None
     for axis in range(mask.ndim):
         along, tissue = np.moveaxis(mask, axis, 0), np.moveaxis(own, axis, 0)
         area = along.reshape(along.shape[0], -1).sum(axis=1)
@@ -269,9 +269,7 @@ def _open_end(mask: np.ndarray, own: np.ndarray) -> tuple[float, np.ndarray] | N
             part = largest_part(face)
             share = part.voxels / float(area.max())
             if part.voxels >= OPEN_PATCH and (best is None or share > best[0]):
-                placed = np.zeros_like(along)
-                placed[end] = part.mask()
-                best = (share, np.moveaxis(placed, 0, axis))
+                best = (share, (*part.centre[:axis], float(end), *part.centre[axis:]))
     return best
 
 
@@ -326,8 +324,12 @@ def _located(
     if not region.any():
         return 0.0, None, None
     part = largest_part(region)
-    point = tuple(b.start + (c + 0.5) * k - 0.5 for b, c, k in zip(box, part.centre, stride))
-    return float(part.voxels) * unit, Location.at(point, ndim), part.mask()
+    return float(part.voxels) * unit, _scan_location(part.centre, stride, box, ndim), part.mask()
+
+
+def _scan_location(centre: tuple[float, ...], stride: tuple[int, ...], box: tuple[slice, ...], ndim: int) -> Location:
+    """Where a point of the working grid lies in the scan's own voxels."""
+    return Location.at(tuple(b.start + (c + 0.5) * k - 0.5 for b, c, k in zip(box, centre, stride)), ndim)
 
 
 def _local_share(region: np.ndarray | None, mask: np.ndarray) -> float:

@@ -42,7 +42,7 @@ from .alterations import (
 from .rule import agreement, label
 from .scans import Scan, load_scan
 from .sources import MODALITY, STRUCTURES, Variant, make_source, mni_subject, variants
-from .splits import Target, scan_group, scans_for, targets_of
+from .splits import Target, scan_group, scans_for, targets_of, variant_targets
 
 BUILD_VERSION = "acceptability-cases/7"
 # How many draws of each family per target, by group: acceptable families are drawn more
@@ -166,17 +166,17 @@ def _mni_cases(
     structures: tuple[str, ...] | None,
 ) -> list[CaseRecord]:
     """Draw ``variant`` and make the candidates of its structures (all, or ``structures``)."""
-    scan_id = f"mni-{variant.id}"
     source = make_source(variant)
     _save(folder / "image.npy", source.image)
-    refs = cases_dir / "references" / scan_id
+    refs = cases_dir / "references" / f"mni-{variant.id}"
     refs.mkdir(parents=True, exist_ok=True)
     records: list[CaseRecord] = []
-    for structure in structures or STRUCTURES:
-        target = Target("brain MRI", scan_id, structure, 1, variant.split)
-        _save(refs / f"{structure}.npy", source.references[structure].astype(np.uint8))
-        subject = mni_subject(source, structure)
-        seed = f"{variant.seed}/{structure}"
+    for target in variant_targets(variant):
+        if structures is not None and target.structure not in structures:
+            continue
+        _save(refs / f"{target.structure}.npy", source.references[target.structure].astype(np.uint8))
+        subject = mni_subject(source, target.structure)
+        seed = f"{variant.seed}/{target.structure}"
         records += _candidates(target, subject, MODALITY, seed, folder, families, labels_path=None)
     return records
 

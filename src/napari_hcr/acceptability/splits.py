@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 
 from .scans import LESIONS, Scan
 from .sources import STRUCTURES as MNI_STRUCTURES
-from .sources import variants
+from .sources import Variant, variants
 
 GROUPS: tuple[str, ...] = ("brain MRI", "CT organs", "lesions", "microscopy")
 SPLITS: tuple[str, ...] = ("dev", "test")
@@ -102,7 +102,12 @@ def ct_split(name: str) -> str | None:
 
 
 def mni_targets(split: str) -> list[Target]:
-    return [Target("brain MRI", f"mni-{v.id}", s, 1, v.split) for v in variants(split) for s in MNI_STRUCTURES]
+    return [t for v in variants(split) for t in variant_targets(v)]
+
+
+def variant_targets(variant: Variant) -> list[Target]:
+    """The targets of one MNI152 variant, the benchmark's or one drawn again for a check."""
+    return [Target("brain MRI", f"mni-{variant.id}", s, 1, variant.split) for s in MNI_STRUCTURES]
 
 
 def ct_targets(scan: Scan, split: str) -> list[Target]:
