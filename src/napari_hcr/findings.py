@@ -74,7 +74,7 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "volume_low": ("volume_deficit",),
     "spurious_islands": ("island_share",),
     "holes": ("hole_share",),
-    "missing_slices": ("gaps", "island_share"),  # the pieces beyond a gap are told in its text
+    "missing_slices": ("gaps", "gap_flank", "island_share"),  # the pieces beyond a gap are told in its text
     "area_jump": ("area_jump",),
     "boundary_off_edge": ("edge_deficit",),
     "low_contrast": ("contrast_deficit",),
@@ -91,6 +91,8 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
     "leak": ("refine_excess", "neighbour_leak"),
     "missing_part": ("refine_missing", "continued_tissue", "open_end", "truncation"),
 }
+# Slices either side of a gap at least this share of a typical slice: the gap cut a slab out.
+WHOLE_FLANK = 0.5
 # Info findings that say what could not be judged (the scan's edge, a mask too small for the
 # image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
 # assessment, never "in agreement".
@@ -361,8 +363,14 @@ def check_gaps(m: Measures, p: Profile) -> list[Finding]:
     if not m.gaps:
         return _ok("continuity", "no empty slices inside the mask's extent.")
     first = m.gaps[0]
+    cut = (
+        f"; a gap has whole cross-sections on both sides ({percent(m.gap_flank)} of a typical slice): "
+        "a slab of the structure is left out, not a thin part broken"
+        if m.gap_flank >= WHOLE_FLANK
+        else ""
+    )
     detail = (
-        f"{len(m.gaps)} empty slice(s) inside the mask's extent, from {where_text(first)}; "
+        f"{len(m.gaps)} empty slice(s) inside the mask's extent, from {where_text(first)}{cut}; "
         "a correct mask is continuous from slice to slice"
     )
     return [Finding("missing_slices", "major", detail, first)]

@@ -102,6 +102,7 @@ class Measures:
     area_per_slice: dict[int, np.ndarray]
     largest_jump: SliceJump | None
     gaps: tuple[Location, ...]
+    gap_flank: float  # how whole the slices either side of the fullest gap are (see ``_gaps``)
     symmetry: float | None
     bbox: tuple[tuple[int, int], ...]
     extent_fraction: tuple[float, ...]
@@ -167,6 +168,7 @@ class Measures:
             },
             "gap_count": len(self.gaps),
             "gaps": [_loc(g) for g in self.gaps[:20]],
+            "gap_flank": _r(self.gap_flank, 3),
             "symmetry": None if self.symmetry is None else _r(self.symmetry, 3),
             "bbox": [list(b) for b in self.bbox],
             "extent_fraction": [_r(f, 3) for f in self.extent_fraction],
@@ -282,6 +284,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     outside_mean = float(out_vals.mean()) if out_vals.size else inside_mean
 
     centroid = _centroid(profiles, origin)
+    gaps, gap_flank = _gaps(areas, extent, origin)
     measures = Measures(
         ndim=ndim,
         shape=shape,
@@ -306,7 +309,8 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
         inside_percentile=_percentile_of(image if case.finite is None else image[case.finite], inside_median),
         area_per_slice=areas,
         largest_jump=_largest_jump(areas),
-        gaps=_gaps(areas, extent, origin),
+        gaps=gaps,
+        gap_flank=gap_flank,
         symmetry=_symmetry(work),
         bbox=bbox,
         extent_fraction=tuple((b - a) / n for (a, b), n in zip(bbox, shape)),
@@ -596,17 +600,31 @@ def _largest_jump(areas: dict[int, np.ndarray]) -> SliceJump | None:
     return best
 
 
-def _gaps(areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray) -> tuple[Location, ...]:
-    """Empty slices between the first and last non-empty slice of the substantial parts."""
+def _gaps(
+    areas: dict[int, np.ndarray], extent: list[tuple[int, int]], origin: np.ndarray
+) -> tuple[tuple[Location, ...], float]:
+    """Empty slices between the first and last non-empty slice of the substantial parts, and
+    how full the slices either side of the fullest run of them are (the smaller side, as a
+    share of the median filled slice along that axis, at most 1). A slab cut out of a solid
+    structure leaves whole cross-sections either side of it; a mask broken at a thin part, as
+    a correct but fragmented one is, leaves slivers."""
     out: list[Location] = []
+    flank = 0.0
     for axis, area in areas.items():
         start, stop = (int(origin[axis]) + e for e in extent[axis])
         filled = start + np.flatnonzero(area[start:stop] > 0)
         if filled.size < 2:
             continue
         inner = np.arange(filled[0], filled[-1] + 1)
-        out.extend(Location(axis, int(s)) for s in inner[area[inner] == 0])
-    return tuple(out)
+        empty = inner[area[inner] == 0]
+        out.extend(Location(axis, int(s)) for s in empty)
+        if empty.size == 0:
+            continue
+        typical = float(np.median(area[filled]))
+        for run in np.split(empty, np.flatnonzero(np.diff(empty) > 1) + 1):
+            sides = min(area[run[0] - 1], area[run[-1] + 1])
+            flank = max(flank, min(1.0, float(sides) / typical))
+    return tuple(out), flank
 
 
 def _symmetry(work: np.ndarray) -> float | None:

@@ -63,6 +63,7 @@ FEATURES: tuple[str, ...] = (
     "island_share",
     "hole_share",
     "gaps",
+    "gap_flank",
     "area_jump",
     "edge_deficit",
     "contrast_deficit",
@@ -94,6 +95,7 @@ FLOORS = {
     "island_share": 0.5,
     "hole_share": 0.5,
     "gaps": 0.3,
+    "gap_flank": 0.1,
     "area_jump": 0.1,
     "edge_deficit": 0.03,
     "contrast_deficit": 0.2,
@@ -177,6 +179,7 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
         x["hole_share"] = math.log1p(1000.0 * m.hole_size / m.size)
     if not pieces_expected(p):
         x["gaps"] = math.log1p(gap_slices(m, reading_grid(p, m.ndim)))
+        x["gap_flank"] = m.gap_flank
     if m.largest_jump is not None:
         x["area_jump"] = math.log(max(1.0, m.largest_jump.ratio))
     x["edge_deficit"] = 1.0 - m.edge_agreement

@@ -44,6 +44,7 @@ def test_missing_slices_are_located():
     gap = next(f for f in findings if f.kind == "missing_slices")
     assert gap.severity == "major"
     assert gap.where.axis == 0 and 20 <= gap.where.slice <= 22
+    assert "whole cross-sections on both sides" in gap.detail  # a slab cut out of the ball
 
 
 def test_islands_are_located_on_the_island():

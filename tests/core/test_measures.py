@@ -34,7 +34,7 @@ def test_brain_is_one_plausible_piece(good):
     assert len(good.components) == 1
     assert good.components[0].voxels == good.voxels
     assert 0.4 < good.compactness < 1.0
-    assert good.gaps == ()
+    assert good.gaps == () and good.gap_flank == 0.0
     assert good.symmetry is not None and good.symmetry > 0.9
     assert good.edge_agreement > 0.8
     assert good.boundary_contrast > 2.0
@@ -88,6 +88,21 @@ def test_deleted_slices_are_gaps(mni_2mm):
     found = brain(mni_2mm, mask)
     assert {(g.axis, g.slice) for g in found.gaps} == {(0, 40), (0, 41), (0, 42)}
     assert len(found.components) == 2  # the brain above the cut is now apart
+    assert found.gap_flank > 0.5  # a slab cut out leaves whole brain sections either side
+
+
+def test_a_mask_broken_at_a_thin_part_has_slivers_either_side_of_its_gap():
+    """Two blobs joined by a thin rod with one slice of the rod missing, as a correct but
+    fragmented model output is: a gap, with slices either side far smaller than a typical one."""
+    z, y, x = np.mgrid[:60, :32, :32]
+    blobs = ((z - 14) ** 2 + (y - 16) ** 2 + (x - 16) ** 2 <= 81) | ((z - 46) ** 2 + (y - 16) ** 2 + (x - 16) ** 2 <= 81)
+    rod = (np.abs(y - 16) <= 1) & (np.abs(x - 16) <= 1)
+    mask = blobs | rod & (z > 14) & (z < 46)
+    mask[30] = False
+    image = np.where(mask, 1.0, 0.1).astype(np.float32)
+    found = measure(make_case(image, mask.astype(np.uint8), spacing=(1.0, 1.0, 1.0), structure="generic"))
+    assert [(g.axis, g.slice) for g in found.gaps] == [(0, 30)]
+    assert 0 < found.gap_flank < 0.2
 
 
 def test_half_missing_slice_is_the_largest_jump(mni_2mm, good):
