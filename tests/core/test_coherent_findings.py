@@ -30,6 +30,8 @@ def test_the_gap_is_the_finding_and_the_split_is_part_of_its_text(missing) -> No
     assert first.kind == "missing_slices"
     assert first.where is not None and 39 <= first.where.slice <= 44  # the gap, not the piece at slice 56
     assert "pieces" in first.detail
+    assert "whole cross-sections on both sides" in first.detail  # a slab left out, not a thin part broken
+    assert "of a typical slice" in missing.stages[1].text  # what the visual analysis saw beside the gap
     kinds = {f.kind for f in missing.findings if f.severity != "info"}
     assert not kinds & {"spurious_islands", "extra_components", "missing_part"}, kinds
 

@@ -139,7 +139,10 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
     )
     if m.gaps:
         shown = ", ".join(where_text(g) for g in m.gaps[:6])
-        parts.append(f"{len(m.gaps)} empty slice(s) lie inside the mask's extent: {shown}.")
+        parts.append(
+            f"{len(m.gaps)} empty slice(s) lie inside the mask's extent: {shown}; the slices either side of "
+            f"the fullest gap are {percent(m.gap_flank)} of a typical slice."
+        )
         observations.extend(Finding("gap_seen", "info", "Empty slice inside the mask's extent.", g) for g in m.gaps[:6])
     elif m.ndim == 3:
         parts.append("No empty slices inside the mask's extent.")

@@ -51,6 +51,9 @@ MEASURE_NOTES: dict[str, str] = {
     "symmetry": "left-right overlap of the mask with its mirror (0-1), paired structures",
     "largest_jump": "largest slice-to-slice area change along an axis",
     "gaps": "empty slices inside the mask's extent",
+    "gap_flank": "how whole the slices either side of a gap are: the smaller side as a share of a typical "
+    "slice along that axis (0-1; near 1 a slab was left out of a solid structure, small where a mask breaks "
+    "at a thin part)",
     "refinement": "how far an image-driven refinement moved the mask: agreement is its Dice with the "
     "mask, grown/shrunk the share of volume added/removed, depths in voxels (in units of depth_unit_mm "
     "when set: a CT finer than the 3 mm grid its calibration was measured on is read on that grid), "
