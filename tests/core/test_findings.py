@@ -15,7 +15,7 @@ from napari_hcr.findings import compare
 from napari_hcr.knowledge import Range, load_profile
 from napari_hcr.measures import measure
 from napari_hcr.reasoner import assess
-from synthetic import ball_case
+from synthetic import CENTRE, ball_case
 
 
 def test_clean_mask_gets_only_agreement_findings():
@@ -45,6 +45,18 @@ def test_missing_slices_are_located():
     assert gap.severity == "major"
     assert gap.where.axis == 0 and 20 <= gap.where.slice <= 22
     assert "whole cross-sections on both sides" in gap.detail  # a slab cut out of the ball
+
+
+def test_a_gap_where_the_mask_thins_is_not_called_a_slab_left_out():
+    def edit(mask, grid):
+        _, y, x = grid
+        mask[17:26] &= (abs(y - CENTRE[1]) <= 1) & (abs(x - CENTRE[2]) <= 1)  # a thin waist
+        mask[20:23] = False
+        return mask
+
+    findings = compare(measure(ball_case(edit, seed=1)), load_profile("generic", "MRI-T1"))
+    gap = next(f for f in findings if f.kind == "missing_slices")
+    assert "whole cross-sections" not in gap.detail
 
 
 def test_islands_are_located_on_the_island():
