@@ -81,6 +81,19 @@ def test_a_cached_package_needs_no_network(tmp_path, monkeypatch):
     assert fetch(package, tmp_path) == tmp_path / "pkg-1.0"
 
 
+def test_an_sdist_without_its_build_modules_names_the_extra(tmp_path, monkeypatch):
+    """pip's own message for a missing ``wheel`` is a build log's last line; the user needs the
+    extra that brings it."""
+    monkeypatch.setattr(fetch_module, "BUILD_MODULES", ("setuptools", "napari_hcr_no_such_module"))
+
+    def no_pip(*args, **kwargs):
+        raise AssertionError("pip was called although it could not read the sdist")
+
+    monkeypatch.setattr(subprocess, "run", no_pip)
+    with pytest.raises(FetchError, match=r"needs napari_hcr_no_such_module .*napari-hcr\[bench\]"):
+        fetch(Package("pkg", "1.0", "sdist", ("data/a.txt",), "MIT"), tmp_path)
+
+
 def test_class_map_is_read_as_literals_without_running_the_module(tmp_path):
     source = tmp_path / "map_to_binary.py"
     source.write_text(

@@ -10,6 +10,7 @@ validation and are never extracted. Nothing here is committed to the repository.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -113,10 +114,19 @@ def fetch(package: Package, root: Path | None = None) -> Path:
     return folder
 
 
+BUILD_MODULES = ("setuptools", "wheel", "numpy")  # what pip needs to read an sdist's metadata here
+
+
 def _download(package: Package, into: Path) -> Path:
     spec = f"{package.name}=={package.version}"
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(into)]
     if package.kind == "sdist":
+        missing = [name for name in BUILD_MODULES if importlib.util.find_spec(name) is None]
+        if missing:
+            raise FetchError(
+                f"reading {spec}'s metadata needs {', '.join(missing)} in this environment: "
+                "install the benchmark's extra, pip install 'napari-hcr[bench]'"
+            )
         # pyradiomics' setup.py imports numpy: build metadata in this interpreter, not in isolation.
         command += ["--no-binary", ":all:", "--no-build-isolation", spec]
     else:
