@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -221,13 +221,21 @@ def operating_shifts(
     return shifts
 
 
-def nested_estimate(
-    a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, config: Config
-) -> tuple[float, float]:
-    """Balanced accuracy on each outer fold's held-out structures with the margins set on the
-    other folds alone (their own inner cross-validation): one margin per family, and a margin
-    per kind. The fit's cross-validated figure sets the margins on the very log-odds it then
-    scores, which flatters a rule with more margins; this one does not."""
+class Nested(NamedTuple):
+    """Balanced accuracy with one margin per family and with a margin per kind, and the share of
+    correct references kept with the margins per kind (the rule the fit writes)."""
+
+    family: float
+    kind: float
+    kept: float
+
+
+def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, config: Config) -> Nested:
+    """Scores each outer fold's held-out structures with the margins set on the other folds
+    alone (their own inner cross-validation). The fit's cross-validated figures set the margins
+    on the very log-odds they then score, which flatters a rule with more margins and the
+    share of correct references kept; these do not, so they are the dev split's estimate of
+    how often a correct mask of an unseen structure is rejected."""
     x, y, correct, fams, kinds = a["x"], a["y"], a["correct"], a["families"], a["kinds"]
     structures, scans = a["structures"], a["scans"]
     rules = {"family": np.full(len(kinds), ""), "kind": kinds}
@@ -241,7 +249,8 @@ def nested_estimate(
         for rule, by in rules.items():
             shifts = operating_shifts(inner_logits, correct[inner], fams[inner], by[inner])
             called[rule][out] = acceptable_at(outer_logits, shifts, by[out], fams[out])
-    return balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"])
+    kept = float(np.mean(called["kind"][correct])) if correct.any() else 1.0
+    return Nested(balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"]), kept)
 
 
 def shift_of(kind: str, fam: str, shifts: dict[str, float]) -> float:
@@ -405,7 +414,8 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
             + ", ".join(f"{name} {value:.2f}" for name, value in sorted(shifts.items()) if name != "generic")
             + f" log-odds so held-out correct references pass (held-out balanced accuracy "
             f"{balanced:.3f}, correct references kept {kept:.3f}; nested, margins set on other folds only: "
-            f"{nested[0]:.3f} with one per family, {nested[1]:.3f} per kind); dev accuracy {accuracy:.3f}; "
+            f"{nested.family:.3f} with one per family, {nested.kind:.3f} per kind, correct references kept "
+            f"{nested.kept:.3f}); dev accuracy {accuracy:.3f}; "
             + (
                 "a single kind of structure, so kinds it has not seen go to the pooled model"
                 if unseen is None
