@@ -3,9 +3,10 @@
     python benchmarks/acceptability/write_docs.py [--cases-dir DIR] [--counts-only]
 
 The case counts between ``<!-- counts:start -->`` and ``<!-- counts:end -->``, the tables
-between ``<!-- figures:start -->`` and ``<!-- figures:end -->`` and the chart
-docs/benchmark-test.png are replaced by what this run built and measured, so the document
-always shows figures that a script made, never hand-typed ones.
+between ``<!-- figures:start -->`` and ``<!-- figures:end -->``, the lone-mask table between
+``<!-- alone:start -->`` and ``<!-- alone:end -->`` and the chart docs/benchmark-test.png are
+replaced by what this run built and measured, so the document always shows figures that a
+script made, never hand-typed ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from napari_hcr.acceptability import format_table, run_benchmark
+from napari_hcr.acceptability import BenchmarkResult, format_table, run_benchmark
+from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
 from napari_hcr.acceptability.build import build
 from napari_hcr.acceptability.splits import GROUPS
 
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "benchmark.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 COUNTS = ("<!-- counts:start -->", "<!-- counts:end -->")
+ALONE = ("<!-- alone:start -->", "<!-- alone:end -->")
 
 
 def counts_table(cases_dir: Path | None) -> str:
@@ -47,6 +50,25 @@ def counts_table(cases_dir: Path | None) -> str:
     return "\n".join(lines)
 
 
+def alone_table(runs: dict[str, tuple[BenchmarkResult, BenchmarkResult]]) -> str:
+    """Each group with label maps, per split: its figures in the map and as lone masks."""
+    lines = [
+        "| group | split | judged | balanced accuracy | sensitivity | specificity | AUROC | correct masks rejected |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for split, (full, alone) in runs.items():
+        for group in alone.per_group:
+            for judged, result in (("in its label map", full), ("alone", alone)):
+                f = result.per_group[group]
+                correct = [r for r in result.records if r["group"] == group and r["family"] in CORRECT_FAMILIES]
+                rejected = sum(r["verdict"] != "acceptable" for r in correct)
+                lines.append(
+                    f"| {group} | {split} | {judged} | {f.balanced_accuracy:.3f} | {f.sensitivity:.3f} "
+                    f"| {f.specificity:.3f} | {f.auroc:.3f} | {rejected} of {len(correct)} |"
+                )
+    return "\n".join(lines)
+
+
 def replace_block(text: str, start: str, end: str, block: str) -> str:
     head, rest = text.split(start, 1)
     return head + start + "\n" + block + "\n" + end + rest.split(end, 1)[1]
@@ -66,6 +88,10 @@ def main() -> None:
         dev = run_benchmark("dev", cases_dir=args.cases_dir, results_dir=results, chart=False)
         test = run_benchmark("test", cases_dir=args.cases_dir, results_dir=results)
         shutil.copyfile(test.png_path, ROOT / "docs" / "benchmark-test.png")
+        runs = {
+            split: (full, run_benchmark(split, cases_dir=args.cases_dir, results_dir=results, chart=False, alone=True))
+            for split, full in (("dev", dev), ("test", test))
+        }
     block = "\n".join(
         [
             f"Measured on {date.today().isoformat()} by `benchmarks/acceptability/write_docs.py`.",
@@ -88,6 +114,7 @@ def main() -> None:
     text = DOC.read_text(encoding="utf-8")
     text = replace_block(text, *COUNTS, counts_table(args.cases_dir))
     text = replace_block(text, START, END, block)
+    text = replace_block(text, *ALONE, alone_table(runs))
     DOC.write_text(text, encoding="utf-8")
     print(block)
 

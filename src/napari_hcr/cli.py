@@ -136,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--limit", type=int, default=None, help="assess at most this many cases, spread over groups")
     bench.add_argument("--cases-dir", type=Path, default=None, help="where generated cases are cached")
     bench.add_argument("--results-dir", type=Path, default=Path("benchmark-results"), help="where JSON and PNG go")
+    bench.add_argument(
+        "--alone",
+        action="store_true",
+        help="judge each candidate of a label map as a lone binary mask, without the map's other structures",
+    )
     bench.set_defaults(run=_bench)
     return parser
 
@@ -356,6 +361,7 @@ def _bench(args: argparse.Namespace) -> int:
         limit=args.limit,
         log=print,
         group=args.group,
+        alone=args.alone,
     )
     print(format_table(result))
     return 0

@@ -61,6 +61,7 @@ class Context:
     leak: NeighbourLeak | None
     wrapped: float = 0.0  # the largest share of the mask one neighbour wraps, whatever its intensity
     contacts: tuple[tuple[str, int], ...] = ()  # named neighbours and the boundary voxels each touches
+    alone: bool = False  # the label image holds no other structure: nothing to judge a leak against
 
     @property
     def clipped(self) -> bool:
@@ -78,6 +79,7 @@ class Context:
             "neighbours": list(self.neighbours),
             "wrapped": round(self.wrapped, 4),
             "contacts": [list(c) for c in self.contacts],
+            "alone": self.alone,
             "leak": None
             if self.leak is None
             else {

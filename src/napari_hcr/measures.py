@@ -325,7 +325,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     context = (
         surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names, least)
         if case.others
-        else Context(field_cut(bbox, shape), (), None)
+        else Context(field_cut(bbox, shape), (), None, alone=True)
     )
     return replace(measures, refinement=refine(case, measures, grid_mm), context=context)
 

@@ -4,6 +4,7 @@ the splits share no test structure and no scan (but the one CT, split by structu
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
@@ -310,6 +311,30 @@ def test_a_limited_run_builds_only_the_targets_it_needs():
     assert len(everything["ts-ct"]) == 26 and len(everything) == len(scans_for("test"))
 
 
+def test_a_candidate_alone_keeps_its_mask_and_drops_the_other_structures(tmp_path):
+    """``bench --alone`` judges a label map's candidate as a one-structure model hands it over."""
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    base = np.zeros((8, 16, 16), dtype=np.uint8)
+    base[2:6, 2:8, 2:8] = 1
+    base[2:6, 8:14, 2:8] = 2
+    mask = base == 1
+    mask[2:6, 8:10, 2:8] = True  # into the neighbour
+    np.save(scan / "image.npy", np.random.default_rng(0).normal(size=base.shape).astype(np.float32))
+    np.save(scan / "labels.npy", base)
+    (scan / "names.json").write_text(json.dumps({"1": "liver", "2": "kidney_right"}), encoding="utf-8")
+    np.savez(scan / "leak.npz", mask=mask)
+    record = CaseRecord(
+        "leak", "scan", "dev", "CT organs", "liver", 1, "CT", "leak_neighbour", "unacceptable", {}, {},
+        "unacceptable", (3.0, 1.0, 1.0), "scan/image.npy", "scan/leak.npz", "scan/labels.npy",
+    )  # fmt: skip
+    full, alone = case_for(record, tmp_path), case_for(record, tmp_path, alone=True)
+    assert np.array_equal(alone.mask, mask) and np.array_equal(full.mask, mask)
+    assert full.others and full.names == {1: "liver", 2: "kidney_right"}
+    assert not alone.others and alone.names == {1: "liver"}
+    assert set(np.unique(alone.labels)) == {0, 1}
+
+
 def test_cli_bench_passes_split_group_and_limit(monkeypatch, capsys, tmp_path):
     import napari_hcr.acceptability as acceptability
     from napari_hcr.cli import main
@@ -326,6 +351,9 @@ def test_cli_bench_passes_split_group_and_limit(monkeypatch, capsys, tmp_path):
         main(["bench", "--split", "dev", "--group", "CT organs", "--limit", "8", "--results-dir", str(tmp_path)]) == 0
     )
     assert seen["split"] == "dev" and seen["group"] == "CT organs" and seen["limit"] == 8
+    assert seen["alone"] is False
     assert "table for dev" in capsys.readouterr().out
+    assert main(["bench", "--split", "dev", "--alone", "--results-dir", str(tmp_path)]) == 0
+    assert seen["alone"] is True
     with pytest.raises(SystemExit):
         main(["bench", "--group", "dermatology"])

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from napari_hcr.backends.offline import inference_text, outside_expected, synthesis_text
+from napari_hcr.backends.offline import caveats, inference_text, outside_expected, synthesis_text
 from napari_hcr.case import make_case
 from napari_hcr.findings import check_refinement
 from napari_hcr.knowledge import load_profile
@@ -14,7 +14,7 @@ from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
 from napari_hcr.scoring import evidence
 from napari_hcr.verdict import Finding, Location
-from synthetic import ball_case
+from synthetic import ball_case, liver_in_fat
 
 
 def test_a_check_outside_its_range_is_not_in_agreement() -> None:
@@ -79,3 +79,19 @@ def test_a_mask_too_small_to_model_is_not_refined_and_says_so() -> None:
     assert [f.kind for f in found] == ["refinement_unmeasured"]
     text = synthesis_text(found, "acceptable", 0.9, 0.9, load_profile("adrenal_gland_left", "CT"), m)
     assert "no image-driven refinement could support or dispute its boundary" in text
+
+
+def test_a_body_structure_alone_in_its_label_image_is_told_a_leak_can_go_unseen() -> None:
+    """A leak into a neighbour of like tissue shows only against that neighbour's label."""
+    image, liver = liver_in_fat()
+    with_neighbour = liver.copy()
+    with_neighbour[20:28, 40:50, 58:70] = 2  # a kidney against the liver's side
+    profile = load_profile("liver", "CT")
+
+    def told(labels: np.ndarray, names: dict[int, str]) -> bool:
+        case = make_case(image, labels, label=1, spacing=(3.0, 1.0, 1.0), structure="liver", modality="CT", names=names)
+        return any("can go unseen" in c for c in caveats([], profile, measure(case)))
+
+    assert told(liver, {1: "liver"})
+    assert not told(with_neighbour, {1: "liver", 2: "kidney_right"})
+    assert not any("can go unseen" in c for c in caveats([], load_profile("brain", "MRI-T1"), measure(ball_case())))

@@ -40,12 +40,14 @@ class BenchmarkResult:
     records: list[dict[str, Any]]
     grey_excluded: int
     intervals: dict[str, Interval]
+    alone: bool = False  # each candidate judged as a lone binary mask (see case_for)
     json_path: Path | None = None
     png_path: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "split": self.split,
+            "alone": self.alone,
             "rule": self.rule,
             "grey_excluded": self.grey_excluded,
             "overall": self.overall.to_dict(),
@@ -57,9 +59,17 @@ class BenchmarkResult:
         }
 
 
-def case_for(record: CaseRecord, cases_dir: Path) -> Case:
-    """The reasoner's whole input for one candidate: no reference, no family, no truth label."""
+def case_for(record: CaseRecord, cases_dir: Path, alone: bool = False) -> Case:
+    """The reasoner's whole input for one candidate: no reference, no family, no truth label.
+
+    ``alone`` drops the other structures of the candidate's label map: the mask as a model
+    that segments one structure hands it over, with no neighbour to leak into or to wrap it.
+    """
     image, labels = load_case_arrays(record, cases_dir)
+    names = label_names(record, cases_dir)
+    if alone:
+        labels = np.where(labels == record.value, labels, 0).astype(labels.dtype, copy=False)
+        names = {record.value: names.get(record.value, record.structure)}
     return make_case(
         image,
         labels,
@@ -67,7 +77,7 @@ def case_for(record: CaseRecord, cases_dir: Path) -> Case:
         spacing=record.spacing,
         structure=record.structure,
         modality=record.modality,
-        names=label_names(record, cases_dir),
+        names=names,
     )
 
 
@@ -84,14 +94,15 @@ def correct_cases(
         yield record, case_for(record, cases_dir)
 
 
-def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
-    """Assess one candidate with the offline backend; the record keeps the evidence for fitting."""
+def assess_record(record: CaseRecord, cases_dir: Path, alone: bool = False) -> dict[str, Any]:
+    """Assess one candidate with the offline backend (as a lone mask when ``alone``); the record
+    keeps the evidence for fitting."""
     from ..backends import make_backend
     from ..knowledge import load_profile
     from ..reasoner import Done, StageDone, assess_steps
     from ..scoring import evidence
 
-    case = case_for(record, cases_dir)
+    case = case_for(record, cases_dir, alone)
     started = time.perf_counter()
     measures = None
     assessment = None
@@ -137,7 +148,7 @@ def assess_record(record: CaseRecord, cases_dir: Path) -> dict[str, Any]:
     }
 
 
-def _assess_star(args: tuple[CaseRecord, Path]) -> dict[str, Any]:
+def _assess_star(args: tuple[CaseRecord, Path, bool]) -> dict[str, Any]:
     return assess_record(*args)
 
 
@@ -150,8 +161,13 @@ def run_benchmark(
     workers: int = 2,
     chart: bool = True,
     group: str | None = None,
+    alone: bool = False,
 ) -> BenchmarkResult:
-    """Build missing cases of ``split`` (and ``group``), assess every labelled one, write JSON and PNG."""
+    """Build missing cases of ``split`` (and ``group``), assess every labelled one, write JSON and PNG.
+
+    ``alone`` judges only the candidates of a label map with other structures in it (CT organs,
+    nuclei), each as a lone binary mask: what the reasoner makes of the same masks without the
+    context a label map gives. The other candidates are lone masks already."""
     if group is not None and group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
     cases_dir = Path(cases_dir) if cases_dir else default_cases_dir()
@@ -163,19 +179,22 @@ def run_benchmark(
     records = build(split, cases_dir, log=log, workers=workers, scans=scans)
     labelled = [r for r in records if r.label != "grey"]
     grey = len(records) - len(labelled)
+    if alone:
+        labelled = [r for r in labelled if len(label_names(r, cases_dir)) > 1]
     if limit is not None:
         labelled = balanced_sample(labelled, limit)
-    log(f"Assessing {len(labelled)} candidates ({grey} in the grey zone left out)")
+    view = ", each as a lone mask without its label map's other structures" if alone else ""
+    log(f"Assessing {len(labelled)} candidates ({grey} in the grey zone left out){view}")
     if workers > 1 and len(labelled) > 1:
         import multiprocessing as mp
 
         with mp.get_context("spawn").Pool(workers) as pool:
-            rows = pool.map(_assess_star, [(r, cases_dir) for r in labelled], chunksize=4)
+            rows = pool.map(_assess_star, [(r, cases_dir, alone) for r in labelled], chunksize=4)
     else:
-        rows = [assess_record(r, cases_dir) for r in labelled]
-    result = summarise(split, rows, grey)
+        rows = [assess_record(r, cases_dir, alone) for r in labelled]
+    result = summarise(split, rows, grey, alone)
     results_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"benchmark-{split}" + (f"-{group.replace(' ', '_')}" if group else "")
+    stem = f"benchmark-{split}" + (f"-{group.replace(' ', '_')}" if group else "") + ("-alone" if alone else "")
     result.json_path = results_dir / f"{stem}.json"
     result.json_path.write_text(json.dumps(result.to_dict(), indent=1, default=plain_json), encoding="utf-8")
     if chart:
@@ -186,7 +205,7 @@ def run_benchmark(
     return result
 
 
-def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkResult:
+def summarise(split: str, rows: list[dict[str, Any]], grey: int, alone: bool = False) -> BenchmarkResult:
     def fig(subset: list[dict[str, Any]]) -> Figures:
         return figures(
             [r["truth"] for r in subset],
@@ -226,6 +245,7 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int) -> BenchmarkRes
             **{g: spread([r for r in rows if r.get("group") == g]) for g in groups},
             "overall": spread(rows),
         },
+        alone=alone,
     )
 
 
@@ -241,7 +261,8 @@ def format_table(result: BenchmarkResult) -> str:
         f"{'TP/FN/TN/FP':>15}{'s/case':>8}"
     )
     lines = [
-        f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)",
+        f"Acceptability benchmark, split '{result.split}' ({result.grey_excluded} grey-zone candidates left out)"
+        + (", each candidate of a label map judged alone, without its other structures" if result.alone else ""),
         f"Rule: {result.rule}",
         "Columns: n_unacc / n_acc = candidates the rule labels unacceptable / acceptable; sens = share of",
         "unacceptable ones caught; spec = share of acceptable ones passed; TP/FN/TN/FP with 'unacceptable' positive.",

@@ -268,9 +268,13 @@ def synthesis_text(
     return head + " Size, topology, boundary and intensity all match the expected anatomy." + tail
 
 
+NEIGHBOURED = frozenset({"organ", "gland", "vessel", "airway", "gut", "bone", "muscle", "heart"})
+
+
 def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None = None) -> list[str]:
     """What limits the judgement itself: a structure without a profile, a kind of structure the
-    calibration never saw in this modality, a scan that cuts it."""
+    calibration never saw in this modality, a mask of a body structure with no labelled
+    neighbour to judge a leak against, a scan that cuts it."""
     out = []
     if profile is not None and not profile.specific:
         out.append(
@@ -292,6 +296,18 @@ def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None
                 head + "this one was weighed against all the correct masks it knows, at the operating point that "
                 "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
             )
+    if (
+        profile is not None
+        and profile.group in NEIGHBOURED
+        and m is not None
+        and m.context is not None
+        and m.context.alone
+    ):
+        out.append(
+            "The label image holds no other structure, so a leak into a neighbouring structure of like tissue, which "
+            "a label map would show as a bite taken out of that neighbour, can go unseen: load the whole label map "
+            "where there is one."
+        )
     out.extend(_sentence(f.detail) for f in findings if f.kind in NOT_JUDGED)
     return out
 
