@@ -162,6 +162,21 @@ def test_a_model_is_told_when_a_cts_values_are_not_hounsfield_units() -> None:
     assert measure(in_hu).not_hounsfield is None
 
 
+def test_a_model_is_told_when_a_mask_is_alone_in_its_label_image() -> None:
+    """The model reads what the offline synthesis says of a lone mask: a leak into like tissue cannot show."""
+    image, labels = liver_in_fat()
+
+    def context_line(labels: np.ndarray) -> str:
+        case = make_case(image, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
+        return next(x for x in measures_text(measure(case).to_dict()).splitlines() if x.startswith("context: "))
+
+    alone = context_line(labels)
+    assert '"alone":true' in alone and "a leak into a neighbour of like tissue cannot show" in alone
+    beside = labels.copy()
+    beside[20:28, 40:50, 58:70] = 2
+    assert '"alone":false' in context_line(beside)
+
+
 def test_keys_come_from_explicit_value_then_environment_and_redact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)

@@ -14,9 +14,12 @@ from napari_hcr.batch.store import read_records
 
 def test_sigint_keeps_finished_records_and_a_rerun_completes_the_rest(tmp_path: Path) -> None:
     root = sample_folder(tmp_path / "in", ("good", "leak", "missing"))
-    for kind in ("good", "leak", "missing"):  # six cases: the run is still busy when interrupted
-        for sub in ("images", "masks"):
-            (root / sub / f"{kind}-b.nii.gz").write_bytes((root / sub / f"{kind}.nii.gz").read_bytes())
+    # Twelve cases: the run is still busy when interrupted, even if this process was kept
+    # waiting for seconds on a loaded machine while the batch went on.
+    for kind in ("good", "leak", "missing"):
+        for copy in ("b", "c", "d"):
+            for sub in ("images", "masks"):
+                (root / sub / f"{kind}-{copy}.nii.gz").write_bytes((root / sub / f"{kind}.nii.gz").read_bytes())
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "napari_hcr.cli", "batch", str(root), "--out", str(out), "--workers", "1"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -30,12 +33,13 @@ def test_sigint_keeps_finished_records_and_a_rerun_completes_the_rest(tmp_path: 
     assert process.returncode == 130, err
     assert "interrupted; every finished record is in" in err and "Traceback" not in err
     kept = read_records(results)
-    assert 1 <= len(kept) < 6
+    assert 1 <= len(kept) < 12
     assert all(line.strip() for line in results.read_text().splitlines())  # whole lines only
     assert (out / "summary.csv").is_file() and (out / "report.html").is_file()
 
     rerun = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     records = read_records(results)
-    assert sorted(r["case"] for r in records) == sorted(["good", "leak", "missing", "good-b", "leak-b", "missing-b"])
+    cases = [f"{kind}{copy}" for kind in ("good", "leak", "missing") for copy in ("", "-b", "-c", "-d")]
+    assert sorted(r["case"] for r in records) == sorted(cases)
     assert records[: len(kept)] == kept  # the kept records were not redone

@@ -67,6 +67,10 @@ MEASURE_NOTES: dict[str, str] = {
     "may have, the size and slice of their largest connected part, and their median HU (typical)",
     "not_hounsfield": "CT: why the image's values cannot be Hounsfield units (null: they can, or not a CT); "
     "when set, judge no attenuation in HU",
+    "context": "the image's border slices the mask reaches (cut: per axis, first and last), the labels touching it "
+    "(neighbours; contacts: named ones with the boundary voxels each touches), the largest share of the mask one "
+    "neighbour wraps (wrapped), a part wrapped by a neighbour and looking like it (leak), and alone: true when the "
+    "label image holds no other structure, so a leak into a neighbour of like tissue cannot show",
     "peers": "other labels of the label map named as the same structure (labels: those measured; available: how "
     "many the map holds; size_range: the smallest and largest size among those measured, in size_unit) against "
     "which a kind without calibration was judged; null when none were used",
