@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from napari_hcr.acceptability import BenchmarkResult, format_table, run_benchmark
-from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
 from napari_hcr.acceptability.build import build
+from napari_hcr.acceptability.runner import correct_masks
 from napari_hcr.acceptability.splits import GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,11 +60,10 @@ def alone_table(runs: dict[str, tuple[BenchmarkResult, BenchmarkResult]]) -> str
         for group in alone.per_group:
             for judged, result in (("in its label map", full), ("alone", alone)):
                 f = result.per_group[group]
-                correct = [r for r in result.records if r["group"] == group and r["family"] in CORRECT_FAMILIES]
-                rejected = sum(r["verdict"] != "acceptable" for r in correct)
+                correct, rejected = correct_masks([r for r in result.records if r["group"] == group])
                 lines.append(
                     f"| {group} | {split} | {judged} | {f.balanced_accuracy:.3f} | {f.sensitivity:.3f} "
-                    f"| {f.specificity:.3f} | {f.auroc:.3f} | {rejected} of {len(correct)} |"
+                    f"| {f.specificity:.3f} | {f.auroc:.3f} | {len(rejected)} of {len(correct)} |"
                 )
     return "\n".join(lines)
 

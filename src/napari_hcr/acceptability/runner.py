@@ -318,11 +318,17 @@ def interval_lines(intervals: dict[str, Interval]) -> list[str]:
     return lines
 
 
-def false_alarms(records: list[dict[str, Any]]) -> list[str]:
-    """The correct masks (unaltered references, field-of-view crops) called unacceptable, per
-    group and by name: the guardrail's first duty is to pass every one of them."""
+def correct_masks(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The correct masks (unaltered references, field-of-view crops) among ``records``, and
+    those of them called unacceptable."""
     correct = [r for r in records if r["family"] in CORRECT_FAMILIES]
-    rejected = [r for r in correct if r["verdict"] != "acceptable"]
+    return correct, [r for r in correct if r["verdict"] != "acceptable"]
+
+
+def false_alarms(records: list[dict[str, Any]]) -> list[str]:
+    """The correct masks called unacceptable, per group and by name: the guardrail's first duty
+    is to pass every one of them."""
+    correct, rejected = correct_masks(records)
     lines = [f"Correct masks (references, field-of-view crops) called unacceptable: {len(rejected)} of {len(correct)}"]
     for group in sorted({r.get("group", "") for r in correct}):
         mine = [r for r in correct if r.get("group", "") == group]
