@@ -19,10 +19,12 @@ maximum likelihood with both classes weighted equally and the unaltered referenc
 field-of-view crops weighted up; then each operating point moves towards "acceptable" by the
 margin that lets held-out correct references pass (a false alarm on a correct mask is the
 worst error a guardrail makes): per kind of structure where the kind has enough of them, per
-family otherwise. The floors' multiplier, the penalty, the centre's percentile
-and a cap on how much one figure can say are chosen on dev alone by grouped cross-validation
-that holds out whole structures (whole scans for structures with their own
-norms): each held-out fold plays the part of the structures the test split keeps unseen.
+family otherwise. Moving the operating point leaves the log-odds short of P(acceptable) near
+it, so a last map (slope and offset per family, fitted on the nested held-out records) turns
+them into the probability they stand for on unseen structures. The floors' multiplier, the
+penalty, the centre's percentile and a cap on how much one figure can say are chosen on dev
+alone by grouped cross-validation that holds out whole structures (whole scans for
+structures with their own norms): each held-out fold plays the part of the structures the test split keeps unseen.
 A kind of structure that a family has no correct mask of (a lesion on MRI when the dev MRI is
 brain tissue) gets an operating point of its own, measured by holding each kind out in turn
 and judging it against the pooled norms of the others (:func:`unseen_kind`); the kinds each
@@ -37,9 +39,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy import optimize
+from scipy.special import expit
 
 from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
-from napari_hcr.acceptability.metrics import balanced_accuracy
+from napari_hcr.acceptability.metrics import balanced_accuracy, reliability
 from napari_hcr.knowledge import load_profile
 from napari_hcr.peers import PEERS_MAX
 from napari_hcr.scoring import FEATURES, PARAMS_FILE, PEERS, PEERS_MIN, UNSEEN, Z_CAP, family, standardise
@@ -192,8 +196,11 @@ def cross_validate(
 def acceptable_at(logits: np.ndarray, shifts: dict[str, float], kinds: np.ndarray, families: np.ndarray) -> np.ndarray:
     """Which records are called acceptable once each one's operating point has moved by its
     kind's margin (:func:`shift_of`)."""
-    moved = np.asarray([shift_of(k, f, shifts) for k, f in zip(kinds, families, strict=True)])
-    return logits + moved >= 0.0
+    return logits + margins(shifts, kinds, families) >= 0.0
+
+
+def margins(shifts: dict[str, float], kinds: np.ndarray, families: np.ndarray) -> np.ndarray:
+    return np.asarray([shift_of(k, f, shifts) for k, f in zip(kinds, families, strict=True)])
 
 
 def operating_shifts(
@@ -222,12 +229,14 @@ def operating_shifts(
 
 
 class Nested(NamedTuple):
-    """Balanced accuracy with one margin per family and with a margin per kind, and the share of
-    correct references kept with the margins per kind (the rule the fit writes)."""
+    """Balanced accuracy with one margin per family and with a margin per kind, the share of
+    correct references kept with the margins per kind (the rule the fit writes), and each
+    record's log-odds under that rule, its margin included (the verdict is their sign)."""
 
     family: float
     kind: float
     kept: float
+    decision: np.ndarray
 
 
 def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, config: Config) -> Nested:
@@ -240,6 +249,7 @@ def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray
     structures, scans = a["structures"], a["scans"]
     rules = {"family": np.full(len(kinds), ""), "kind": kinds}
     called = {rule: np.zeros(len(y), dtype=bool) for rule in rules}
+    decision = np.zeros(len(y))
     for held in sorted(set(fold)):
         out, inner = fold == held, fold != held
         inner_fold = folds(structures[inner], scans[inner], keys[inner], fams[inner])
@@ -249,8 +259,84 @@ def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray
         for rule, by in rules.items():
             shifts = operating_shifts(inner_logits, correct[inner], fams[inner], by[inner])
             called[rule][out] = acceptable_at(outer_logits, shifts, by[out], fams[out])
+        decision[out] = outer_logits + margins(shifts, kinds[out], fams[out])
     kept = float(np.mean(called["kind"][correct])) if correct.any() else 1.0
-    return Nested(balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"]), kept)
+    return Nested(
+        balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"]), kept, decision
+    )
+
+
+class Calibrated(NamedTuple):
+    """The map from the verdict's log-odds to P(acceptable), and how the confidence fares on the
+    nested held-out records without it and with it (fitted on the other folds): its calibration
+    error and the log-loss of P(acceptable), both classes weighing the same. ``adopted`` is
+    False where the map did not lower that log-loss; the map is then the identity."""
+
+    slope: float
+    offset: float
+    error_before: float
+    error_after: float
+    loss_before: float
+    loss_after: float
+
+    @property
+    def adopted(self) -> bool:
+        return self.loss_after < self.loss_before
+
+
+def platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """P(acceptable) = sigmoid(slope * decision + offset), by maximum likelihood with both
+    classes weighing the same (the 50:50 prior the scoring is calibrated for). The targets are
+    Platt's (1999): 1 and 0 pulled in by one case of each class, so a held-out set the log-odds
+    nearly separate does not drive the slope to infinity."""
+    good = y > 0.5
+    n_good, n_bad = int(good.sum()), int((~good).sum())
+    target = np.where(good, (n_good + 1) / (n_good + 2), 1 / (n_bad + 2))
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        t = p[0] * decision + p[1]
+        residual = balanced(y) * (expit(t) - target)
+        return log_loss(t, target, balanced(y)), np.asarray([residual @ decision, residual.sum()])
+
+    result = optimize.minimize(loss, np.asarray([1.0, 0.0]), jac=True, method="BFGS")
+    return float(result.x[0]), float(result.x[1])
+
+
+def balanced(y: np.ndarray) -> np.ndarray:
+    """Weights under which each class sums to one half."""
+    good = y > 0.5
+    return np.where(good, 0.5 / max(1, int(good.sum())), 0.5 / max(1, int((~good).sum())))
+
+
+def log_loss(logit: np.ndarray, target: np.ndarray, weight: np.ndarray) -> float:
+    return float(np.sum(weight * (target * np.logaddexp(0.0, -logit) + (1 - target) * np.logaddexp(0.0, logit))))
+
+
+def calibrate(decision: np.ndarray, y: np.ndarray, fold: np.ndarray) -> Calibrated:
+    """The operating point moves towards "acceptable" by the margin correct masks of unseen
+    structures need, so the verdict's log-odds are not P(acceptable): masks passed near the
+    threshold are often flawed. This maps them to the probability they stand for on structures
+    the fit never saw (the nested held-out records), keeping the verdict where it is; where the
+    map, fitted on the other folds, does not predict the held-out records better than the
+    log-odds themselves, it is left out."""
+    truth = np.where(y > 0.5, "acceptable", "unacceptable")
+    verdict = np.where(decision >= 0.0, "acceptable", "unacceptable")
+    mapped = np.zeros(len(y))
+    for held in sorted(set(fold)):
+        out = fold == held
+        slope, offset = platt(decision[~out], y[~out])
+        mapped[out] = slope * decision[out] + offset
+    slope, offset = platt(decision, y)
+    weight = balanced(y)
+    calibrated = Calibrated(
+        slope,
+        offset,
+        reliability(truth, verdict, expit(np.abs(decision))).calibration_error,
+        reliability(truth, verdict, np.where(decision >= 0.0, expit(mapped), expit(-mapped))).calibration_error,
+        log_loss(decision, y, weight),
+        log_loss(mapped, y, weight),
+    )
+    return calibrated if calibrated.adopted else calibrated._replace(slope=1.0, offset=0.0)
 
 
 def shift_of(kind: str, fam: str, shifts: dict[str, float]) -> float:
@@ -371,7 +457,6 @@ def main() -> None:
     params = {
         "fitted_on": f"dev split, {len(rows)} candidates over {len(set(a['structures']))} structures; "
         + "; ".join(f"{name}: {model['fitted_on']}" for name, model in fitted.items()),
-        "threshold": 0.5,
         "families": fitted,
     }
     PARAMS.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
@@ -393,6 +478,7 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     floor, l2, quantile, cap = config
     shifts, balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
     nested = nested_estimate(a, keys, fold, config)
+    calibrated = calibrate(nested.decision, y, fold)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
     peers = peer_kind(a, keys, config)
@@ -415,7 +501,10 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
             + f" log-odds so held-out correct references pass (held-out balanced accuracy "
             f"{balanced:.3f}, correct references kept {kept:.3f}; nested, margins set on other folds only: "
             f"{nested.family:.3f} with one per family, {nested.kind:.3f} per kind, correct references kept "
-            f"{nested.kept:.3f}); dev accuracy {accuracy:.3f}; "
+            f"{nested.kept:.3f}); dev accuracy {accuracy:.3f}; confidence on the nested held-out records: "
+            f"calibration error {calibrated.error_before:.3f}, log-loss {calibrated.loss_before:.3f} from the "
+            f"log-odds, {calibrated.error_after:.3f} and {calibrated.loss_after:.3f} mapped (fitted on the other "
+            f"folds), so the map is {'kept' if calibrated.adopted else 'left out'}; "
             + (
                 "a single kind of structure, so kinds it has not seen go to the pooled model"
                 if unseen is None
@@ -428,6 +517,7 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
             )
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
+        "calibration": {"slope": round(calibrated.slope, 4), "offset": round(calibrated.offset, 4)},
         "z_cap": cap,
         "floor": floor,
         "centre_percentile": quantile,

@@ -223,6 +223,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
     """Print each label's staged report as it comes; one outcome per label (a failure's sentence)."""
     from .reasoner import Done, StageDone
     from .runs import LabelFailed, LabelStarted, run_events
+    from .verdict import verdict_text
     from .wording import assessment_timing, cells
 
     outcomes: list[Outcome] = []
@@ -244,7 +245,7 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
         elif isinstance(event, Done):
             a = event.assessment
             print(
-                f"\nVERDICT: {a.verdict.upper()}  (confidence {a.confidence:.2f}, "
+                f"\nVERDICT: {verdict_text(a.verdict, a.confidence).upper()}  (confidence {a.confidence:.2f}, "
                 f"probability acceptable {a.score:.2f}; {assessment_timing(a)})"
             )
             outcomes.append((a, event.snapshots, (a.input.label, "")))

@@ -3,9 +3,9 @@
 The evidence is a fixed list of one-sided "badness" figures computed from the measures and
 the profile (0 or below the acceptable centre means nothing wrong). Each is standardised by
 the centre and scale that acceptable masks show, and a logistic model with non-negative
-weights turns them into a probability:
+weights turns them into log-odds whose sign is the verdict:
 
-    score = sigmoid(bias_structure - sum_i weight_i * max(0, (x_i - centre_i) / scale_i))
+    logit = bias_structure - sum_i weight_i * max(0, (x_i - centre_i) / scale_i)
 
 so every term can only push towards "unacceptable", and its size (``contributions``) says
 how much that evidence decided the verdict. Weights, norms and biases are fitted per modality
@@ -19,10 +19,13 @@ the label map holds enough other labels of the same structure (the nuclei of one
 evidence sets the norms instead (:mod:`napari_hcr.peers`).
 Everything is fitted on the benchmark's dev split by
 ``benchmarks/acceptability/fit_scoring.py`` and read from ``scoring_params.json``; nothing
-is fitted at run time. A logistic model fitted by maximum likelihood is calibrated on the
-data it was fitted to (here with both classes weighted equally, i.e. for a 50:50 prior), so
-``score`` reads as a probability and ``confidence`` (the probability the verdict is right)
-follows from it.
+is fitted at run time. Each bias includes the margin that lets correct masks of structures
+the fit never saw pass, so the log-odds are not yet a probability: near the operating point
+more of the masks passed are flawed than the logistic curve says. A map fitted on the dev
+split's held-out structures (both classes weighted equally, i.e. for a 50:50 prior) turns
+them into ``score``, P(acceptable) on structures like those, and ``confidence``, the
+probability the verdict is right, follows from it; it falls below one half for a mask passed
+on doubtful evidence (:meth:`napari_hcr.verdict.Decision.doubtful`).
 """
 
 from __future__ import annotations
@@ -467,19 +470,17 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     were written from (see :func:`contributions`), so the findings marked major or minor are
     the ones that moved it.
     """
-    params = load_params()
     judged = calibration(p, m.ndim, m.peers)
     logit = judged.bias - sum(contributions(m, p).values())
     if not p.specific or not judged.seen or unmeasured(m, p):
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC
-    score = _sigmoid(logit)
-    acceptable = score >= params["threshold"]
+    acceptable = logit >= 0.0
+    mapped = judged.model["calibration"]
+    score = _sigmoid(mapped["slope"] * logit + mapped["offset"])
     confidence = score if acceptable else 1.0 - score
     return Decision(
-        verdict="acceptable" if acceptable else "unacceptable",
-        score=round(score, 4),
-        confidence=round(max(0.5, confidence), 4),
+        verdict="acceptable" if acceptable else "unacceptable", score=round(score, 4), confidence=round(confidence, 4)
     )
 
 

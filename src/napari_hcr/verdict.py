@@ -70,6 +70,24 @@ class Decision:
     score: float
     confidence: float
 
+    @property
+    def doubtful(self) -> bool:
+        """Passed although more likely flawed than not (:func:`doubtful`)."""
+        return doubtful(self.verdict, self.confidence)
+
+
+def doubtful(verdict: str, confidence: float) -> bool:
+    """A mask passed although it is more likely flawed than not: the reasoner rejects only on
+    evidence that correct masks of structures it never saw rarely show (a guardrail that
+    rejects correct work is worse than none), so it passes some masks whose evidence leaves
+    them under even odds. Those deserve a look before use, and the verdict says so."""
+    return verdict == "acceptable" and confidence < 0.5
+
+
+def verdict_text(verdict: str, confidence: float) -> str:
+    """The verdict as people read it: a pass on doubtful evidence is named as one."""
+    return f"{verdict} on doubt" if doubtful(verdict, confidence) else verdict
+
 
 @dataclass(frozen=True)
 class StageResult:
@@ -136,6 +154,11 @@ class Assessment:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], not {value}")
+
+    @property
+    def doubtful(self) -> bool:
+        """Passed although more likely flawed than not (:func:`doubtful`)."""
+        return doubtful(self.verdict, self.confidence)
 
     @property
     def findings(self) -> list[Finding]:

@@ -10,7 +10,7 @@ import pytest
 
 from napari_hcr.acceptability import format_table
 from napari_hcr.acceptability.build import build_variant, load_candidate
-from napari_hcr.acceptability.metrics import auroc, figures, interval
+from napari_hcr.acceptability.metrics import auroc, figures, interval, reliability
 from napari_hcr.acceptability.rule import Agreement, agreement, label
 from napari_hcr.acceptability.runner import case_for, summarise
 from napari_hcr.acceptability.sources import VARIANTS, variants
@@ -162,7 +162,7 @@ def test_intervals_resample_whole_targets_and_say_when_there_is_nothing_to_resam
 
 def test_table_names_every_structure_and_the_rule():
     rows = [
-        {"structure": s, "family": "leak", "truth": t, "verdict": v, "score": sc, "seconds": 0.2}
+        {"structure": s, "family": "leak", "truth": t, "verdict": v, "score": sc, "confidence": 0.9, "seconds": 0.2}
         for s in ("brain", "white_matter")
         for t, v, sc in (("acceptable", "acceptable", 0.9), ("unacceptable", "unacceptable", 0.1))
     ]
@@ -170,3 +170,18 @@ def test_table_names_every_structure_and_the_rule():
     assert "brain" in text and "white_matter" in text and "overall" in text
     assert "95% intervals, resampling whole targets" in text and "(2 targets, too few to resample)" in text
     assert "Dice >= 0.90" in text and "3 grey-zone" in text
+    # Every verdict right at a confidence of 0.9: the confidence understates by 0.1.
+    assert "mean confidence 0.900   right 1.000   calibration error 0.100" in text
+
+
+def test_reliability_compares_confidence_with_the_share_of_verdicts_right():
+    truth = ["acceptable"] * 10
+    right, wrong = "acceptable", "unacceptable"
+    # Ten verdicts at 0.8, eight of them right: calibrated.
+    honest = reliability(truth, [right] * 8 + [wrong] * 2, [0.8] * 10)
+    assert honest.mean_confidence == pytest.approx(0.8) and honest.share_right == pytest.approx(0.8)
+    assert honest.calibration_error == pytest.approx(0.0)
+    # Half right at 0.95, and a doubtful pass (0.4) that was right: the gap is taken within each bin.
+    mixed = reliability(truth[:5], [right] * 2 + [wrong] * 2 + [right], [0.95] * 4 + [0.4])
+    assert mixed.calibration_error == pytest.approx(0.8 * 0.45 + 0.2 * 0.6)
+    assert reliability([], [], []).n == 0

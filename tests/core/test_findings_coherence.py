@@ -18,7 +18,7 @@ from napari_hcr.io import read_volume
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
 from napari_hcr.reasoner import assess
-from napari_hcr.scoring import UNSPECIFIC, contributions, decide
+from napari_hcr.scoring import UNSPECIFIC, calibration, contributions, decide
 from napari_hcr.verdict import Assessment, Finding, Location
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
@@ -131,9 +131,13 @@ def test_an_unknown_structure_is_judged_less_specifically_and_says_so():
     as_if_known = decide(m, replace(unknown, specific=True), [])
     assert generic.verdict == as_if_known.verdict
     assert generic.confidence < as_if_known.confidence
-    logit = math.log(generic.score / (1 - generic.score))
-    full = math.log(as_if_known.score / (1 - as_if_known.score))
-    assert logit == pytest.approx(UNSPECIFIC * full, rel=0.01)
+    # The log-odds before the family's map to P(acceptable) are scaled by UNSPECIFIC.
+    mapped = calibration(unknown, m.ndim).model["calibration"]
+
+    def log_odds(score: float) -> float:
+        return (math.log(score / (1 - score)) - mapped["offset"]) / mapped["slope"]
+
+    assert log_odds(generic.score) == pytest.approx(UNSPECIFIC * log_odds(as_if_known.score), rel=0.01)
 
 
 @pytest.mark.parametrize("name", ["good"])

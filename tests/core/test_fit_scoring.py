@@ -154,3 +154,34 @@ def test_no_peer_operating_point_without_a_structure_seen_on_several_scans(fit_s
     a = _two_kinds_on_several_scans(fit_scoring, scans=1)
     keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
     assert fit_scoring.peer_kind(a, keys, fit_scoring.GRID[0]) is None
+
+
+def test_log_odds_moved_by_a_margin_are_mapped_back_to_the_probability_they_stand_for(
+    fit_scoring: ModuleType,
+) -> None:
+    """Records whose true log-odds are t, judged at an operating point moved 2 towards
+    "acceptable": the map learns the shift back, the held-out confidence is closer to the share
+    of verdicts right, and a mask passed just above the threshold is more likely flawed."""
+    rng = np.random.default_rng(3)
+    true_logit = rng.normal(0.0, 3.0, 600)
+    y = (rng.random(600) < 1.0 / (1.0 + np.exp(-true_logit))).astype(float)
+    fold = np.arange(600) % fit_scoring.FOLDS
+    moved = fit_scoring.calibrate(true_logit + 2.0, y, fold)
+    assert moved.adopted and moved.loss_after < moved.loss_before
+    assert moved.error_after < moved.error_before
+    assert moved.offset / moved.slope == pytest.approx(-2.0, abs=0.5)
+    assert 1.0 / (1.0 + np.exp(-moved.offset)) < 0.5  # at the threshold: a doubtful pass
+
+
+def test_log_odds_that_are_already_probabilities_keep_no_map_or_one_close_to_none(fit_scoring: ModuleType) -> None:
+    left_out = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        logit = rng.normal(0.0, 3.0, 600)
+        y = (rng.random(600) < 1.0 / (1.0 + np.exp(-logit))).astype(float)
+        kept = fit_scoring.calibrate(logit, y, np.arange(600) % fit_scoring.FOLDS)
+        assert kept.offset == pytest.approx(0.0, abs=0.3) and kept.slope == pytest.approx(1.0, abs=0.3)
+        if not kept.adopted:
+            assert (kept.slope, kept.offset) == (1.0, 0.0)
+            left_out += 1
+    assert left_out >= 3  # a map that does not predict held-out records better is left out

@@ -95,3 +95,10 @@ def test_a_body_structure_alone_in_its_label_image_is_told_a_leak_can_go_unseen(
     assert told(liver, {1: "liver"})
     assert not told(with_neighbour, {1: "liver", 2: "kidney_right"})
     assert not any("can go unseen" in c for c in caveats([], load_profile("brain", "MRI-T1"), measure(ball_case())))
+
+
+def test_a_pass_on_doubtful_evidence_says_so_and_a_clear_pass_does_not() -> None:
+    doubtful = synthesis_text([], "acceptable", 0.41, 0.41)
+    assert "Passed on doubtful evidence" in doubtful and "review it before relying on it" in doubtful
+    assert "Passed on doubtful evidence" not in synthesis_text([], "acceptable", 0.83, 0.83)
+    assert "Passed on doubtful evidence" not in synthesis_text([], "unacceptable", 0.2, 0.8)

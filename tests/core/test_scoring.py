@@ -9,6 +9,7 @@ import math
 import pytest
 
 from napari_hcr.backends.offline import synthesis_text
+from napari_hcr.case import make_case
 from napari_hcr.findings import check_volume
 from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
@@ -24,14 +25,14 @@ from napari_hcr.scoring import (
     evidence,
     load_params,
 )
-from synthetic import ball_case
+from synthetic import ball_case, liver_in_fat
 
 
 def test_parameters_cover_every_feature_with_non_negative_weights():
     params = load_params()
-    assert params["threshold"] == 0.5
     assert {"CT", "MRI", "generic"} <= set(params["families"])
     for model in params["families"].values():
+        assert model["calibration"]["slope"] > 0  # the map keeps the order of the evidence
         assert set(model["weights"]) == set(FEATURES)
         assert all(w >= 0 for w in model["weights"].values())
         for norms in model["standardisation"].values():
@@ -49,6 +50,25 @@ def test_evidence_only_counts_against_and_decision_is_consistent():
     d = decide(m, profile, [])
     assert d.verdict == "acceptable"
     assert d.confidence == pytest.approx(d.score, abs=1e-4)
+
+
+def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_probability():
+    """On CT the operating point moves towards "acceptable", so the fit maps the log-odds to
+    P(acceptable): a liver shifted by a few voxels is judged by the same sign as before, and its
+    score is the family's map of its log-odds."""
+    for shift in (0, 3, 6):
+        image, labels = liver_in_fat(shift)
+        case = make_case(image, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
+        profile = load_profile("liver", "CT")
+        m = measure(case)
+        judged = calibration(profile, m.ndim, m.peers)
+        logit = judged.bias - sum(contributions(m, profile).values())
+        mapped = judged.model["calibration"]
+        d = decide(m, profile, [])
+        assert d.verdict == ("acceptable" if logit >= 0 else "unacceptable")
+        assert d.score == pytest.approx(1 / (1 + math.exp(-(mapped["slope"] * logit + mapped["offset"]))), abs=1e-4)
+        assert d.confidence == pytest.approx(d.score if d.verdict == "acceptable" else 1 - d.score, abs=1e-4)
+        assert d.doubtful == (d.verdict == "acceptable" and d.score < 0.5)
 
 
 def test_islands_lower_the_score_and_flip_the_verdict():
@@ -90,7 +110,9 @@ def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_an
     assert "No correct mask of any" not in seen_text
     # Less specific in the confidence too: the log-odds are scaled as for an unknown structure.
     logit = judged.bias - sum(contributions(m, lesion).values())
-    assert math.log(d.score / (1 - d.score)) == pytest.approx(UNSPECIFIC * logit, rel=0.01)
+    mapped = judged.model["calibration"]
+    expected = mapped["slope"] * UNSPECIFIC * logit + mapped["offset"]
+    assert math.log(d.score / (1 - d.score)) == pytest.approx(expected, rel=0.01)
 
 
 def test_the_unseen_kind_operating_point_is_measured_on_held_out_kinds():

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from qtpy.QtCore import QPoint, Qt
 
+from napari_hcr.backends import make_backend
+from napari_hcr.reasoner import Done, assess_steps
 from napari_hcr.widget._labels_table import LabelTable
+from napari_hcr.widget._palette import VERDICT
+from synthetic import ball_case
 
 
 def header_click(qtbot, table: LabelTable, column: int) -> None:
@@ -39,3 +45,20 @@ def test_rows_keep_run_order_until_a_header_sorts_them(qtbot) -> None:
     table.rowChosen.connect(chosen.append)
     table.selectRow(0)
     assert chosen == [10]  # a sorted row still opens its own label
+
+
+def test_a_pass_on_doubtful_evidence_reads_as_such_and_sorts_before_clear_passes(qtbot) -> None:
+    clear = next(e for e in assess_steps(ball_case(), make_backend("offline"), poll=1.0) if isinstance(e, Done))
+    passed = clear.assessment
+    doubt = dataclasses.replace(passed, score=0.41, confidence=0.41)
+    assert passed.verdict == "acceptable" and not passed.doubtful and doubt.doubtful
+    table = LabelTable()
+    qtbot.addWidget(table)
+    table.show()
+    table.set_result(1, "brain", passed)
+    table.set_result(2, "brain", doubt)
+    assert table.item(0, 2).text() == "acceptable" and table.item(1, 2).text() == "acceptable on doubt"
+    assert table.item(0, 2).foreground().color().name() == VERDICT["acceptable"]
+    assert table.item(1, 2).foreground().color().name() != VERDICT["acceptable"]
+    header_click(qtbot, table, 2)
+    assert table.labels() == [2, 1]  # riskiest first

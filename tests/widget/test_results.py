@@ -7,8 +7,9 @@ import pytest
 from napari_hcr.backends import make_backend
 from napari_hcr.reasoner import Done, assess_steps
 from napari_hcr.verdict import Finding, Location, StageResult
+from napari_hcr.widget._palette import NOTE, VERDICT
 from napari_hcr.widget._results import LabelResult, ResultsPanel, usage_text
-from napari_hcr.widget._views import StageCard, thumbnail
+from napari_hcr.widget._views import StageCard, VerdictBadge, thumbnail
 from synthetic import ball_case
 
 
@@ -74,3 +75,14 @@ def test_progress_and_stages_stream_and_repeated_heartbeats_change_nothing(qtbot
 def test_usage_text_counts_only_paid_calls(done):
     offline = LabelResult(1, "brain", assessment=done.assessment)
     assert usage_text([offline]) == ""
+
+
+def test_a_pass_on_doubtful_evidence_is_not_painted_as_a_clear_pass(qtbot):
+    badge = VerdictBadge()
+    qtbot.addWidget(badge)
+    badge.show_verdict("acceptable", 0.93)
+    assert badge.text().startswith("ACCEPTABLE  ·  93") and VERDICT["acceptable"] in badge.styleSheet()
+    badge.show_verdict("acceptable", 0.41)
+    assert "ON DOUBT" in badge.text() and "41" in badge.text() and "review it" in badge.text()
+    assert NOTE["warning"] in badge.styleSheet() and VERDICT["acceptable"] not in badge.styleSheet()
+    assert badge.verdict == "acceptable"

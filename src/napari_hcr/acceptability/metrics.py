@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+# Confidence bins of the calibration error: a verdict's confidence can fall below one half when
+# the operating point passes a mask on doubtful evidence (scoring.decide).
+CONFIDENCE_BINS = (0.0, 0.5, 0.7, 0.9, 0.97, 1.0)
 RESAMPLES = 2000  # bootstrap resamples of the targets behind each interval
 LEVEL = 0.95
 MIN_TARGETS = 5  # fewer targets have too few distinct resamples: their "interval" would feign precision
@@ -66,6 +69,32 @@ def figures(truth: list[str], verdict: list[str], score: list[float], seconds: l
         },
         median_seconds=float(np.median(seconds)) if seconds else float("nan"),
     )
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Whether "confidence" means what the assessment says it means, the probability the
+    verdict is right: its mean against the share of verdicts that were right, and the expected
+    calibration error (the gap between the two within each bin of CONFIDENCE_BINS, weighted
+    by the bin's share of the verdicts)."""
+
+    n: int
+    mean_confidence: float
+    share_right: float
+    calibration_error: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def reliability(truth: Sequence[str], verdict: Sequence[str], confidence: Sequence[float]) -> Reliability:
+    right = np.asarray([t == v for t, v in zip(truth, verdict, strict=True)], dtype=float)
+    conf = np.asarray(confidence, dtype=float)
+    if conf.size == 0:
+        return Reliability(0, float("nan"), float("nan"), float("nan"))
+    where = np.clip(np.digitize(conf, CONFIDENCE_BINS[1:-1]), 0, len(CONFIDENCE_BINS) - 2)
+    error = sum(np.mean(where == b) * abs(conf[where == b].mean() - right[where == b].mean()) for b in np.unique(where))
+    return Reliability(conf.size, float(conf.mean()), float(right.mean()), float(error))
 
 
 def balanced_accuracy(truth: np.ndarray, called: np.ndarray) -> float:

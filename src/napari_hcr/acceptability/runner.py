@@ -22,7 +22,7 @@ from ..case import Case, make_case
 from ..verdict import plain_json
 from .alterations import CORRECT_FAMILIES
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
-from .metrics import LEVEL, RESAMPLES, Figures, Interval, figures, interval
+from .metrics import LEVEL, RESAMPLES, Figures, Interval, Reliability, figures, interval, reliability
 from .rule import RULE_TEXT
 from .splits import GROUPS, scan_group, scans_for
 
@@ -40,6 +40,7 @@ class BenchmarkResult:
     records: list[dict[str, Any]]
     grey_excluded: int
     intervals: dict[str, Interval]
+    reliability: dict[str, Reliability]  # per group and overall: does the confidence mean what it says
     alone: bool = False  # each candidate judged as a lone binary mask (see case_for)
     json_path: Path | None = None
     png_path: Path | None = None
@@ -55,6 +56,7 @@ class BenchmarkResult:
             "per_structure": {k: v.to_dict() for k, v in self.per_structure.items()},
             "per_family": self.per_family,
             "intervals": {k: v.to_dict() for k, v in self.intervals.items()},
+            "reliability": {k: v.to_dict() for k, v in self.reliability.items()},
             "records": self.records,
         }
 
@@ -222,6 +224,11 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int, alone: bool = F
             [target_of(r) for r in subset],
         )
 
+    def trust(subset: list[dict[str, Any]]) -> Reliability:
+        return reliability(
+            [r["truth"] for r in subset], [r["verdict"] for r in subset], [r["confidence"] for r in subset]
+        )
+
     structures = sorted({r["structure"] for r in rows})
     groups = [g for g in GROUPS if any(r.get("group") == g for r in rows)]
     families: dict[str, dict[str, Any]] = {}
@@ -245,6 +252,7 @@ def summarise(split: str, rows: list[dict[str, Any]], grey: int, alone: bool = F
             **{g: spread([r for r in rows if r.get("group") == g]) for g in groups},
             "overall": spread(rows),
         },
+        reliability={**{g: trust([r for r in rows if r.get("group") == g]) for g in groups}, "overall": trust(rows)},
         alone=alone,
     )
 
@@ -285,7 +293,7 @@ def format_table(result: BenchmarkResult) -> str:
     lines.append("per group")
     lines += [row(f"  {name}", f) for name, f in result.per_group.items()]
     lines.append(row("overall", result.overall))
-    lines += ["", *interval_lines(result.intervals)]
+    lines += ["", *interval_lines(result.intervals), "", *reliability_lines(result.reliability)]
     lines += ["", "per structure"]
     for group in list(result.per_group) or [""]:
         names = sorted({r["structure"] for r in result.records if r.get("group", "") == group})
@@ -315,6 +323,21 @@ def interval_lines(intervals: dict[str, Interval]) -> list[str]:
             f"({spread.targets} target{'s' if spread.targets != 1 else ''}"
             + (", too few to resample)" if spread.balanced_accuracy is None else ")")
         )
+    return lines
+
+
+def reliability_lines(reliability: dict[str, Reliability]) -> list[str]:
+    """Whether a verdict's confidence is the share of such verdicts that are right, as the
+    assessment claims."""
+    lines = [
+        "Confidence (the probability the verdict is right) against the share of verdicts that were right; "
+        "calibration error = their gap within bins of confidence, weighted by the bins' shares:"
+    ]
+    lines += [
+        f"  {name:<14}mean confidence {r.mean_confidence:.3f}   right {r.share_right:.3f}   "
+        f"calibration error {r.calibration_error:.3f}"
+        for name, r in reliability.items()
+    ]
     return lines
 
 

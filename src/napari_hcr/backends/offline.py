@@ -17,7 +17,7 @@ from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
 from ..scoring import calibration, decide, expected_sign, family, params_digest, truncated_end
 from ..stages import CaseFacts, StageRequest
-from ..verdict import BackendUsage, Finding, Location
+from ..verdict import BackendUsage, Finding, Location, doubtful
 from ..wording import COUNT_UNITS, cells, ordinal, percent, range_text, share_text, size_text, where_text
 from .base import StageAnswer
 
@@ -240,6 +240,12 @@ def synthesis_text(
     major = [f for f in findings if f.severity == "major"]
     minor = [f for f in findings if f.severity == "minor"]
     head = f"Verdict: {verdict} (probability acceptable {score:.2f}, confidence {confidence:.2f})."
+    if doubtful(verdict, confidence):
+        head += (
+            " Passed on doubtful evidence: masks with evidence like this are more often flawed than not, but the "
+            "reasoner rejects only on evidence that correct masks of structures it was not fitted on rarely show, "
+            "so this one passes; review it before relying on it."
+        )
     tail = "".join(f" {c}" for c in caveats(findings, profile, m))
     if verdict == "unacceptable":
         deciding = major or minor

@@ -9,12 +9,13 @@ before them.
 from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
-from qtpy.QtGui import QColor
+from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from ..report import top_finding
-from ..verdict import Assessment
+from ..verdict import Assessment, verdict_text
 from ..wording import percent
+from ._palette import severity_colour
 from ._views import VERDICT_COLOURS
 
 COLUMNS = ("Label", "Structure", "Verdict", "Confidence", "Top finding")
@@ -86,10 +87,14 @@ class LabelTable(QTableWidget):
 
     def set_result(self, label: int, structure: str, assessment: Assessment) -> None:
         confidence, score = assessment.confidence, assessment.score
-        self.set_row(
-            label, structure, assessment.verdict, percent(confidence), top_finding(assessment), (score, confidence)
+        verdict = verdict_text(assessment.verdict, confidence)
+        self.set_row(label, structure, verdict, percent(confidence), top_finding(assessment), (score, confidence))
+        colour = (
+            severity_colour("minor", self.palette().color(QPalette.Base).name())
+            if assessment.doubtful  # passed, but more likely flawed than not: not the green of a clear pass
+            else VERDICT_COLOURS[assessment.verdict]
         )
-        self.item(self._row_of(label), 2).setForeground(QColor(VERDICT_COLOURS[assessment.verdict]))
+        self.item(self._row_of(label), 2).setForeground(QColor(colour))
 
     def _row_of(self, label: int) -> int:
         for row in range(self.rowCount()):

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
 
 from ..report import PictureLike
 from ..stages import STAGES
-from ..verdict import Finding, Location, StageResult
+from ..verdict import Finding, Location, StageResult, doubtful, verdict_text
 from ..wording import duration, percent, where_text
 from ._palette import NOTE, VERDICT, link_colour, severity_colour
 
@@ -47,7 +47,12 @@ class VerdictBadge(QLabel):
     def show_verdict(self, verdict: str, confidence: float, cached: bool = False) -> None:
         self.verdict = verdict
         extra = " (from cache)" if cached else ""
-        self.setText(f"{verdict.upper()}  ·  {percent(confidence)} confident{extra}")
+        text = f"{verdict_text(verdict, confidence).upper()}  ·  {percent(confidence)} confident"
+        if doubtful(verdict, confidence):  # passed, but more likely flawed than not: not the green of a clear pass
+            self.setText(f"{text}: review it{extra}")
+            self._paint(NOTE_COLOURS["warning"], bold=True)
+            return
+        self.setText(f"{text}{extra}")
         self._paint(VERDICT_COLOURS[verdict], bold=True)
 
     def show_note(self, text: str, kind: str = "info") -> None:
