@@ -46,7 +46,18 @@ from napari_hcr.acceptability.alterations import CORRECT_FAMILIES
 from napari_hcr.acceptability.metrics import balanced_accuracy, reliability
 from napari_hcr.knowledge import load_profile
 from napari_hcr.peers import PEERS_MAX
-from napari_hcr.scoring import FEATURES, PARAMS_FILE, PEERS, PEERS_MIN, UNSEEN, Z_CAP, family, standardise
+from napari_hcr.scoring import (
+    FEATURES,
+    PARAMS_FILE,
+    PEERS,
+    PEERS_MIN,
+    SEEN,
+    UNSEEN,
+    UNSPECIFIC,
+    Z_CAP,
+    family,
+    standardise,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "src" / "napari_hcr" / PARAMS_FILE
@@ -367,16 +378,33 @@ def without_each_kind(
     return fits
 
 
-def held_out_point(held: np.ndarray, y: np.ndarray, correct: np.ndarray, judged: np.ndarray) -> tuple[float, float]:
+class Point(NamedTuple):
+    """An operating point measured on records held out by kind: how far it moves from the pooled
+    bias, the balanced accuracy with it, and what :func:`calibrate` needs to map the judged
+    records' log-odds to P(acceptable): those log-odds as run time computes them (moved, and
+    scaled by UNSPECIFIC, as every judgement of a kind the fit never saw is), their labels
+    and the kind each was held out with."""
+
+    shift: float
+    balanced: float
+    decision: np.ndarray
+    y: np.ndarray
+    fold: np.ndarray
+
+
+def held_out_point(
+    held: np.ndarray, y: np.ndarray, correct: np.ndarray, judged: np.ndarray, kinds: np.ndarray
+) -> Point:
     """The log-odds an operating point moves so the judged held-out correct masks pass (as in
     :func:`cross_validate`), and the balanced accuracy of the judged records with it."""
     shift = safety_shift(held[judged & correct])
-    return shift, balanced_accuracy(y[judged] > 0.5, held[judged] + shift >= 0.0)
+    moved = held[judged] + shift
+    return Point(shift, balanced_accuracy(y[judged] > 0.5, moved >= 0.0), UNSPECIFIC * moved, y[judged], kinds[judged])
 
 
 def unseen_kind(
     x: np.ndarray, y: np.ndarray, keys: np.ndarray, kinds: np.ndarray, correct: np.ndarray, config: Config
-) -> tuple[float, float] | None:
+) -> Point | None:
     """The operating point for a kind of structure the fit has no correct mask of: each kind
     (bone, vessel, organ...) is held out in turn and judged, as at run time, against the pooled
     norms of the others at their most cautious bias. Returns the log-odds that bias moves so
@@ -390,10 +418,10 @@ def unseen_kind(
     for out, norms, w, bias in fits:
         held[out] = logits(x[out], np.full(int(out.sum()), "generic"), norms, w, bias, config[3])
         judged |= out
-    return held_out_point(held, y, correct, judged)
+    return held_out_point(held, y, correct, judged, kinds)
 
 
-def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tuple[float, float] | None:
+def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> Point | None:
     """The operating point for a kind of structure judged against its peers (the other labels
     of its structure in one label map, :mod:`napari_hcr.peers`): each kind is held out in turn,
     and each of its structures on one scan is judged, with the model fitted on the other kinds,
@@ -417,7 +445,7 @@ def peer_kind(a: dict[str, np.ndarray], keys: np.ndarray, config: Config) -> tup
     judged = ~np.isnan(held)
     if not (judged & correct).any():
         return None
-    return held_out_point(held, y, correct, judged)
+    return held_out_point(held, y, correct, judged, kinds)
 
 
 def records_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -478,19 +506,24 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     floor, l2, quantile, cap = config
     shifts, balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
     nested = nested_estimate(a, keys, fold, config)
-    calibrated = calibrate(nested.decision, y, fold)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
     peers = peer_kind(a, keys, config)
+    # A kind the fit saw, one it never saw, one judged against its peers: each way of judging
+    # has its own held-out log-odds, and its own map from them to P(acceptable).
+    maps = {SEEN: calibrate(nested.decision, y, fold)}
+    for path, point in ((UNSEEN, unseen), (PEERS, peers)):
+        if point is not None:
+            maps[path] = calibrate(point.decision, point.y, point.fold)
     pooled = bias["generic"]
     # The kind a norm set serves: a kind's own, or a structure's with norms of its own; the
     # pooled sets serve several kinds and take their family's margin.
     kind_of = {k: kind for k, kind, f in zip(keys, kinds, fams, strict=True) if k not in (f, "generic")}
     bias = {name: value + shift_of(kind_of.get(name, ""), name.split(":")[0], shifts) for name, value in bias.items()}
     if unseen is not None:
-        bias[UNSEEN] = pooled + unseen[0]
+        bias[UNSEEN] = pooled + unseen.shift
     if peers is not None:
-        bias[PEERS] = pooled + peers[0]
+        bias[PEERS] = pooled + peers.shift
     called = logits(x, keys, norms, w, bias, cap) >= 0.0
     accuracy = float(np.mean(called == (y > 0.5)))
     return {
@@ -501,23 +534,29 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
             + f" log-odds so held-out correct references pass (held-out balanced accuracy "
             f"{balanced:.3f}, correct references kept {kept:.3f}; nested, margins set on other folds only: "
             f"{nested.family:.3f} with one per family, {nested.kind:.3f} per kind, correct references kept "
-            f"{nested.kept:.3f}); dev accuracy {accuracy:.3f}; confidence on the nested held-out records: "
-            f"calibration error {calibrated.error_before:.3f}, log-loss {calibrated.loss_before:.3f} from the "
-            f"log-odds, {calibrated.error_after:.3f} and {calibrated.loss_after:.3f} mapped (fitted on the other "
-            f"folds), so the map is {'kept' if calibrated.adopted else 'left out'}; "
+            f"{nested.kept:.3f}); dev accuracy {accuracy:.3f}; "
             + (
                 "a single kind of structure, so kinds it has not seen go to the pooled model"
                 if unseen is None
-                else f"kinds held out in turn: operating point moved {unseen[0]:.2f}, balanced accuracy {unseen[1]:.3f}"
+                else f"kinds held out in turn: operating point moved {unseen.shift:.2f}, balanced accuracy "
+                f"{unseen.balanced:.3f}"
             )
             + (
                 ""
                 if peers is None
-                else f"; against their peers: operating point moved {peers[0]:.2f}, balanced accuracy {peers[1]:.3f}"
+                else f"; against their peers: operating point moved {peers.shift:.2f}, balanced accuracy "
+                f"{peers.balanced:.3f}"
+            )
+            + "; confidence on held-out records, calibration error / log-loss from the log-odds -> mapped (the "
+            "map fitted on the other folds): "
+            + ", ".join(
+                f"{path} {m.error_before:.3f}/{m.loss_before:.3f} -> {m.error_after:.3f}/{m.loss_after:.3f} "
+                + ("(map kept)" if m.adopted else "(no map)")
+                for path, m in maps.items()
             )
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
-        "calibration": {"slope": round(calibrated.slope, 4), "offset": round(calibrated.offset, 4)},
+        "calibration": {path: {"slope": round(m.slope, 4), "offset": round(m.offset, 4)} for path, m in maps.items()},
         "z_cap": cap,
         "floor": floor,
         "centre_percentile": quantile,

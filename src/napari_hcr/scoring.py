@@ -52,6 +52,7 @@ Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflo
 # Log-odds kept when the judgement is less specific: a structure without a profile, a kind
 # without a calibration of its own, evidence that could not be measured (see ``unmeasured``).
 UNSPECIFIC = 0.6
+SEEN = "seen"  # the map to P(acceptable) of a kind of structure the fit had correct masks of
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 PEERS = "peers"  # ... judged against the other labels of its structure in the same label map
 PEERS_MIN = 8  # other labels of the structure a label map needs before they set the norms
@@ -357,6 +358,14 @@ class Calibration:
     seen: bool
     peers: int = 0
 
+    @property
+    def mapping(self) -> dict[str, float]:
+        """Slope and offset that turn the verdict's log-odds into P(acceptable), fitted on dev
+        records held out as this judgement holds the structure out: by structure for a seen
+        kind, by kind for an unseen one or one judged against its peers."""
+        path = PEERS if self.peers else SEEN if self.seen else UNSEEN
+        return dict(self.model["calibration"][path])
+
 
 def calibration(p: Profile, ndim: int, peers: Peers | None = None) -> Calibration:
     """The structure's own norms when the dev split holds enough of its correct masks, else its
@@ -476,7 +485,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC
     acceptable = logit >= 0.0
-    mapped = judged.model["calibration"]
+    mapped = judged.mapping
     score = _sigmoid(mapped["slope"] * logit + mapped["offset"])
     confidence = score if acceptable else 1.0 - score
     return Decision(

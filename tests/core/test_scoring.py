@@ -16,6 +16,7 @@ from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
 from napari_hcr.scoring import (
     FEATURES,
+    PEERS,
     UNSEEN,
     UNSPECIFIC,
     beyond_sources,
@@ -32,7 +33,10 @@ def test_parameters_cover_every_feature_with_non_negative_weights():
     params = load_params()
     assert {"CT", "MRI", "generic"} <= set(params["families"])
     for model in params["families"].values():
-        assert model["calibration"]["slope"] > 0  # the map keeps the order of the evidence
+        assert "seen" in model["calibration"]
+        for path in (UNSEEN, PEERS):  # a way of judging with an operating point of its own has a map of its own
+            assert (path in model["calibration"]) == (path in model["bias"])
+        assert all(m["slope"] > 0 for m in model["calibration"].values())  # each map keeps the evidence's order
         assert set(model["weights"]) == set(FEATURES)
         assert all(w >= 0 for w in model["weights"].values())
         for norms in model["standardisation"].values():
@@ -63,7 +67,7 @@ def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_prob
         m = measure(case)
         judged = calibration(profile, m.ndim, m.peers)
         logit = judged.bias - sum(contributions(m, profile).values())
-        mapped = judged.model["calibration"]
+        mapped = judged.mapping
         d = decide(m, profile, [])
         assert d.verdict == ("acceptable" if logit >= 0 else "unacceptable")
         assert d.score == pytest.approx(1 / (1 + math.exp(-(mapped["slope"] * logit + mapped["offset"]))), abs=1e-4)
@@ -110,7 +114,8 @@ def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_an
     assert "No correct mask of any" not in seen_text
     # Less specific in the confidence too: the log-odds are scaled as for an unknown structure.
     logit = judged.bias - sum(contributions(m, lesion).values())
-    mapped = judged.model["calibration"]
+    mapped = judged.mapping
+    assert mapped == params["families"]["generic"]["calibration"][UNSEEN]  # held out by kind, as it is unseen
     expected = mapped["slope"] * UNSPECIFIC * logit + mapped["offset"]
     assert math.log(d.score / (1 - d.score)) == pytest.approx(expected, rel=0.01)
 
