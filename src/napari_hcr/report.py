@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .stages import STAGES
-from .verdict import Assessment, Location, SnapshotRef
+from .verdict import Assessment, Location, SnapshotRef, verdict_text
 from .wording import assessment_timing, percent, where_text
 
 DECISIONS: tuple[str, ...] = ("", "agree", "override")
@@ -37,7 +37,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "mask_sha256",
 )
 _TITLES = {spec.name: spec.title for spec in STAGES}
-_COLOURS = {"acceptable": "#137333", "unacceptable": "#b3261e"}  # white text on these at >= 4.5:1
+# White text on these at >= 4.5:1; a pass on doubtful evidence is amber, not the green of a clear pass.
+_COLOURS = {"acceptable": "#137333", "unacceptable": "#b3261e", "doubtful": "#8a4b00"}
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#202124}"
     ".badge{display:inline-block;color:#fff;border-radius:6px;padding:.4em .8em;font-weight:bold}"
@@ -137,7 +138,8 @@ def render_html(
     """One HTML page with the verdict, the four stages, the findings and the snapshots inline."""
     esc = html.escape
     a = assessment
-    colour = _COLOURS.get(a.verdict, "#5f6368")
+    colour = _COLOURS["doubtful"] if a.doubtful else _COLOURS.get(a.verdict, "#5f6368")
+    shown = verdict_text(a.verdict, a.confidence)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -145,7 +147,7 @@ def render_html(
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
         (
-            f'<p><span class="badge" style="background:{colour}">{esc(a.verdict.upper())}</span> '
+            f'<p><span class="badge" style="background:{colour}">{esc(shown.upper())}</span> '
             f"confidence {percent(a.confidence)}, probability acceptable {percent(a.score)}</p>"
         ),
         "<table>",

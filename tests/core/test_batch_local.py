@@ -11,6 +11,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from batch_helpers import sample_folder, write_pair
+from napari_hcr.batch.cohort import render_report
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
 from napari_hcr.stages import PROMPT_VERSION
@@ -68,6 +69,17 @@ def test_summary_and_report_are_sorted_by_risk(first_run) -> None:
     assert "data:image/png;base64," in report and "<svg" in report  # thumbnails and histogram inline
     assert not any(tag in report for tag in ('src="http', "<link", "<script"))  # nothing fetched from elsewhere
     assert "<td>missing_slices</td><td>major</td>" in report  # counts per finding kind
+
+
+def test_the_report_names_passes_on_doubtful_evidence(first_run) -> None:
+    _, out = first_run
+    records = [r for r in read_records(out / "results.jsonl") if not r.get("error")]
+    passed = next(r for r in records if r["verdict"] == "acceptable" and r["confidence"] >= 0.5)
+    doubt = {**passed, "case": "doubted", "score": 0.4, "confidence": 0.4}
+    clear = render_report(records, out, "cohort")
+    flagged = render_report([*records, doubt], out, "cohort")
+    assert "(0 of them on doubt, to be reviewed)" in clear and "acceptable on doubt" not in clear
+    assert "(1 of them on doubt, to be reviewed)" in flagged and ">acceptable on doubt<" in flagged
 
 
 def test_a_second_run_redoes_nothing_and_a_fixed_case_alone_is_redone(first_run, cohort: Path, capsys) -> None:

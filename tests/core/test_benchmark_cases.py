@@ -193,7 +193,16 @@ def test_limit_is_balanced_over_groups_structures_and_classes():
 
 def test_table_prints_groups_and_plain_column_names():
     rows = [
-        {"group": g, "structure": s, "family": "leak", "truth": t, "verdict": v, "score": sc, "seconds": 0.2}
+        {
+            "group": g,
+            "structure": s,
+            "family": "leak",
+            "truth": t,
+            "verdict": v,
+            "score": sc,
+            "confidence": 0.9,
+            "seconds": 0.2,
+        }
         for g, s in (("CT organs", "liver"), ("lesions", "lung_nodule"))
         for t, v, sc in (("acceptable", "acceptable", 0.9), ("unacceptable", "unacceptable", 0.1))
     ]
@@ -214,7 +223,7 @@ def test_table_names_every_correct_mask_called_unacceptable_by_group():
             ("lesions", "lung_nodule", "reference", "acceptable", 0.8),
         )
     ]
-    text = format_table(summarise("test", [{**r, "seconds": 0.1} for r in rows], grey=0))
+    text = format_table(summarise("test", [{**r, "seconds": 0.1, "confidence": 0.9} for r in rows], grey=0))
     assert "called unacceptable: 1 of 3" in text
     assert "CT organs: 1 of 2: femur_left (reference, ts-ct)" in text and "liver (jitter" not in text
     assert "lesions: 0 of 1" in text

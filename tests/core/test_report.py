@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -101,6 +102,15 @@ def test_html_severities_and_badge_read_at_aa_on_white():
         assert 1.05 / (_luminance(colour) + 0.05) >= 4.5, severity
     badge = re.search(r'class="badge" style="background:(#[0-9a-f]{6})"', page).group(1)
     assert 1.05 / (_luminance(badge) + 0.05) >= 4.5
+
+
+def test_html_names_a_pass_on_doubtful_evidence_in_amber_not_green():
+    clear = dataclasses.replace(assessment("acceptable"), confidence=0.9, score=0.9)
+    doubt = dataclasses.replace(clear, confidence=0.4, score=0.4)
+    green = re.search(r'class="badge" style="background:(#[0-9a-f]{6})">ACCEPTABLE<', render_html(clear))
+    amber = re.search(r'class="badge" style="background:(#[0-9a-f]{6})">ACCEPTABLE ON DOUBT<', render_html(doubt))
+    assert green is not None and amber is not None and green.group(1) != amber.group(1)
+    assert 1.05 / (_luminance(amber.group(1)) + 0.05) >= 4.5
 
 
 def test_html_says_where_the_time_went():

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..verdict import doubtful, verdict_text
 from .store import Record, failed
 
 SUMMARY = "summary.csv"
@@ -102,6 +103,7 @@ def render_report(records: Sequence[Record], folder: Path, title: str) -> str:
     assessed = [r for r in ordered if not failed(r)]
     errors = [r for r in ordered if failed(r)]
     verdicts = Counter(str(r.get("verdict")) for r in assessed)
+    on_doubt = sum(doubtful(str(r.get("verdict")), float(r["confidence"])) for r in assessed)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -109,7 +111,8 @@ def render_report(records: Sequence[Record], folder: Path, title: str) -> str:
         f"<h1>{esc(title)}</h1>",
         (
             f"<p>{len(assessed)} labels assessed in {len({r['case'] for r in ordered})} cases: "
-            f"{verdicts.get('unacceptable', 0)} judged unacceptable, {verdicts.get('acceptable', 0)} acceptable; "
+            f"{verdicts.get('unacceptable', 0)} judged unacceptable, {verdicts.get('acceptable', 0)} acceptable "
+            f"({on_doubt} of them on doubt, to be reviewed); "
             f"{len(errors)} could not be assessed.</p>"
         ),
         "<h2>Scores</h2>",
@@ -136,7 +139,8 @@ def render_report(records: Sequence[Record], folder: Path, title: str) -> str:
         label = f"{r['label']}" + (f" ({esc(str(r['name']))})" if r.get("name") else "")
         parts.append(
             f"<tr><td>{_thumbnail(r, folder)}</td><td>{esc(str(r['case']))}</td><td>{label}</td>"
-            f"<td>{esc(str(r.get('structure')))}</td><td class='{verdict}'>{esc(verdict)}</td>"
+            f"<td>{esc(str(r.get('structure')))}</td>"
+            f"<td class='{verdict}'>{esc(verdict_text(verdict, float(r['confidence'])))}</td>"
             f"<td>{r['score']:.2f}</td><td>{r['confidence']:.2f}</td><td>{esc(top_finding(r))}</td></tr>"
         )
     parts.append("</table></body></html>")
