@@ -15,7 +15,7 @@ from qtpy.QtWidgets import QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidg
 
 from ..reasoner import TOTAL_STEPS
 from ..report import PictureLike
-from ..verdict import Assessment, StageResult
+from ..verdict import Assessment, StageResult, verdict_text
 from ..wording import percent
 from ._labels_table import LabelTable
 from ._views import PANEL, FindingList, StageCard, ThumbnailStrip, VerdictBadge
@@ -174,8 +174,9 @@ class ResultsPanel(QWidget):
 
     def show_compare(self, before: Assessment, after: Assessment) -> None:
         self.compare.setText(
-            f"Before your edit: <b>{before.verdict}</b> ({percent(before.confidence)}) &nbsp;→&nbsp; "
-            f"now: <b>{after.verdict}</b> ({percent(after.confidence)})"
+            f"Before your edit: <b>{verdict_text(before.verdict, before.confidence)}</b> "
+            f"({percent(before.confidence)}) &nbsp;→&nbsp; "
+            f"now: <b>{verdict_text(after.verdict, after.confidence)}</b> ({percent(after.confidence)})"
         )
         self.compare.show()
 

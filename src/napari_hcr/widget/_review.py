@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..report import DECISIONS, ReviewEntry, write_csv, write_html, write_json
+from ..verdict import verdict_text
 from ..wording import percent
 
 COLUMNS = ("Layer", "Label", "Verdict", "Backend", "Time", "Decision", "Note")
@@ -90,7 +91,7 @@ class ReviewLog(QWidget):
         cells = (
             entry.layer,
             str(entry.label),
-            f"{a.verdict} {percent(a.confidence)}",
+            f"{verdict_text(a.verdict, a.confidence)} {percent(a.confidence)}",
             a.backend.name + (" · cache" if a.backend.cached else ""),
             entry.when.strftime("%H:%M:%S"),
             DECISION_TEXT[entry.decision],
