@@ -1,8 +1,10 @@
 """Fit the offline scoring's parameters on the DEV split and write src/napari_hcr/scoring_params.json.
 
-Run after `napari-hcr bench --split dev` (or with --run to do that first); it reads the dev
-results JSON, whose records carry each candidate's evidence figures (computed from the image
-and the mask only) and its label by the benchmark's rule. The test split is never read.
+Run after `napari-hcr bench --split dev` and `napari-hcr bench --split dev --alone` (or with
+--run to do both first); it reads the two dev results JSONs, whose records carry each
+candidate's evidence figures (computed from the image and the mask only) and its label by the
+benchmark's rule. The lone-mask records only set the map of a lone body-structure mask's
+log-odds to P(acceptable); nothing else is fitted on them. The test split is never read.
 
     python benchmarks/acceptability/fit_scoring.py [--results-dir benchmark-results] [--run]
 
@@ -47,6 +49,7 @@ from napari_hcr.acceptability.metrics import balanced_accuracy, reliability
 from napari_hcr.knowledge import load_profile
 from napari_hcr.peers import PEERS_MAX
 from napari_hcr.scoring import (
+    ALONE,
     FEATURES,
     PARAMS_FILE,
     PEERS,
@@ -242,25 +245,44 @@ def operating_shifts(
 class Nested(NamedTuple):
     """Balanced accuracy with one margin per family and with a margin per kind, the share of
     correct references kept with the margins per kind (the rule the fit writes), and each
-    record's log-odds under that rule, its margin included (the verdict is their sign)."""
+    record's log-odds under that rule, its margin included (the verdict is their sign); the
+    same log-odds for the lone masks, if any were given."""
 
     family: float
     kind: float
     kept: float
     decision: np.ndarray
+    lone: np.ndarray
 
 
-def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, config: Config) -> Nested:
+class Lone(NamedTuple):
+    """Candidates judged as lone binary masks (``bench --alone``): their arrays as
+    :func:`records_arrays` gives them, and the norm set and outer fold of each, those of the
+    same candidate in its label map. They are scored, never fitted on."""
+
+    a: dict[str, np.ndarray]
+    keys: np.ndarray
+    fold: np.ndarray
+
+    def only(self, chosen: np.ndarray) -> Lone:
+        return Lone({name: values[chosen] for name, values in self.a.items()}, self.keys[chosen], self.fold[chosen])
+
+
+def nested_estimate(
+    a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, config: Config, lone: Lone | None = None
+) -> Nested:
     """Scores each outer fold's held-out structures with the margins set on the other folds
     alone (their own inner cross-validation). The fit's cross-validated figures set the margins
     on the very log-odds they then score, which flatters a rule with more margins and the
     share of correct references kept; these do not, so they are the dev split's estimate of
-    how often a correct mask of an unseen structure is rejected."""
+    how often a correct mask of an unseen structure is rejected. The ``lone`` masks of each
+    held-out structure are scored by the same fit and margins."""
     x, y, correct, fams, kinds = a["x"], a["y"], a["correct"], a["families"], a["kinds"]
     structures, scans = a["structures"], a["scans"]
     rules = {"family": np.full(len(kinds), ""), "kind": kinds}
     called = {rule: np.zeros(len(y), dtype=bool) for rule in rules}
     decision = np.zeros(len(y))
+    lone_decision = np.zeros(0 if lone is None else len(lone.keys))
     for held in sorted(set(fold)):
         out, inner = fold == held, fold != held
         inner_fold = folds(structures[inner], scans[inner], keys[inner], fams[inner])
@@ -271,10 +293,27 @@ def nested_estimate(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray
             shifts = operating_shifts(inner_logits, correct[inner], fams[inner], by[inner])
             called[rule][out] = acceptable_at(outer_logits, shifts, by[out], fams[out])
         decision[out] = outer_logits + margins(shifts, kinds[out], fams[out])
+        if lone is not None:
+            mine = lone.fold == held
+            lone_logits = logits(lone.a["x"][mine], lone.keys[mine], norms, w, bias, config[3])
+            lone_decision[mine] = lone_logits + margins(shifts, lone.a["kinds"][mine], lone.a["families"][mine])
     kept = float(np.mean(called["kind"][correct])) if correct.any() else 1.0
     return Nested(
-        balanced_accuracy(y > 0.5, called["family"]), balanced_accuracy(y > 0.5, called["kind"]), kept, decision
+        balanced_accuracy(y > 0.5, called["family"]),
+        balanced_accuracy(y > 0.5, called["kind"]),
+        kept,
+        decision,
+        lone_decision,
     )
+
+
+def lone_masks(rows: list[dict[str, Any]], a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray) -> Lone:
+    """The lone-mask records as the nested estimate scores them: each takes the norm set and
+    outer fold of the same candidate in its label map."""
+    lone = records_arrays(rows)
+    where = {(s, c): i for i, (s, c) in enumerate(zip(a["structures"], a["scans"], strict=True))}
+    index = np.asarray([where[(s, c)] for s, c in zip(lone["structures"], lone["scans"], strict=True)], dtype=int)
+    return Lone(lone, keys[index], fold[index])
 
 
 class Calibrated(NamedTuple):
@@ -472,16 +511,18 @@ def main() -> None:
         from napari_hcr.acceptability import run_benchmark
 
         run_benchmark("dev", results_dir=args.results_dir, chart=False)
-    data = json.loads((args.results_dir / "benchmark-dev.json").read_text(encoding="utf-8"))
-    if data["split"] != "dev":
-        raise SystemExit("refusing to fit on anything but the dev split")
-    rows = data["records"]
+        run_benchmark("dev", results_dir=args.results_dir, chart=False, alone=True)
+    rows = dev_records(args.results_dir / "benchmark-dev.json", alone=False)
     a = records_arrays(rows)
     keys = norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
     fold = folds(a["structures"], a["scans"], keys, a["families"])
+    lone = lone_masks(dev_records(args.results_dir / "benchmark-dev-alone.json", alone=True), a, keys, fold)
     families = {fam: a["families"] == fam for fam in sorted(set(a["families"]))}
-    families["generic"] = np.ones(len(rows), dtype=bool)  # pooled: 2-D images, other modalities
-    fitted = {name: fit_family(a, keys, fold, here) for name, here in families.items()}
+    fitted = {
+        name: fit_family(a, keys, fold, here, lone.only(lone.a["families"] == name)) for name, here in families.items()
+    }
+    # pooled: 2-D images, other modalities; a lone mask of theirs is of a kind none of the lone records is
+    fitted["generic"] = fit_family(a, keys, fold, np.ones(len(rows), dtype=bool), None)
     params = {
         "fitted_on": f"dev split, {len(rows)} candidates over {len(set(a['structures']))} structures; "
         + "; ".join(f"{name}: {model['fitted_on']}" for name, model in fitted.items()),
@@ -491,8 +532,22 @@ def main() -> None:
     print(params["fitted_on"])
 
 
-def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, here: np.ndarray) -> dict[str, Any]:
-    """Choose the hyper-parameters, fit and move the operating point on one family's records."""
+def dev_records(path: Path, alone: bool) -> list[dict[str, Any]]:
+    """The records of a dev benchmark run (``alone``: judged as lone masks)."""
+    if not path.exists():
+        flag = " --alone" if alone else ""
+        raise SystemExit(f"{path} is missing: run `napari-hcr bench --split dev{flag}` first (or pass --run)")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data["split"] != "dev" or bool(data.get("alone")) != alone:
+        raise SystemExit(f"refusing to fit on anything but the dev split's {'lone' if alone else 'label-map'} run")
+    return list(data["records"])
+
+
+def fit_family(
+    a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, here: np.ndarray, lone: Lone | None
+) -> dict[str, Any]:
+    """Choose the hyper-parameters, fit and move the operating point on one family's records;
+    its ``lone`` masks (if any) only get a map of their own to P(acceptable)."""
     a = {name: values[here] for name, values in a.items()}
     x, y, correct, fams, kinds = a["x"], a["y"], a["correct"], a["families"], a["kinds"]
     keys, fold = keys[here], fold[here]
@@ -505,7 +560,7 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
     shifts, balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
-    nested = nested_estimate(a, keys, fold, config)
+    nested = nested_estimate(a, keys, fold, config, lone if lone is not None and len(lone.keys) else None)
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
     peers = peer_kind(a, keys, config)
@@ -515,6 +570,8 @@ def fit_family(a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, her
     for path, point in ((UNSEEN, unseen), (PEERS, peers)):
         if point is not None:
             maps[path] = calibrate(point.decision, point.y, point.fold)
+    if len(nested.lone) and lone is not None:  # a body structure alone in its label image: less evidence to go on
+        maps[ALONE] = calibrate(nested.lone, lone.a["y"], lone.fold)
     pooled = bias["generic"]
     # The kind a norm set serves: a kind's own, or a structure's with norms of its own; the
     # pooled sets serve several kinds and take their family's margin.

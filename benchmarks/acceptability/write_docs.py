@@ -53,17 +53,19 @@ def counts_table(cases_dir: Path | None) -> str:
 def alone_table(runs: dict[str, tuple[BenchmarkResult, BenchmarkResult]]) -> str:
     """Each group with label maps, per split: its figures in the map and as lone masks."""
     lines = [
-        "| group | split | judged | balanced accuracy | sensitivity | specificity | AUROC | correct masks rejected |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| group | split | judged | balanced accuracy | sensitivity | specificity | AUROC | correct masks rejected "
+        "| mean confidence (share right) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for split, (full, alone) in runs.items():
         for group in alone.per_group:
             for judged, result in (("in its label map", full), ("alone", alone)):
-                f = result.per_group[group]
+                f, trust = result.per_group[group], result.reliability[group]
                 correct, rejected = correct_masks([r for r in result.records if r["group"] == group])
                 lines.append(
                     f"| {group} | {split} | {judged} | {f.balanced_accuracy:.3f} | {f.sensitivity:.3f} "
-                    f"| {f.specificity:.3f} | {f.auroc:.3f} | {len(rejected)} of {len(correct)} |"
+                    f"| {f.specificity:.3f} | {f.auroc:.3f} | {len(rejected)} of {len(correct)} "
+                    f"| {trust.mean_confidence:.3f} ({trust.share_right:.3f}) |"
                 )
     return "\n".join(lines)
 

@@ -53,6 +53,7 @@ Z_CAP = 25.0  # one absurd figure must not swamp the rest into numerical overflo
 # without a calibration of its own, evidence that could not be measured (see ``unmeasured``).
 UNSPECIFIC = 0.6
 SEEN = "seen"  # the map to P(acceptable) of a kind of structure the fit had correct masks of
+ALONE = "alone"  # ... and of a body structure of such a kind alone in its label image (see lone_body)
 UNSEEN = "unseen"  # the bias of a kind of structure the fit had no correct mask of
 PEERS = "peers"  # ... judged against the other labels of its structure in the same label map
 PEERS_MIN = 8  # other labels of the structure a label map needs before they set the norms
@@ -358,13 +359,14 @@ class Calibration:
     seen: bool
     peers: int = 0
 
-    @property
-    def mapping(self) -> dict[str, float]:
+    def mapping(self, alone: bool = False) -> dict[str, float]:
         """Slope and offset that turn the verdict's log-odds into P(acceptable), fitted on dev
         records held out as this judgement holds the structure out: by structure for a seen
-        kind, by kind for an unseen one or one judged against its peers."""
-        path = PEERS if self.peers else SEEN if self.seen else UNSEEN
-        return dict(self.model["calibration"][path])
+        kind (judged ``alone``, as a lone body-structure mask, where the family has such
+        records), by kind for an unseen one or one judged against its peers."""
+        maps = self.model["calibration"]
+        path = PEERS if self.peers else UNSEEN if not self.seen else ALONE if alone and ALONE in maps else SEEN
+        return dict(maps[path])
 
 
 def calibration(p: Profile, ndim: int, peers: Peers | None = None) -> Calibration:
@@ -472,6 +474,17 @@ def sized_by_peers(m: Measures, p: Profile) -> bool:
     return m.peers is not None and (p.volume_ml is None or m.ndim != 3)
 
 
+# Kinds of structure that lie among labelled neighbours in a whole-body label map.
+NEIGHBOURED = frozenset({"organ", "gland", "vessel", "airway", "gut", "bone", "muscle", "heart"})
+
+
+def lone_body(m: Measures, p: Profile) -> bool:
+    """A body structure alone in its label image: no labelled neighbour to judge a leak or a
+    label swap against, and a refinement free to grow into tissue a label would have claimed,
+    so its evidence says less than in a label map."""
+    return p.group in NEIGHBOURED and m.context is not None and m.context.alone
+
+
 def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     """Verdict, calibrated P(acceptable) and P(verdict right) from the weighed evidence.
 
@@ -485,7 +498,7 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC
     acceptable = logit >= 0.0
-    mapped = judged.mapping
+    mapped = judged.mapping(alone=lone_body(m, p))
     score = _sigmoid(mapped["slope"] * logit + mapped["offset"])
     confidence = score if acceptable else 1.0 - score
     return Decision(

@@ -132,7 +132,7 @@ def test_an_unknown_structure_is_judged_less_specifically_and_says_so():
     assert generic.verdict == as_if_known.verdict
     assert generic.confidence < as_if_known.confidence
     # The log-odds before the family's map to P(acceptable) are scaled by UNSPECIFIC.
-    mapped = calibration(unknown, m.ndim).mapping
+    mapped = calibration(unknown, m.ndim).mapping()
 
     def log_odds(score: float) -> float:
         return (math.log(score / (1 - score)) - mapped["offset"]) / mapped["slope"]

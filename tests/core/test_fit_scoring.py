@@ -114,6 +114,29 @@ def test_the_nested_estimate_scores_held_out_structures_only_by_what_the_evidenc
         assert nested.family <= 0.6 and nested.kind <= 0.6
 
 
+def test_lone_masks_are_scored_by_the_fit_that_held_their_structure_out_and_never_fitted_on(
+    fit_scoring: ModuleType,
+) -> None:
+    """The same candidates judged alone, with the evidence a label map gave them gone (here the
+    failures' islands halved): each takes its label-map twin's norm set and fold, its log-odds
+    come from the fit that held its structure out, and the fit itself does not change."""
+    a = _cohort(fit_scoring, informative=True)
+    keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
+    fold = fit_scoring.folds(a["structures"], a["scans"], keys, a["families"])
+    alone = {**a, "x": a["x"] * 0.5}
+    lone = fit_scoring.Lone(alone, keys, fold)
+    config = fit_scoring.GRID[0]
+    with_lone = fit_scoring.nested_estimate(a, keys, fold, config, lone)
+    without = fit_scoring.nested_estimate(a, keys, fold, config)
+    assert np.array_equal(with_lone.decision, without.decision) and len(without.lone) == 0
+    assert len(with_lone.lone) == len(a["y"])
+    # Weaker evidence against the failures: their lone log-odds sit nearer "acceptable".
+    failed = a["y"] < 0.5
+    assert np.all(with_lone.lone[failed] > with_lone.decision[failed])
+    one = lone.only(a["structures"] == "structure3")
+    assert set(one.fold) == {fold[a["structures"] == "structure3"][0]} and len(one.keys) == 12
+
+
 def _two_kinds_on_several_scans(fit_scoring: ModuleType, scans: int) -> dict[str, np.ndarray]:
     """Two kinds whose correct masks sit at very different levels of one figure (roughness 0
     against 3) and whose failures sit one unit above their own kind's level: against the other
@@ -185,3 +208,24 @@ def test_log_odds_that_are_already_probabilities_keep_no_map_or_one_close_to_non
             assert (kept.slope, kept.offset) == (1.0, 0.0)
             left_out += 1
     assert left_out >= 3  # a map that does not predict held-out records better is left out
+
+
+def test_a_lone_record_takes_the_norm_set_and_fold_of_its_twin_in_the_label_map(fit_scoring: ModuleType) -> None:
+    def record(structure: str, truth: str) -> dict[str, object]:
+        return {
+            "structure": structure,
+            "scan": "ts-ct",
+            "modality": "CT",
+            "ndim": 3,
+            "family": "leak",
+            "truth": truth,
+            "evidence": {"island_share": 1.0},
+        }
+
+    rows = [record(s, t) for s in ("liver", "spleen", "femur_left") for t in ("acceptable", "unacceptable")]
+    a = fit_scoring.records_arrays(rows)
+    keys = np.asarray(["CT:organ", "CT:organ", "CT:organ", "CT:organ", "CT", "CT"])
+    fold = np.asarray([0, 0, 1, 1, 2, 2])
+    lone = fit_scoring.lone_masks([record("femur_left", "unacceptable"), record("liver", "acceptable")], a, keys, fold)
+    assert lone.keys.tolist() == ["CT", "CT:organ"] and lone.fold.tolist() == [2, 0]
+    assert lone.a["y"].tolist() == [0.0, 1.0]

@@ -15,6 +15,7 @@ from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
 from napari_hcr.scoring import (
+    ALONE,
     FEATURES,
     PEERS,
     UNSEEN,
@@ -25,6 +26,7 @@ from napari_hcr.scoring import (
     decide,
     evidence,
     load_params,
+    lone_body,
 )
 from synthetic import ball_case, liver_in_fat
 
@@ -34,6 +36,7 @@ def test_parameters_cover_every_feature_with_non_negative_weights():
     assert {"CT", "MRI", "generic"} <= set(params["families"])
     for model in params["families"].values():
         assert "seen" in model["calibration"]
+        assert set(model["calibration"]) <= {"seen", ALONE, UNSEEN, PEERS}
         for path in (UNSEEN, PEERS):  # a way of judging with an operating point of its own has a map of its own
             assert (path in model["calibration"]) == (path in model["bias"])
         assert all(m["slope"] > 0 for m in model["calibration"].values())  # each map keeps the evidence's order
@@ -58,8 +61,8 @@ def test_evidence_only_counts_against_and_decision_is_consistent():
 
 def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_probability():
     """On CT the operating point moves towards "acceptable", so the fit maps the log-odds to
-    P(acceptable): a liver shifted by a few voxels is judged by the same sign as before, and its
-    score is the family's map of its log-odds."""
+    P(acceptable): a liver shifted by a few voxels is judged by the sign of its log-odds, and its
+    score is their map for a lone CT organ."""
     for shift in (0, 3, 6):
         image, labels = liver_in_fat(shift)
         case = make_case(image, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
@@ -67,7 +70,10 @@ def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_prob
         m = measure(case)
         judged = calibration(profile, m.ndim, m.peers)
         logit = judged.bias - sum(contributions(m, profile).values())
-        mapped = judged.mapping
+        # The liver is alone in its label image: its log-odds are mapped as lone body-structure masks' are.
+        assert lone_body(m, profile)
+        mapped = judged.mapping(alone=True)
+        assert mapped == load_params()["families"]["CT"]["calibration"][ALONE] != judged.mapping()
         d = decide(m, profile, [])
         assert d.verdict == ("acceptable" if logit >= 0 else "unacceptable")
         assert d.score == pytest.approx(1 / (1 + math.exp(-(mapped["slope"] * logit + mapped["offset"]))), abs=1e-4)
@@ -114,7 +120,7 @@ def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_an
     assert "No correct mask of any" not in seen_text
     # Less specific in the confidence too: the log-odds are scaled as for an unknown structure.
     logit = judged.bias - sum(contributions(m, lesion).values())
-    mapped = judged.mapping
+    mapped = judged.mapping()
     assert mapped == params["families"]["generic"]["calibration"][UNSEEN]  # held out by kind, as it is unseen
     expected = mapped["slope"] * UNSPECIFIC * logit + mapped["offset"]
     assert math.log(d.score / (1 - d.score)) == pytest.approx(expected, rel=0.01)

@@ -15,7 +15,7 @@ from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
 from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
-from ..scoring import calibration, decide, expected_sign, family, params_digest, truncated_end
+from ..scoring import calibration, decide, expected_sign, family, lone_body, params_digest, truncated_end
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location, doubtful
 from ..wording import COUNT_UNITS, cells, ordinal, percent, range_text, share_text, size_text, where_text
@@ -274,9 +274,6 @@ def synthesis_text(
     return head + " Size, topology, boundary and intensity all match the expected anatomy." + tail
 
 
-NEIGHBOURED = frozenset({"organ", "gland", "vessel", "airway", "gut", "bone", "muscle", "heart"})
-
-
 def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None = None) -> list[str]:
     """What limits the judgement itself: a structure without a profile, a kind of structure the
     calibration never saw in this modality, a mask of a body structure with no labelled
@@ -302,13 +299,7 @@ def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None
                 head + "this one was weighed against all the correct masks it knows, at the operating point that "
                 "let correct masks of kinds held out of its calibration pass, so the judgement is less specific."
             )
-    if (
-        profile is not None
-        and profile.group in NEIGHBOURED
-        and m is not None
-        and m.context is not None
-        and m.context.alone
-    ):
+    if profile is not None and m is not None and lone_body(m, profile):
         out.append(
             "The label image holds no other structure, so a leak into a neighbouring structure of like tissue, which "
             "a label map would show as a bite taken out of that neighbour, can go unseen: load the whole label map "
