@@ -225,6 +225,12 @@ def test_table_names_every_correct_mask_called_unacceptable_by_group():
     ]
     text = format_table(summarise("test", [{**r, "seconds": 0.1, "confidence": 0.9} for r in rows], grey=0))
     assert "called unacceptable: 1 of 3" in text
+    # The spleen's crop passed on doubt: flagged for review with the rejected reference, not called unacceptable.
+    doubted = [{**r, "seconds": 0.1, "confidence": 0.4 if r["structure"] == "spleen" else 0.9} for r in rows]
+    flagged = format_table(summarise("test", doubted, grey=0))
+    assert "called unacceptable: 1 of 3" in flagged
+    assert "CT organs     unacceptable 0 of 0, acceptable 3 of 3, correct masks 2 of 2; passed on doubt 1" in flagged
+    assert "CT organs     unacceptable 0 of 0, acceptable 2 of 3, correct masks 1 of 2; passed on doubt 0" in text
     assert "CT organs: 1 of 2: femur_left (reference, ts-ct)" in text and "liver (jitter" not in text
     assert "lesions: 0 of 1" in text
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..case import Case, make_case
-from ..verdict import plain_json
+from ..verdict import doubtful, plain_json
 from .alterations import CORRECT_FAMILIES
 from .build import CaseRecord, build, default_cases_dir, label_names, load_case_arrays, reference_cases
 from .metrics import LEVEL, RESAMPLES, Figures, Interval, Reliability, figures, interval, reliability
@@ -294,6 +294,7 @@ def format_table(result: BenchmarkResult) -> str:
     lines += [row(f"  {name}", f) for name, f in result.per_group.items()]
     lines.append(row("overall", result.overall))
     lines += ["", *interval_lines(result.intervals), "", *reliability_lines(result.reliability)]
+    lines += ["", *review_lines(result.records)]
     lines += ["", "per structure"]
     for group in list(result.per_group) or [""]:
         names = sorted({r["structure"] for r in result.records if r.get("group", "") == group})
@@ -338,6 +339,27 @@ def reliability_lines(reliability: dict[str, Reliability]) -> list[str]:
         f"calibration error {r.calibration_error:.3f}"
         for name, r in reliability.items()
     ]
+    return lines
+
+
+def review_lines(records: list[dict[str, Any]]) -> list[str]:
+    """What reaches a reviewer's attention: a mask is flagged when it is rejected or passed on
+    doubtful evidence (acceptable, but more likely flawed than not); per group, the share of
+    each class flagged and the correct masks among them."""
+    lines = ["Flagged for review (rejected, or passed on doubt), per group:"]
+
+    def flagged(subset: list[dict[str, Any]]) -> str:
+        marked = [r["verdict"] == "unacceptable" or doubtful(r["verdict"], r["confidence"]) for r in subset]
+        return f"{sum(marked)} of {len(subset)}"
+
+    for group in sorted({r.get("group", "") for r in records}):
+        mine = [r for r in records if r.get("group", "") == group]
+        correct, _ = correct_masks(mine)
+        lines.append(
+            f"  {group or 'all':<14}unacceptable {flagged([r for r in mine if r['truth'] == 'unacceptable'])}, "
+            f"acceptable {flagged([r for r in mine if r['truth'] == 'acceptable'])}, correct masks {flagged(correct)}; "
+            f"passed on doubt {sum(doubtful(r['verdict'], r['confidence']) for r in mine)}"
+        )
     return lines
 
 
