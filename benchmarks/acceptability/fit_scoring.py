@@ -22,11 +22,13 @@ field-of-view crops weighted up; then each operating point moves towards "accept
 margin that lets held-out correct references pass (a false alarm on a correct mask is the
 worst error a guardrail makes): per kind of structure where the kind has enough of them, per
 family otherwise. Moving the operating point leaves the log-odds short of P(acceptable) near
-it, so a last map (slope and offset per family, fitted on the nested held-out records) turns
-them into the probability they stand for on unseen structures. The floors' multiplier, the
-penalty, the centre's percentile and a cap on how much one figure can say are chosen on dev
-alone by grouped cross-validation that holds out whole structures (whole scans for
-structures with their own norms): each held-out fold plays the part of the structures the test split keeps unseen.
+it, so last maps (a slope and an offset per family and way of judging: a kind it saw, one it
+never saw, one against its peers, a lone body-structure mask), each fitted on the records held
+out as that way holds a structure out, turn them into the probability they stand for on
+unseen structures. The floors' multiplier, the penalty, the centre's percentile and a cap on
+how much one figure can say are chosen on dev alone by grouped cross-validation that holds
+out whole structures (whole scans for structures with their own norms): each held-out fold
+plays the part of the structures the test split keeps unseen.
 A kind of structure that a family has no correct mask of (a lesion on MRI when the dev MRI is
 brain tissue) gets an operating point of its own, measured by holding each kind out in turn
 and judging it against the pooled norms of the others (:func:`unseen_kind`); the kinds each

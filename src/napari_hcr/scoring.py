@@ -25,7 +25,7 @@ more of the masks passed are flawed than the logistic curve says. A map fitted o
 split's held-out structures (both classes weighted equally, i.e. for a 50:50 prior) turns
 them into ``score``, P(acceptable) on structures like those, and ``confidence``, the
 probability the verdict is right, follows from it; it falls below one half for a mask passed
-on doubtful evidence (:meth:`napari_hcr.verdict.Decision.doubtful`).
+on doubtful evidence (:func:`napari_hcr.verdict.doubtful`).
 """
 
 from __future__ import annotations

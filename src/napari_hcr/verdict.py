@@ -70,11 +70,6 @@ class Decision:
     score: float
     confidence: float
 
-    @property
-    def doubtful(self) -> bool:
-        """Passed although more likely flawed than not (:func:`doubtful`)."""
-        return doubtful(self.verdict, self.confidence)
-
 
 def doubtful(verdict: str, confidence: float) -> bool:
     """A mask passed although it is more likely flawed than not: the reasoner rejects only on

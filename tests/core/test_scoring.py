@@ -28,6 +28,7 @@ from napari_hcr.scoring import (
     load_params,
     lone_body,
 )
+from napari_hcr.verdict import doubtful
 from synthetic import ball_case, liver_in_fat
 
 
@@ -78,7 +79,7 @@ def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_prob
         assert d.verdict == ("acceptable" if logit >= 0 else "unacceptable")
         assert d.score == pytest.approx(1 / (1 + math.exp(-(mapped["slope"] * logit + mapped["offset"]))), abs=1e-4)
         assert d.confidence == pytest.approx(d.score if d.verdict == "acceptable" else 1 - d.score, abs=1e-4)
-        assert d.doubtful == (d.verdict == "acceptable" and d.score < 0.5)
+        assert doubtful(d.verdict, d.confidence) == (d.verdict == "acceptable" and d.score < 0.5)
 
 
 def test_islands_lower_the_score_and_flip_the_verdict():
