@@ -306,7 +306,7 @@ def check_field_of_view(m: Measures, p: Profile) -> list[Finding]:
     index = 0 if side == 0 else m.shape[axis] - 1
     cut_axes = sum(1 for a, b in m.context.cut if a or b)
     detail = (
-        f"the image does not cover the whole {p.display_name}: the mask reaches the image border at "
+        f"the image does not cover the {p.display_name} entirely: the mask reaches the image border at "
         f"{where_text(Location(axis, index))}"
         + (f" and on {cut_axes - 1} more side(s)" if cut_axes > 1 else "")
         + "; its size and ends are judged as far as the scan shows them"

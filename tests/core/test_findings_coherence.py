@@ -13,7 +13,7 @@ import pytest
 from napari_hcr.backends import make_backend
 from napari_hcr.backends.offline import synthesis_text
 from napari_hcr.case import Case, make_case
-from napari_hcr.findings import TOO_LITTLE, TOO_MUCH, compare, weight
+from napari_hcr.findings import TOO_LITTLE, TOO_MUCH, check_field_of_view, compare, weight
 from napari_hcr.io import read_volume
 from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import measure
@@ -146,3 +146,10 @@ def test_the_good_sample_has_no_problem_findings(name):
     assert assessment.verdict == "acceptable"
     assert not [f for f in problems(assessment) if f.severity == "major"]
     assert np.isfinite(assessment.score)
+
+
+def test_a_scan_that_cuts_the_structure_is_named_once_in_plain_words():
+    m = measure(sample_case("good"))
+    (limit,) = check_field_of_view(m, load_profile("brain", "MRI-T1"))
+    assert limit.detail.startswith("the image does not cover the whole brain (brain-extraction mask) entirely")
+    assert "whole whole" not in limit.detail
