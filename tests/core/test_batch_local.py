@@ -11,7 +11,7 @@ import pytest
 from scipy import ndimage as ndi
 
 from batch_helpers import sample_folder, write_pair
-from napari_hcr.batch.cohort import render_report
+from napari_hcr.batch.cohort import render_report, summary_row
 from napari_hcr.batch.store import read_records
 from napari_hcr.cli import main
 from napari_hcr.stages import PROMPT_VERSION
@@ -80,6 +80,8 @@ def test_the_report_names_passes_on_doubtful_evidence(first_run) -> None:
     flagged = render_report([*records, doubt], out, "cohort")
     assert "(0 of them on doubt, to be reviewed)" in clear and "acceptable on doubt" not in clear
     assert "(1 of them on doubt, to be reviewed)" in flagged and ">acceptable on doubt<" in flagged
+    assert summary_row(doubt)["on_doubt"] == "yes" and summary_row(passed)["on_doubt"] == ""
+    assert summary_row({**passed, "verdict": "unacceptable", "confidence": 0.6})["on_doubt"] == ""
 
 
 def test_a_second_run_redoes_nothing_and_a_fixed_case_alone_is_redone(first_run, cohort: Path, capsys) -> None:
