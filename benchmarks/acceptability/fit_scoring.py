@@ -344,20 +344,21 @@ def platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     good = y > 0.5
     n_good, n_bad = int(good.sum()), int((~good).sum())
     target = np.where(good, (n_good + 1) / (n_good + 2), 1 / (n_bad + 2))
+    weight = balanced(y)
 
     def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
         t = p[0] * decision + p[1]
-        residual = balanced(y) * (expit(t) - target)
-        return log_loss(t, target, balanced(y)), np.asarray([residual @ decision, residual.sum()])
+        residual = weight * (expit(t) - target)
+        return log_loss(t, target, weight), np.asarray([residual @ decision, residual.sum()])
 
     result = optimize.minimize(loss, np.asarray([1.0, 0.0]), jac=True, method="BFGS")
     return float(result.x[0]), float(result.x[1])
 
 
 def balanced(y: np.ndarray) -> np.ndarray:
-    """Weights under which each class sums to one half."""
-    good = y > 0.5
-    return np.where(good, 0.5 / max(1, int(good.sum())), 0.5 / max(1, int((~good).sum())))
+    """Weights under which each class sums to one half: :func:`class_weights` with no reference
+    weighted up, since a calibration is of every verdict alike."""
+    return class_weights(y, np.zeros(len(y), dtype=bool))
 
 
 def log_loss(logit: np.ndarray, target: np.ndarray, weight: np.ndarray) -> float:
