@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .stages import STAGES
-from .verdict import Assessment, Location, SnapshotRef, verdict_text
+from .verdict import Assessment, Location, SnapshotRef, doubtful, verdict_text
 from .wording import assessment_timing, percent, where_text
 
 DECISIONS: tuple[str, ...] = ("", "agree", "override")
@@ -37,8 +37,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "mask_sha256",
 )
 _TITLES = {spec.name: spec.title for spec in STAGES}
-# White text on these at >= 4.5:1; a pass on doubtful evidence is amber, not the green of a clear pass.
-_COLOURS = {"acceptable": "#137333", "unacceptable": "#b3261e", "doubtful": "#8a4b00"}
+# Verdict badges, in the HTML report and the widget alike; white text on these at >= 4.5:1.
+VERDICT_COLOURS = {"acceptable": "#137333", "unacceptable": "#b3261e", "doubtful": "#8a4b00"}
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#202124}"
     ".badge{display:inline-block;color:#fff;border-radius:6px;padding:.4em .8em;font-weight:bold}"
@@ -127,6 +127,11 @@ def write_json(assessment: Assessment, path: str | Path) -> Path:
     return path
 
 
+def badge_colour(verdict: str, confidence: float) -> str:
+    """A pass on doubtful evidence is amber, not the green of a clear pass."""
+    return VERDICT_COLOURS["doubtful"] if doubtful(verdict, confidence) else VERDICT_COLOURS.get(verdict, "#5f6368")
+
+
 def render_html(
     assessment: Assessment,
     snapshots: Sequence[PictureLike] = (),
@@ -138,7 +143,7 @@ def render_html(
     """One HTML page with the verdict, the four stages, the findings and the snapshots inline."""
     esc = html.escape
     a = assessment
-    colour = _COLOURS["doubtful"] if a.doubtful else _COLOURS.get(a.verdict, "#5f6368")
+    colour = badge_colour(a.verdict, a.confidence)
     shown = verdict_text(a.verdict, a.confidence)
     parts = [
         "<!DOCTYPE html>",

@@ -7,12 +7,14 @@ most must not be the hardest to read.
 
 from __future__ import annotations
 
+from ..report import VERDICT_COLOURS
+
 SEVERITY = {
     "dark": {"major": "#ffaaa0", "minor": "#ffc870", "info": "#dadce0"},
     "light": {"major": "#8c1010", "minor": "#6b3e00", "info": "#33363a"},
 }
 LINK = {"dark": "#a8c7fa", "light": "#0b3f8c"}
-VERDICT = {"acceptable": "#137333", "unacceptable": "#b3261e"}  # white text on these: >= 4.5:1
+VERDICT = VERDICT_COLOURS  # the badges' colours, as the HTML report paints them; white text on these: >= 4.5:1
 NOTE = {"info": "#5f6368", "warning": "#8a4b00", "error": "#b3261e"}  # white text on these too
 
 

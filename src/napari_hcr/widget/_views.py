@@ -20,7 +20,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..report import PictureLike
+from ..report import PictureLike, badge_colour
 from ..stages import STAGES
 from ..verdict import Finding, Location, StageResult, doubtful, verdict_text
 from ..wording import duration, percent, where_text
@@ -47,13 +47,9 @@ class VerdictBadge(QLabel):
     def show_verdict(self, verdict: str, confidence: float, cached: bool = False) -> None:
         self.verdict = verdict
         extra = " (from cache)" if cached else ""
-        text = f"{verdict_text(verdict, confidence).upper()}  ·  {percent(confidence)} confident"
-        if doubtful(verdict, confidence):  # passed, but more likely flawed than not: not the green of a clear pass
-            self.setText(f"{text}: review it{extra}")
-            self._paint(NOTE_COLOURS["warning"], bold=True)
-            return
-        self.setText(f"{text}{extra}")
-        self._paint(VERDICT_COLOURS[verdict], bold=True)
+        review = ": review it" if doubtful(verdict, confidence) else ""
+        self.setText(f"{verdict_text(verdict, confidence).upper()}  ·  {percent(confidence)} confident{review}{extra}")
+        self._paint(badge_colour(verdict, confidence), bold=True)
 
     def show_note(self, text: str, kind: str = "info") -> None:
         self.verdict = None
