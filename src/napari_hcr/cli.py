@@ -221,6 +221,7 @@ Outcome = tuple["Assessment | None", tuple["PictureLike", ...], tuple[int, str]]
 
 def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[Outcome]:
     """Print each label's staged report as it comes; one outcome per label (a failure's sentence)."""
+    from .knowledge import normalise_name
     from .reasoner import Done, StageDone
     from .runs import LabelFailed, LabelStarted, run_events
     from .verdict import verdict_text
@@ -229,11 +230,13 @@ def _run(request: RunRequest, shape: tuple[int, ...], backend: Backend) -> list[
     outcomes: list[Outcome] = []
     for event in run_events(request):
         if isinstance(event, LabelStarted):
+            if event.position:
+                print()
             asked = request.structure_of(event.label)
-            if asked != event.structure:
+            if normalise_name(asked) != event.structure:  # an alias resolved, not a mere change of case
                 print(f"napari-hcr: '{asked}' is read as the '{event.structure}' profile.")
             print(
-                f"{'' if event.position == 0 else chr(10)}napari-hcr: {event.structure} on {request.modality}, "
+                f"napari-hcr: {event.structure} on {request.modality}, "
                 f"label {event.label}, {'x'.join(map(str, shape))} {cells(len(shape))}, "
                 f"backend {backend.name} ({backend.model})"
             )

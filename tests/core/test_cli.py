@@ -93,6 +93,15 @@ def test_unknown_structure_still_gets_a_verdict_from_the_generic_profile(capsys)
     assert "VERDICT:" in printed
 
 
+@pytest.mark.parametrize(("asked", "noted"), [("Brain", False), ("whole-brain", True)])
+def test_only_an_alias_not_a_change_of_case_is_announced(capsys, asked: str, noted: bool) -> None:
+    code = main(["assess", str(IMAGE), str(SAMPLES / "mni152_brain_good_2mm.nii.gz"), "--structure", asked])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert (f"'{asked}' is read as the 'brain' profile" in printed) is noted
+    assert "napari-hcr: brain on MRI-T1" in printed
+
+
 def test_html_report_is_one_file_with_the_snapshots_inside(tmp_path, capsys) -> None:
     out = tmp_path / "report.html"
     code = main(
