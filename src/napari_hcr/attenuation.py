@@ -102,4 +102,6 @@ def tissue_name(hu: float) -> str:
         return "soft tissue"
     if hu < 500:
         return "contrast-enhanced blood or calcification"
-    return "bone"
+    if hu < 2000:
+        return "bone"
+    return "metal or undiluted contrast"

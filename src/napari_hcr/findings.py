@@ -22,6 +22,7 @@ from collections.abc import Callable
 from .attenuation import MARGIN_HU, tissue_band, tissue_name
 from .knowledge import Profile
 from .measures import Measures
+from .metal import REACH_MM, threshold
 from .refinement import Refinement
 from .scoring import (
     BEYOND_SOURCES,
@@ -93,10 +94,10 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
 }
 # Slices either side of a gap at least this share of a typical slice: the gap cut a slab out.
 WHOLE_FLANK = 0.5
-# Info findings that say what could not be judged (the scan's edge, a mask too small for the
-# image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
+# Info findings that say what could not be judged (the scan's edge, metal in a CT, a mask too
+# small for the image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
 # assessment, never "in agreement".
-NOT_JUDGED = {"partial_view", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
+NOT_JUDGED = {"partial_view", "metal", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 # The refinement's region competition: moving the boundary out in one place and in at another
@@ -314,6 +315,24 @@ def check_field_of_view(m: Measures, p: Profile) -> list[Finding]:
     return [Finding("partial_view", "info", detail, Location(axis, index) if m.ndim == 3 else None)]
 
 
+def check_metal(m: Measures, p: Profile) -> list[Finding]:
+    """A caveat, not a fault: attenuation near metal is the artefact's (metal.py)."""
+    metal, band = m.metal, tissue_band(p)
+    if metal is None or band is None:
+        return []
+    found = (
+        f"the mask holds metal ({size_text(metal.inside, m.size_unit)} above {threshold(band):.0f} HU"
+        if metal.inside > 0
+        else f"metal lies within {REACH_MM:.0f} mm of the mask ("
+    )
+    detail = (
+        found + f" at {where_text(metal.where)}: an implant, a clip or a wire); the attenuation of "
+        f"{share_text(metal.share)} of the mask, within {REACH_MM:.0f} mm of it, was not judged: metal and the "
+        "streaks it throws are not tissue"
+    )
+    return [Finding("metal", "info", detail, metal.where)]
+
+
 def check_islands(m: Measures, p: Profile) -> list[Finding]:
     if p.shape == "many":
         return _ok("components", f"{len(m.components)} connected component(s), as expected for {p.display_name}.")
@@ -434,6 +453,8 @@ def check_contrast(m: Measures, p: Profile) -> list[Finding]:
 def check_inside(m: Measures, p: Profile) -> list[Finding]:
     findings: list[Finding] = []
     ct = family(p, m.ndim) == "CT"
+    if ct and m.metal is not None and m.metal.whole:
+        return []  # no voxel of it holds tissue values: the metal caveat says so
     band = p.extras.get("inside_percentile")
     if band is not None:
         lo, hi = float(band[0]), float(band[1])
@@ -650,6 +671,7 @@ def check_neighbours(m: Measures, p: Profile) -> list[Finding]:
 
 CHECKS: tuple[Check, ...] = (
     check_field_of_view,
+    check_metal,
     check_volume,
     check_islands,
     check_holes,

@@ -34,6 +34,7 @@ from .case import Case
 from .context import Context, field_cut, surroundings
 from .hounsfield import hounsfield_doubt
 from .knowledge import Range, modality_kind
+from .metal import Metal, metal_near
 from .refinement import Refinement, refine
 from .verdict import Location
 from .wording import COUNT_UNITS
@@ -112,6 +113,7 @@ class Measures:
     context: Context | None = None
     nonfinite_share: float = 0.0  # share of image voxels that were NaN or infinite; intensities skip them
     foreign: ForeignTissue | None = None  # voxels outside the structure's attenuation band (CT with a known band)
+    metal: Metal | None = None  # metal in or near a CT mask: attenuation within its reach is not judged
     not_hounsfield: str | None = None  # why a CT's values cannot be Hounsfield units (None: they can, or not a CT)
     peers: Peers | None = None  # other labels of the structure that set its norms (a kind the calibration never saw)
 
@@ -178,6 +180,7 @@ class Measures:
             "context": None if self.context is None else self.context.to_dict(),
             "nonfinite_share": _r(self.nonfinite_share, 4),
             "foreign": None if self.foreign is None else self.foreign.to_dict(),
+            "metal": None if self.metal is None else self.metal.to_dict(),
             "not_hounsfield": self.not_hounsfield,
             "peers": None if self.peers is None else self.peers.to_dict(),
         }
@@ -254,7 +257,13 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
 
     inner = work & _near(~work, grid.spacing, RING_MM)
     outer = ~work & _near(work, grid.spacing, RING_MM)
-    numbers = None if case.finite is None else _Grid(case.finite[box], sub_image, stride, spacing).fraction >= 1.0
+    # Intensities come from voxels that hold tissue values: numbers (not NaN), and on a CT none
+    # within reach of metal, whose streaks are the artefact's attenuation (metal.py).
+    metal = None if attenuation is None else metal_near(image, sub, box, spacing, attenuation, to_size)
+    readable = case.finite[box] if case.finite is not None else None
+    if metal is not None:
+        readable = ~metal[1] if readable is None else readable & ~metal[1]
+    numbers = None if readable is None else _Grid(readable, sub_image, stride, spacing).fraction >= 1.0
     if numbers is not None:  # intensities come from blocks of numbers only (Case fills the rest)
         inner, outer = inner & numbers, outer & numbers
     in_vals = grid.image[inner]
@@ -262,7 +271,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     contrast = _contrast(in_vals, out_vals)
     edges = _edge_agreement(work, grid)
 
-    sub_numbers = sub if case.finite is None else sub & case.finite[box]
+    sub_numbers = sub if readable is None else sub & readable
     if in_blocks:  # read on the norms' grid: block means of blocks wholly in the mask, of numbers only
         whole = grid.fraction >= 1.0
         values, sampled = grid.image, whole if numbers is None else whole & numbers
@@ -318,6 +327,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
         nonfinite_share=case.nonfinite_share,
         not_hounsfield=doubt,
+        metal=None if metal is None else metal[0],
         foreign=None
         if attenuation is None
         else _foreign(grid if in_blocks else None, sampled, sub_image, sub_numbers, attenuation, to_size, box),

@@ -48,6 +48,7 @@ def test_a_voxel_within_the_margin_of_the_band_is_not_other_tissue() -> None:
         (50, "soft tissue"),
         (250, "contrast-enhanced blood or calcification"),
         (900, "bone"),
+        (2700, "metal or undiluted contrast"),
     ],
 )
 def test_attenuation_reads_as_the_tissue_a_radiologist_would_name(hu: float, name: str) -> None:

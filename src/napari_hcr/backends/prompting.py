@@ -65,6 +65,10 @@ MEASURE_NOTES: dict[str, str] = {
     "its largest cross-section (0-1; a mask cut off across the slices)",
     "foreign": "CT: share of the mask's voxels more than 50 HU outside the attenuation its tissue and contents "
     "may have, the size and slice of their largest connected part, and their median HU (typical)",
+    "metal": "CT: metal (an implant, a clip, a wire) in or within 10 mm of the mask: share of the mask within "
+    "that reach, whose attenuation was left out of every intensity figure (its streaks are not tissue), inside "
+    "the volume of metal within the mask itself, and the slice of the largest piece; null when there is none. "
+    "Judge no attenuation there",
     "not_hounsfield": "CT: why the image's values cannot be Hounsfield units (null: they can, or not a CT); "
     "when set, judge no attenuation in HU",
     "context": "the image's border slices the mask reaches (cut: per axis, first and last), the labels touching it "
