@@ -348,11 +348,11 @@ def check_islands(m: Measures, p: Profile) -> list[Finding]:
     if not extra or severity == "info":
         return _ok(
             "components",
-            f"{len(m.components)} connected component(s); {percent(share)} of the mask lies outside the main one.",
+            f"{len(m.components)} connected component(s); {share_text(share)} of the mask lies outside the main one.",
         )
     biggest = max(extra, key=lambda c: c.voxels)
     detail = (
-        f"{len(extra)} piece(s) apart from the main body ({percent(share)} of the mask, "
+        f"{len(extra)} piece(s) apart from the main body ({share_text(share)} of the mask, "
         f"largest {size_text(biggest.size, m.size_unit)}); expected {expected} connected component(s)"
     )
     return [Finding("spurious_islands", severity, detail, biggest.where)]
@@ -367,11 +367,12 @@ def check_holes(m: Measures, p: Profile) -> list[Finding]:
     if severity == "info":
         if not m.holes:
             return _ok("holes", "no enclosed holes.")
-        return _ok("holes", f"{m.holes} enclosed hole(s) ({percent(share)} of the mask), usual for {p.display_name}.")
+        usual = f"{m.holes} enclosed hole(s) ({share_text(share)} of the mask), usual for {p.display_name}."
+        return _ok("holes", usual)
     expectation = "a correct mask has none" if not p.holes_allowed else "more than correct masks of this structure show"
     detail = (
         f"{m.holes} enclosed hole(s) totalling {size_text(m.hole_size, m.size_unit)} "
-        f"({percent(share)} of the mask); {expectation}"
+        f"({share_text(share)} of the mask); {expectation}"
     )
     return [Finding("holes", severity, detail, m.largest_hole)]
 
@@ -578,7 +579,7 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
         return [Finding("refinement_unmeasured", "info", detail)]
     moved = (
         f"an image-driven refinement keeps {percent(r.agreement)} agreement (Dice) with the mask, "
-        f"adding {percent(r.grown)} and removing {percent(r.shrunk)} of its volume"
+        f"adding {share_text(r.grown)} and removing {share_text(r.shrunk)} of its volume"
     )
     c = _contributions(m, p)
     findings: list[Finding] = []
@@ -662,7 +663,7 @@ def check_neighbours(m: Measures, p: Profile) -> list[Finding]:
             )
         return []
     detail = (
-        f"{size_text(leak.size, m.size_unit)} ({percent(leak.share)} of the mask) lies inside the labelled "
+        f"{size_text(leak.size, m.size_unit)} ({share_text(leak.share)} of the mask) lies inside the labelled "
         f"{leak.name.replace('_', ' ')}, which wraps around it, and has its intensity: "
         "the mask leaks into that neighbour"
     )

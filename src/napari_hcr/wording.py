@@ -28,10 +28,13 @@ COUNT_UNITS = ("px", "voxels")  # sizes that are counts: no pixel or voxel size 
 
 
 def size_text(value: float, unit: str) -> str:
-    """Volumes above a litre read better in L; small ones keep one more decimal; pixels and
-    voxels (a size whose voxel size is unknown) are counts."""
+    """Volumes above a litre read better in L; small ones keep one more decimal, and tiny ones
+    two significant digits (a 0.03 mL hole is not "0.0 mL"); pixels and voxels (a size whose
+    voxel size is unknown) are counts."""
     if unit in COUNT_UNITS:
         return f"{value:,.0f} {unit}"
+    if 0 < value < 0.1:
+        return f"{value:.2g} {unit}"
     if unit == "mL" and value >= 1000:
         return f"{value / 1000:.2f} L"
     if value >= 100:

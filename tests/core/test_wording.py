@@ -57,6 +57,13 @@ def test_small_shares_are_not_rounded_to_zero() -> None:
     assert share_text(0.25) == "25%"
 
 
+def test_small_sizes_are_not_rounded_to_zero() -> None:
+    assert size_text(0.027, "mL") == "0.027 mL"
+    assert size_text(0.0, "mL") == "0.0 mL"
+    assert size_text(3.7, "mL") == "3.7 mL"
+    assert size_text(1620.0, "mL") == "1.62 L"
+
+
 def test_a_default_scale_is_named_for_what_it_is() -> None:
     from napari_hcr.wording import voxel_size_text
 
