@@ -27,6 +27,7 @@ from scipy import ndimage as ndi
 
 from . import likelihood
 from .blocks import stride_within
+from .metal import metal_zone
 from .regions import largest_part
 from .verdict import Location
 
@@ -106,6 +107,7 @@ def surroundings(
     unit: float,
     names: Mapping[int, str],
     least: tuple[int, ...] | None = None,
+    metal_hu: float | None = None,
 ) -> Context:
     """The mask's context; its ``voxels`` set how far a neighbour may lie and still be said to
     wrap it, and ``unit`` is one voxel's size in the unit the measures report sizes in.
@@ -113,7 +115,9 @@ def surroundings(
     A box larger than ``GRID_BUDGET`` is read every few voxels: a liver with its neighbours on
     a 300x512x512 CT would otherwise cost seconds per label, and a wrap or a leak is a
     structure of millimetres to centimetres, which the sampled grid still resolves. ``least``
-    is the smallest step per axis (the grid the structure's norms were measured on)."""
+    is the smallest step per axis (the grid the structure's norms were measured on). On a CT,
+    ``metal_hu`` is where metal begins: a voxel within reach of metal looks like nothing but
+    the artefact, so it is never taken to look like a neighbour (metal.py)."""
     ndim = labels.ndim
     cut = field_cut(bbox, labels.shape)
     content = voxels * float(np.prod(spacing))  # mm³ (mm² in 2-D)
@@ -134,6 +138,8 @@ def surroundings(
     order = np.argsort(-counts, kind="stable")[:MAX_NEIGHBOURS]
     neighbours = tuple(int(values[i]) for i in order)
     sub_image = image[box].astype(np.float32, copy=False)
+    zone = None if metal_hu is None else metal_zone(image, box, spacing, metal_hu)
+    readable = np.ones(sub.shape, dtype=bool) if zone is None else ~zone.near
     best: NeighbourLeak | None = None
     wrapped = 0.0
     total = max(1, int(np.count_nonzero(mask)))
@@ -142,7 +148,15 @@ def surroundings(
         around = mask & (_sides(other, reach) >= WRAP_SIDES.get(ndim, 3))
         wrapped = max(wrapped, np.count_nonzero(around) / total)
         leak = _leak_into(
-            sub_image, mask, other, around, unit * math.prod(stride), box, value, names.get(value, f"label {value}")
+            sub_image,
+            mask,
+            other,
+            around,
+            readable,
+            unit * math.prod(stride),
+            box,
+            value,
+            names.get(value, f"label {value}"),
         )
         if leak is not None and (best is None or leak.share > best.share):
             best = leak
@@ -155,22 +169,24 @@ def _leak_into(
     mask: np.ndarray,
     other: np.ndarray,
     wrapped: np.ndarray,
+    readable: np.ndarray,
     unit: float,
     box: tuple[slice, ...],
     value: int,
     name: str,
 ) -> NeighbourLeak | None:
     """The leak into one neighbour on the (sampled) grid ``box`` reads: ``unit`` is one grid
-    voxel's size."""
+    voxel's size; only ``readable`` voxels (none within reach of metal) are compared."""
     if not wrapped.any():
         return None
-    own = mask & ~ndi.binary_dilation(other, iterations=2)
-    if np.count_nonzero(own) < 20 or np.count_nonzero(other) < 20:
+    own = mask & ~ndi.binary_dilation(other, iterations=2) & readable
+    theirs = other & readable
+    if np.count_nonzero(own) < 20 or np.count_nonzero(theirs) < 20:
         return None
-    lo, hi = np.percentile(np.concatenate([image[other], image[own]]), [0.5, 99.5])
+    lo, hi = np.percentile(np.concatenate([image[theirs], image[own]]), [0.5, 99.5])
     if not hi > lo:
         return None
-    like = wrapped & (likelihood.log_ratio(image, image[other], image[own], lo, hi) > LIKE_MARGIN)
+    like = wrapped & readable & (likelihood.log_ratio(image, image[theirs], image[own], lo, hi) > LIKE_MARGIN)
     like = ndi.binary_opening(like, structure=ndi.generate_binary_structure(mask.ndim, 1))
     if not like.any():
         return None

@@ -34,7 +34,7 @@ from .case import Case
 from .context import Context, field_cut, surroundings
 from .hounsfield import hounsfield_doubt
 from .knowledge import Range, modality_kind
-from .metal import Metal, metal_near
+from .metal import Metal, metal_in, metal_zone, threshold
 from .refinement import Refinement, refine
 from .verdict import Location
 from .wording import COUNT_UNITS
@@ -259,10 +259,11 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     outer = ~work & _near(work, grid.spacing, RING_MM)
     # Intensities come from voxels that hold tissue values: numbers (not NaN), and on a CT none
     # within reach of metal, whose streaks are the artefact's attenuation (metal.py).
-    metal = None if attenuation is None else metal_near(image, sub, box, spacing, attenuation, to_size)
+    metal_hu = None if attenuation is None else threshold(attenuation)
+    zone = None if metal_hu is None else metal_zone(image, box, spacing, metal_hu)
     readable = case.finite[box] if case.finite is not None else None
-    if metal is not None:
-        readable = ~metal[1] if readable is None else readable & ~metal[1]
+    if zone is not None:
+        readable = ~zone.near if readable is None else readable & ~zone.near
     numbers = None if readable is None else _Grid(readable, sub_image, stride, spacing).fraction >= 1.0
     if numbers is not None:  # intensities come from blocks of numbers only (Case fills the rest)
         inner, outer = inner & numbers, outer & numbers
@@ -327,17 +328,17 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
         largest_area_slice={axis: int(np.argmax(a)) for axis, a in areas.items()},
         nonfinite_share=case.nonfinite_share,
         not_hounsfield=doubt,
-        metal=None if metal is None else metal[0],
+        metal=None if zone is None else metal_in(zone, sub, to_size),
         foreign=None
         if attenuation is None
         else _foreign(grid if in_blocks else None, sampled, sub_image, sub_numbers, attenuation, to_size, box),
     )
     context = (
-        surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names, least)
+        surroundings(image, case.labels, case.label, spacing, bbox, voxels, to_size, case.names, least, metal_hu)
         if case.others
         else Context(field_cut(bbox, shape), (), None, alone=True)
     )
-    return replace(measures, refinement=refine(case, measures, grid_mm), context=context)
+    return replace(measures, refinement=refine(case, measures, grid_mm, metal_hu), context=context)
 
 
 def _foreign(

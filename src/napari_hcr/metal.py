@@ -57,34 +57,56 @@ def threshold(band: Range) -> float:
     return max(METAL_HU, band.high + MARGIN_HU)
 
 
-def metal_near(
-    image: np.ndarray, mask: np.ndarray, box: tuple[slice, ...], spacing: tuple[float, ...], band: Range, unit: float
-) -> tuple[Metal, np.ndarray] | None:
-    """Metal within ``REACH_MM`` of ``mask`` (the crop ``box`` of the image) and the voxels of
-    that crop within reach of it; None when there is none (the usual case, found by one
-    comparison). ``unit`` is one voxel's size.
+@dataclass(frozen=True)
+class Zone:
+    """Metal near a crop of the image: ``near`` marks the crop's voxels within ``REACH_MM`` of
+    metal, ``metal`` the metal among them, ``centre`` the largest piece's centre (image
+    voxel coordinates; it may lie just outside the crop)."""
+
+    near: np.ndarray
+    metal: np.ndarray
+    centre: tuple[float, ...]
+
+
+def metal_zone(image: np.ndarray, box: tuple[slice, ...], spacing: tuple[float, ...], metal_hu: float) -> Zone | None:
+    """Where metal spoils the attenuation of ``image[box]`` (``box`` may step, as a sampled
+    grid reads it); None when no metal lies within reach (the usual case, found by one
+    comparison).
 
     Metal just outside the box still streaks into it, so the search reaches ``REACH_MM``
     beyond the box; the distance is measured only around the metal itself, which is small
     next to the box of a large organ."""
-    reach = [math.ceil(REACH_MM / s) for s in spacing]
-    wide = tuple(slice(max(0, b.start - r), min(n, b.stop + r)) for b, r, n in zip(box, reach, image.shape))
-    hot = image[wide] >= threshold(band)
+    steps = [b.step or 1 for b in box]
+    grid = [s * k for s, k in zip(spacing, steps)]
+    reach = [min(math.ceil(REACH_MM / g), b.start // k) for g, b, k in zip(grid, box, steps)]
+    after = [math.ceil(REACH_MM / g) for g in grid]
+    bounds = zip(box, reach, after, steps, image.shape)
+    wide = tuple(slice(b.start - r * k, min(n, b.stop + a * k), k) for b, r, a, k, n in bounds)
+    hot = image[wide] >= metal_hu
     if not hot.any():
         return None
     coords = np.argwhere(hot)
-    near = tuple(
-        slice(max(0, int(lo) - r), min(n, int(hi) + 1 + r))
-        for lo, hi, r, n in zip(coords.min(axis=0), coords.max(axis=0), reach, hot.shape)
+    around = tuple(
+        slice(max(0, int(lo) - a), min(n, int(hi) + 1 + a))
+        for lo, hi, a, n in zip(coords.min(axis=0), coords.max(axis=0), after, hot.shape)
     )
-    zone = np.zeros(hot.shape, dtype=bool)
-    zone[near] = ndi.distance_transform_edt(~hot[near], sampling=spacing) <= REACH_MM
-    inner = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, wide))
-    zone, total = zone[inner], int(np.count_nonzero(mask))
-    spoiled = int(np.count_nonzero(zone & mask))
-    if total == 0 or spoiled == 0:
+    near = np.zeros(hot.shape, dtype=bool)
+    near[around] = ndi.distance_transform_edt(~hot[around], sampling=grid) <= REACH_MM
+    lengths = [len(range(b.start, min(b.stop, n), k)) for b, k, n in zip(box, steps, image.shape)]
+    inner = tuple(slice(r, r + length) for r, length in zip(reach, lengths))
+    if not near[inner].any():
         return None
     piece = largest_part(hot)
-    where = Location.at(tuple(w.start + c for w, c in zip(wide, piece.centre)), mask.ndim)
-    inside = float(np.count_nonzero(hot[inner] & mask)) * unit
-    return Metal(spoiled / total, inside, where), zone
+    centre = tuple(w.start + c * k for w, c, k in zip(wide, piece.centre, steps))
+    return Zone(near[inner], hot[inner], centre)
+
+
+def metal_in(zone: Zone, mask: np.ndarray, unit: float) -> Metal | None:
+    """What ``zone`` means for ``mask`` (the same crop; ``unit`` one voxel's size); None when
+    the mask lies beyond its reach."""
+    total = int(np.count_nonzero(mask))
+    spoiled = int(np.count_nonzero(zone.near & mask))
+    if total == 0 or spoiled == 0:
+        return None
+    inside = float(np.count_nonzero(zone.metal & mask)) * unit
+    return Metal(spoiled / total, inside, Location.at(zone.centre, mask.ndim))

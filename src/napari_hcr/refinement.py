@@ -37,6 +37,7 @@ from scipy import ndimage as ndi
 from . import likelihood
 from .blocks import block_sum, reading_stride
 from .knowledge.modality import CT, modality_kind
+from .metal import metal_zone
 from .regions import largest_part
 from .verdict import Location
 
@@ -131,12 +132,16 @@ class Refinement:
         }
 
 
-def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refinement | None:
+def refine(
+    case: Case, measures: Measures, grid_mm: float | None = None, metal_hu: float | None = None
+) -> Refinement | None:
     """Refine ``case.mask`` from ``case.image`` and report how much it moved; None when the
     mask holds too few voxels to model its intensity, so the image can neither support nor
     dispute it. ``grid_mm`` is the voxel size the structure's norms were measured on: a finer
     scan is refined in blocks of about that size (:func:`blocks.reading_stride`) and its
-    depths count in that size."""
+    depths count in that size. On a CT, ``metal_hu`` is where metal begins: within reach of
+    metal the image shows the artefact, so no voxel there models a tissue, changes side or
+    counts as the mask's own tissue running on (metal.py)."""
     mask = case.mask
     ndim = mask.ndim
     least = reading_stride(case.spacing, grid_mm)
@@ -145,6 +150,8 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     sub_mask = mask[box]
     sub_image = case.image[box].astype(np.float32, copy=False)
     work_mask, work_image = _coarsen(sub_mask, sub_image, stride)
+    zone = None if metal_hu is None else metal_zone(case.image, box, case.spacing, metal_hu)
+    readable = np.ones(work_mask.shape, dtype=bool) if zone is None else ~_majority(zone.near, stride)
     # Voxels another label claims are that structure's: the image may not move this mask into them.
     claimed = _majority((case.labels[box] != 0) & ~sub_mask, stride) if case.others else None
     if np.count_nonzero(work_mask) < MIN_SAMPLES:
@@ -156,7 +163,7 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     inside = ndi.distance_transform_edt(work_mask, sampling=grid) / voxel
     outside = ndi.distance_transform_edt(~work_mask, sampling=grid) / voxel
     bias_sigma = [BIAS_MM / (s * k) for s, k in zip(case.spacing, stride)]
-    model = _tissue_model(work_mask, smooth, inside, outside, bias_sigma, modality_kind(case.modality) != CT)
+    model = _tissue_model(work_mask, smooth, inside, outside, bias_sigma, modality_kind(case.modality) != CT, readable)
     refined = work_mask if model is None else _compete(work_mask, *model)
     if claimed is not None:
         refined &= ~(claimed & ~work_mask)
@@ -177,10 +184,10 @@ def refine(case: Case, measures: Measures, grid_mm: float | None = None) -> Refi
     share = _local_share(excess_mask if excess >= missing else missing_mask, work_mask)
     # Beyond the mask: space no other label claims, where the image holds numbers (past the last
     # number the scan ends, as at its border).
-    free = ~work_mask if claimed is None else ~work_mask & ~claimed
+    free = (~work_mask if claimed is None else ~work_mask & ~claimed) & readable
     if case.finite is not None:
         free &= _majority(case.finite[box], stride)
-    own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free)
+    own = _own_tissue_beyond(work_mask, smooth, inside, outside * scale, free, readable)
     continued, continued_where, _ = _located(own, unit, stride, box, ndim)
     face = None if model is None or ndim != 3 else _open_end(work_mask, (model[0] > MARGIN) & free)
     open_share, open_where = (0.0, None) if face is None else (face[0], _scan_location(face[1], stride, box, ndim))
@@ -210,21 +217,25 @@ def _tissue_model(
     outside_dist: np.ndarray,
     bias_sigma: list[float],
     field_bound: bool,
+    readable: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per working voxel, the log-likelihood ratio of the mask's own tissue (its core) against
     its surroundings (a ring outside), and where a voxel may change side: the band either side
     of the boundary, and with ``field_bound`` (the image may carry a scanner field: not CT,
     whose Hounsfield units are calibrated) only where the field was measured (``SUPPORT``).
-    None when the image is flat there."""
-    core = inside_dist > CORE
-    if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask):
-        core = inside_dist > 1
+    Only ``readable`` voxels (none within reach of metal) model a tissue or change side.
+    None when the image is flat there, or shows nothing but metal's artefact."""
+    core = (inside_dist > CORE) & readable
+    if np.count_nonzero(core) < 0.1 * np.count_nonzero(mask & readable):
+        core = (inside_dist > 1) & readable
     if not core.any():
-        core = mask
-    ring = (outside_dist > RING[0]) & (outside_dist <= RING[1])
+        core = mask & readable
+    ring = (outside_dist > RING[0]) & (outside_dist <= RING[1]) & readable
     if not ring.any():
-        ring = ~mask
-    band = (inside_dist <= BAND) & (outside_dist <= BAND)
+        ring = ~mask & readable
+    if not core.any() or not ring.any():
+        return None
+    band = (inside_dist <= BAND) & (outside_dist <= BAND) & readable
     image, density = _flatten(image, core, bias_sigma)
     if field_bound and density is not None:
         band &= density >= SUPPORT * float(np.median(density[core]))
@@ -274,15 +285,23 @@ def _open_end(mask: np.ndarray, own: np.ndarray) -> tuple[float, tuple[float, ..
 
 
 def _own_tissue_beyond(
-    mask: np.ndarray, image: np.ndarray, inside_dist: np.ndarray, beyond: np.ndarray, free: np.ndarray
+    mask: np.ndarray,
+    image: np.ndarray,
+    inside_dist: np.ndarray,
+    beyond: np.ndarray,
+    free: np.ndarray,
+    readable: np.ndarray,
 ) -> np.ndarray:
     """Voxels of the mask's own tissue more than ``DEEP`` voxels beyond its boundary (``beyond``
     in original voxels), within ``REACH``, on no other label, and joined to the mask by more
     than a thin bridge: an opening cuts a capsule, a vessel or a one-voxel contact, so ordinary
-    tissue of the same intensity beside a correct mask stays apart from it."""
-    core = inside_dist > 1
+    tissue of the same intensity beside a correct mask stays apart from it. The own tissue's
+    intensities come from ``readable`` voxels of the mask (none within reach of metal)."""
+    core = (inside_dist > 1) & readable
     if np.count_nonzero(core) < MIN_SAMPLES:
-        core = mask
+        core = mask & readable
+    if not core.any():
+        return np.zeros_like(mask)
     low, high = np.percentile(image[core], OWN_BAND)
     own = free & (image >= low) & (image <= high) & (beyond <= REACH)
     own = ndi.binary_opening(own, structure=ndi.generate_binary_structure(mask.ndim, 1))
