@@ -1,12 +1,13 @@
 """Run the benchmark on both splits and write its figures into docs/benchmark.md.
 
-    python benchmarks/acceptability/write_docs.py [--cases-dir DIR] [--counts-only]
+    python benchmarks/acceptability/write_docs.py [--cases-dir DIR] [--results-dir DIR] [--counts-only]
 
 The case counts between ``<!-- counts:start -->`` and ``<!-- counts:end -->``, the tables
 between ``<!-- figures:start -->`` and ``<!-- figures:end -->``, the lone-mask table between
 ``<!-- alone:start -->`` and ``<!-- alone:end -->`` and the chart docs/benchmark-test.png are
 replaced by what this run built and measured, so the document always shows figures that a
-script made, never hand-typed ones.
+script made, never hand-typed ones. With ``--results-dir`` the runs' results JSONs (every
+record behind those figures) are kept there; otherwise they go with a temporary folder.
 """
 
 from __future__ import annotations
@@ -79,13 +80,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases-dir", type=Path, default=None)
     parser.add_argument("--counts-only", action="store_true", help="build the cases and write their counts only")
+    parser.add_argument("--results-dir", type=Path, default=None, help="keep the runs' results JSONs here")
     args = parser.parse_args()
     if args.counts_only:
         text = replace_block(DOC.read_text(encoding="utf-8"), *COUNTS, counts_table(args.cases_dir))
         DOC.write_text(text, encoding="utf-8")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        results = Path(tmp)
+        results = args.results_dir or Path(tmp)
         dev = run_benchmark("dev", cases_dir=args.cases_dir, results_dir=results, chart=False)
         test = run_benchmark("test", cases_dir=args.cases_dir, results_dir=results)
         shutil.copyfile(test.png_path, ROOT / "docs" / "benchmark-test.png")
