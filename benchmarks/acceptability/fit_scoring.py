@@ -3,8 +3,9 @@
 Run after `napari-hcr bench --split dev` and `napari-hcr bench --split dev --alone` (or with
 --run to do both first); it reads the two dev results JSONs, whose records carry each
 candidate's evidence figures (computed from the image and the mask only) and its label by the
-benchmark's rule. The lone-mask records only set the map of a lone body-structure mask's
-log-odds to P(acceptable); nothing else is fitted on them. The test split is never read.
+benchmark's rule. The lone-mask records only set how much further a lone body-structure
+mask's operating point moves (the margin its held-out correct masks need) and the map of its
+log-odds to P(acceptable); no weight or norm is fitted on them. The test split is never read.
 
     python benchmarks/acceptability/fit_scoring.py [--results-dir benchmark-results] [--run]
 
@@ -185,17 +186,36 @@ def folds(structures: np.ndarray, scans: np.ndarray, keys: np.ndarray, families:
     return fold
 
 
+Model = tuple[Norms, np.ndarray, dict[str, float]]
+
+
+def fold_models(
+    x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, fold: np.ndarray, config: Config
+) -> dict[int, Model]:
+    """Per fold, the model fitted on the other folds."""
+    return {
+        int(held): model(x[fold != held], y[fold != held], keys[fold != held], correct[fold != held], config)
+        for held in sorted(set(fold))
+    }
+
+
+def score_held_out(
+    models: dict[int, Model], x: np.ndarray, keys: np.ndarray, fold: np.ndarray, cap: float
+) -> np.ndarray:
+    """Each record's log-odds from the model of its fold, the one that never saw its structure.
+    A held-out structure without norms of its own falls back to its family's, as at test time."""
+    out = np.zeros(len(keys))
+    for held, (norms, w, bias) in models.items():
+        mine = fold == held
+        out[mine] = logits(x[mine], keys[mine], norms, w, bias, cap)
+    return out
+
+
 def held_out_logits(
     x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, fold: np.ndarray, config: Config
 ) -> np.ndarray:
     """Each record's log-odds from the fit that held its fold out."""
-    held_logits = np.zeros(len(y))
-    for held in sorted(set(fold)):
-        out = fold == held
-        norms, w, bias = model(x[~out], y[~out], keys[~out], correct[~out], config)
-        # A held-out structure without norms of its own falls back to its family's, as at test time.
-        held_logits[out] = logits(x[out], keys[out], norms, w, bias, config[3])
-    return held_logits
+    return score_held_out(fold_models(x, y, keys, correct, fold, config), x, keys, fold, config[3])
 
 
 def cross_validate(
@@ -248,13 +268,16 @@ class Nested(NamedTuple):
     """Balanced accuracy with one margin per family and with a margin per kind, the share of
     correct references kept with the margins per kind (the rule the fit writes), and each
     record's log-odds under that rule, its margin included (the verdict is their sign); the
-    same log-odds for the lone masks, if any were given."""
+    same log-odds for the lone masks, if any were given, their own margins included, with
+    their balanced accuracy and the share of their correct masks kept."""
 
     family: float
     kind: float
     kept: float
     decision: np.ndarray
     lone: np.ndarray
+    lone_balanced: float = 0.0
+    lone_kept: float = 1.0
 
 
 class Lone(NamedTuple):
@@ -288,7 +311,8 @@ def nested_estimate(
     for held in sorted(set(fold)):
         out, inner = fold == held, fold != held
         inner_fold = folds(structures[inner], scans[inner], keys[inner], fams[inner])
-        inner_logits = held_out_logits(x[inner], y[inner], keys[inner], correct[inner], inner_fold, config)
+        inner_models = fold_models(x[inner], y[inner], keys[inner], correct[inner], inner_fold, config)
+        inner_logits = score_held_out(inner_models, x[inner], keys[inner], inner_fold, config[3])
         norms, w, bias = model(x[inner], y[inner], keys[inner], correct[inner], config)
         outer_logits = logits(x[out], keys[out], norms, w, bias, config[3])
         for rule, by in rules.items():
@@ -296,17 +320,48 @@ def nested_estimate(
             called[rule][out] = acceptable_at(outer_logits, shifts, by[out], fams[out])
         decision[out] = outer_logits + margins(shifts, kinds[out], fams[out])
         if lone is not None:
-            mine = lone.fold == held
-            lone_logits = logits(lone.a["x"][mine], lone.keys[mine], norms, w, bias, config[3])
-            lone_decision[mine] = lone_logits + margins(shifts, lone.a["kinds"][mine], lone.a["families"][mine])
+            # The lone masks' own margins are set on the inner folds' lone masks, each scored
+            # by the inner fit that never saw its structure, as the label-map margins are.
+            inner_of = dict(zip(zip(structures[inner], scans[inner], strict=True), inner_fold, strict=True))
+            lone_in = lone.only(lone.fold != held)
+            lone_in = lone_in._replace(
+                fold=np.asarray([inner_of[sc] for sc in zip(lone_in.a["structures"], lone_in.a["scans"], strict=True)])
+            )
+            held_lone = score_held_out(inner_models, lone_in.a["x"], lone_in.keys, lone_in.fold, config[3])
+            lone_shifts = lone_margins(held_lone, lone_in, shifts)
+            mine = lone.only(lone.fold == held)
+            lone_logits = logits(mine.a["x"], mine.keys, norms, w, bias, config[3])
+            lone_decision[lone.fold == held] = lone_logits + lone_moves(mine, shifts, lone_shifts)
     kept = float(np.mean(called["kind"][correct])) if correct.any() else 1.0
+    lone_called = lone_decision >= 0.0
+    lone_correct = np.zeros(0, dtype=bool) if lone is None else lone.a["correct"]
     return Nested(
         balanced_accuracy(y > 0.5, called["family"]),
         balanced_accuracy(y > 0.5, called["kind"]),
         kept,
         decision,
         lone_decision,
+        balanced_accuracy(lone.a["y"] > 0.5, lone_called) if lone is not None else 0.0,
+        float(np.mean(lone_called[lone_correct])) if lone_correct.any() else 1.0,
     )
+
+
+def lone_margins(held_lone: np.ndarray, lone: Lone, shifts: dict[str, float]) -> dict[str, float]:
+    """How much further each operating point moves for a body structure alone in its label
+    image, on top of its label-map margin (``shifts``), so that held-out lone correct masks
+    pass as the label-map ones do: alone, the refinement may grow into a neighbour of like
+    tissue that a label would have claimed, so a correct lone mask looks less usual than the
+    norms, set in label maps, expect. Per kind where it has enough lone correct masks, per
+    family otherwise. ``held_lone`` are the lone masks' log-odds from fits that never saw
+    their structures."""
+    moved = held_lone + margins(shifts, lone.a["kinds"], lone.a["families"])
+    return operating_shifts(moved, lone.a["correct"], lone.a["families"], lone.a["kinds"])
+
+
+def lone_moves(lone: Lone, shifts: dict[str, float], lone_shifts: dict[str, float]) -> np.ndarray:
+    """Each lone mask's operating point moves: its label-map margin and its lone margin."""
+    kinds, fams = lone.a["kinds"], lone.a["families"]
+    return margins(shifts, kinds, fams) + margins(lone_shifts, kinds, fams)
 
 
 def lone_masks(rows: list[dict[str, Any]], a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray) -> Lone:
@@ -563,7 +618,17 @@ def fit_family(
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
     shifts, balanced, kept = cross_validate(held[config], y, correct, fams, kinds)
-    nested = nested_estimate(a, keys, fold, config, lone if lone is not None and len(lone.keys) else None)
+    lone = lone if lone is not None and len(lone.keys) else None
+    nested = nested_estimate(a, keys, fold, config, lone)
+    lone_shifts = (
+        None
+        if lone is None
+        else lone_margins(
+            score_held_out(fold_models(x, y, keys, correct, fold, config), lone.a["x"], lone.keys, lone.fold, cap),
+            lone,
+            shifts,
+        )
+    )
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
     peers = peer_kind(a, keys, config)
@@ -573,7 +638,7 @@ def fit_family(
     for path, point in ((UNSEEN, unseen), (PEERS, peers)):
         if point is not None:
             maps[path] = calibrate(point.decision, point.y, point.fold)
-    if len(nested.lone) and lone is not None:  # a body structure alone in its label image: less evidence to go on
+    if lone is not None:  # a body structure alone in its label image: less evidence to go on
         maps[ALONE] = calibrate(nested.lone, lone.a["y"], lone.fold)
     pooled = bias["generic"]
     # The kind a norm set serves: a kind's own, or a structure's with norms of its own; the
@@ -607,6 +672,14 @@ def fit_family(
                 else f"; against their peers: operating point moved {peers.shift:.2f}, balanced accuracy "
                 f"{peers.balanced:.3f}"
             )
+            + (
+                ""
+                if lone_shifts is None
+                else "; body structures alone in their label image: operating points moved further "
+                + ", ".join(f"{name} {value:.2f}" for name, value in sorted(lone_shifts.items()) if name != "generic")
+                + " log-odds so held-out lone correct masks pass (nested: balanced accuracy "
+                f"{nested.lone_balanced:.3f}, correct lone masks kept {nested.lone_kept:.3f})"
+            )
             + "; confidence on held-out records, calibration error / log-loss from the log-odds -> mapped (the "
             "map fitted on the other folds): "
             + ", ".join(
@@ -617,6 +690,11 @@ def fit_family(
         ),
         "bias": {name: round(v, 4) for name, v in bias.items()},
         "calibration": {path: {"slope": round(m.slope, 4), "offset": round(m.offset, 4)} for path, m in maps.items()},
+        **(
+            {}
+            if lone_shifts is None
+            else {"alone_margin": {name: round(v, 4) for name, v in lone_shifts.items() if name != "generic"}}
+        ),
         "z_cap": cap,
         "floor": floor,
         "centre_percentile": quantile,

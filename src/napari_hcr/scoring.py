@@ -351,7 +351,9 @@ class Calibration:
     its modality family was in the fit: it is then judged against every correct mask the fit
     knows, at the operating point that let correct masks of kinds held out of the fit pass, or,
     when ``peers`` is not zero, against that many other labels of its structure in the same
-    label map. ``norms`` is the centre and scale of each figure.
+    label map. ``alone``: a body structure of a seen kind alone in its label image, whose
+    operating point has moved further (``bias`` includes it) and whose log-odds have a map of
+    their own. ``norms`` is the centre and scale of each figure.
     """
 
     model: dict[str, Any]
@@ -359,34 +361,41 @@ class Calibration:
     bias: float
     seen: bool
     peers: int = 0
+    alone: bool = False
 
-    def mapping(self, alone: bool = False) -> dict[str, float]:
+    def mapping(self) -> dict[str, float]:
         """Slope and offset that turn the verdict's log-odds into P(acceptable), fitted on dev
         records held out as this judgement holds the structure out: by structure for a seen
-        kind (judged ``alone``, as a lone body-structure mask, where the family has such
-        records), by kind for an unseen one or one judged against its peers."""
+        kind (alone, as a lone body-structure mask, where the family has such records), by kind
+        for an unseen one or one judged against its peers."""
         maps = self.model["calibration"]
-        path = PEERS if self.peers else UNSEEN if not self.seen else ALONE if alone and ALONE in maps else SEEN
+        path = PEERS if self.peers else UNSEEN if not self.seen else ALONE if self.alone and ALONE in maps else SEEN
         return dict(maps[path])
 
 
-def calibration(p: Profile, ndim: int, peers: Peers | None = None) -> Calibration:
+def calibration(p: Profile, ndim: int, peers: Peers | None = None, alone: bool = False) -> Calibration:
     """The structure's own norms when the dev split holds enough of its correct masks, else its
     kind's in its modality family, else (a kind with few correct masks in the fit) the family's
     pooled ones. A kind the family never saw is judged against its ``peers`` (other labels of
     its structure in the label map) when there are enough of them, else against the pooled
     norms, each at the operating point measured for it by holding kinds out of the fit (the
-    pooled model's when the family had none to hold out)."""
+    pooled model's when the family had none to hold out). A seen kind judged ``alone`` (a body
+    structure alone in its label image, :func:`lone_body`) has its operating point moved by the
+    margin that let held-out lone correct masks pass."""
     families = load_params()["families"]
     fam = family(p, ndim)
     model = families.get(fam, families["generic"])
     kind = f"{fam}:{p.group}"
+    lone = model.get("alone_margin", {}) if alone else {}
+    further = float(lone.get(kind, lone.get(fam, 0.0)))
     for key in (p.structure, kind):
         if key in model["standardisation"]:
-            return Calibration(model, model["standardisation"][key], float(model["bias"][key]), seen=True)
+            bias = float(model["bias"][key]) + further
+            return Calibration(model, model["standardisation"][key], bias, seen=True, alone=alone)
     if kind in model.get("kinds", ()):  # too few correct masks for norms of its own, but in the fit
         pooled = fam if fam in model["standardisation"] else "generic"
-        return Calibration(model, model["standardisation"][pooled], float(model["bias"][pooled]), seen=True)
+        bias = float(model["bias"][pooled]) + further
+        return Calibration(model, model["standardisation"][pooled], bias, seen=True, alone=alone)
     if peers is not None and len(peers.evidence) >= PEERS_MIN:
         model = model if PEERS in model["bias"] else families["generic"]
         norms = peer_norms(peers, model)
@@ -419,7 +428,7 @@ def peer_norms(peers: Peers, model: dict[str, Any]) -> dict[str, dict[str, float
 
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
-    judged = calibration(p, m.ndim, m.peers)
+    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
     norm = judged.norms
     x = evidence(m, p)
     cap = float(judged.model.get("z_cap", Z_CAP))
@@ -493,13 +502,13 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     were written from (see :func:`contributions`), so the findings marked major or minor are
     the ones that moved it.
     """
-    judged = calibration(p, m.ndim, m.peers)
+    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
     logit = judged.bias - sum(contributions(m, p).values())
     if not p.specific or not judged.seen or unmeasured(m, p):
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC
     acceptable = logit >= 0.0
-    mapped = judged.mapping(alone=lone_body(m, p))
+    mapped = judged.mapping()
     score = _sigmoid(mapped["slope"] * logit + mapped["offset"])
     confidence = score if acceptable else 1.0 - score
     return Decision(

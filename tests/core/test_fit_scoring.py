@@ -137,6 +137,33 @@ def test_lone_masks_are_scored_by_the_fit_that_held_their_structure_out_and_neve
     assert set(one.fold) == {fold[a["structures"] == "structure3"][0]} and len(one.keys) == 12
 
 
+def test_lone_masks_get_the_margin_their_held_out_correct_masks_need_per_kind(fit_scoring: ModuleType) -> None:
+    """Alone, a correct organ mask carries evidence its label map kept it from (a refinement
+    grown into a neighbour of like tissue), here an island's worth; bones alone do not. The
+    organs' operating point moves further for lone masks, so held out their correct ones pass
+    as in the label map, and the bones' does not move."""
+    a = _cohort(fit_scoring, informative=True)
+    keys = fit_scoring.norm_keys(a["structures"], a["kinds"], a["families"], a["y"])
+    fold = fit_scoring.folds(a["structures"], a["scans"], keys, a["families"])
+    x = a["x"].copy()
+    organ_ok = (a["kinds"] == "CT:organ") & (a["y"] > 0.5)
+    x[organ_ok, fit_scoring.FEATURES.index("island_share")] += 1.5
+    lone = fit_scoring.Lone({**a, "x": x}, keys, fold)
+    config = fit_scoring.GRID[0]
+    models = fit_scoring.fold_models(a["x"], a["y"], keys, a["correct"], fold, config)
+    held = fit_scoring.score_held_out(models, a["x"], keys, fold, config[3])
+    shifts, _, _ = fit_scoring.cross_validate(held, a["y"], a["correct"], a["families"], a["kinds"])
+    held_lone = fit_scoring.score_held_out(models, x, keys, fold, config[3])
+    further = fit_scoring.lone_margins(held_lone, lone, shifts)
+    assert further["CT:organ"] > 0.5 and further["CT:bone"] == 0.0
+    moved = held_lone + fit_scoring.lone_moves(lone, shifts, further)
+    in_label_map = held_lone + fit_scoring.margins(shifts, a["kinds"], a["families"])
+    assert np.all(moved[a["correct"]] >= 0.0)  # every lone correct mask passes ...
+    assert not np.all(in_label_map[organ_ok & a["correct"]] >= 0.0)  # ... which the label-map margins did not let
+    nested = fit_scoring.nested_estimate(a, keys, fold, config, lone)
+    assert nested.lone_kept >= 0.9
+
+
 def _two_kinds_on_several_scans(fit_scoring: ModuleType, scans: int) -> dict[str, np.ndarray]:
     """Two kinds whose correct masks sit at very different levels of one figure (roughness 0
     against 3) and whose failures sit one unit above their own kind's level: against the other

@@ -69,12 +69,16 @@ def test_the_verdict_is_the_sign_of_the_log_odds_and_the_score_their_mapped_prob
         case = make_case(image, labels, spacing=(3.0, 3.0, 3.0), structure="liver", modality="CT")
         profile = load_profile("liver", "CT")
         m = measure(case)
-        judged = calibration(profile, m.ndim, m.peers)
+        judged = calibration(profile, m.ndim, m.peers, lone_body(m, profile))
         logit = judged.bias - sum(contributions(m, profile).values())
-        # The liver is alone in its label image: its log-odds are mapped as lone body-structure masks' are.
+        # The liver is alone in its label image: its operating point moves by the lone organs'
+        # margin, and its log-odds are mapped as lone body-structure masks' are.
         assert lone_body(m, profile)
-        mapped = judged.mapping(alone=True)
-        assert mapped == load_params()["families"]["CT"]["calibration"][ALONE] != judged.mapping()
+        in_map = calibration(profile, m.ndim, m.peers)
+        ct = load_params()["families"]["CT"]
+        assert judged.bias == pytest.approx(in_map.bias + ct["alone_margin"]["CT:organ"]) and judged.bias > in_map.bias
+        mapped = judged.mapping()
+        assert mapped == ct["calibration"][ALONE] != in_map.mapping()
         d = decide(m, profile, [])
         assert d.verdict == ("acceptable" if logit >= 0 else "unacceptable")
         assert d.score == pytest.approx(1 / (1 + math.exp(-(mapped["slope"] * logit + mapped["offset"]))), abs=1e-4)
