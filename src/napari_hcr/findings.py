@@ -95,8 +95,8 @@ KIND_FEATURES: dict[str, tuple[str, ...]] = {
 # Slices either side of a gap at least this share of a typical slice: the gap cut a slab out.
 WHOLE_FLANK = 0.5
 # Info findings that say what could not be judged (the scan's edge, metal in a CT, a mask too
-# small for the image to model, a CT not in Hounsfield units, a volume of unknown voxel size): limits of the
-# assessment, never "in agreement".
+# small for the image to model, a CT not in Hounsfield units, a volume of unknown voxel size):
+# limits of the assessment, never "in agreement".
 NOT_JUDGED = {"partial_view", "metal", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
