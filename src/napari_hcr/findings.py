@@ -606,23 +606,28 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
             "image edge of the structure: the mask leaks into the neighbouring tissue there"
         )
         findings.append(Finding("leak", excess, detail, r.excess_where))
-    # Three views of one missing part: the heaviest that the verdict weighed tells it.
+    # Three views of one missing part: the heaviest that the verdict weighed tells it. Alone in
+    # its label image, nothing claims the tissue beside a mask, so what runs on may also be a
+    # neighbour of like tissue: the text says so rather than claim more than was seen.
+    alone = m.context is not None and m.context.alone
+    unclaimed = "into tissue no label of this image marks" if alone else "into space no other label claims"
+    unsure = " (or a neighbouring structure of like tissue: the label image holds no other structure)" if alone else ""
     missing = {
         "refine_missing": (
             r.missing_where,
             f"the image continues the structure for {size_text(r.missing_region, unit)} beyond the mask's "
-            "boundary: a part of the structure is missing there",
+            f"boundary: a part of the structure is missing there{unsure}",
         ),
         "continued_tissue": (
             r.continued_where,
             f"tissue of the mask's own intensity runs on for {size_text(r.continued_region, unit)} beyond its "
-            "boundary, into space no other label claims: the mask stops inside the structure, a part is missing there",
+            f"boundary, {unclaimed}: the mask stops inside the structure, a part is missing there{unsure}",
         ),
         "open_end": (
             r.open_end_where,
             f"the mask ends on a cut face ({percent(r.open_end)} of its largest cross-section): its own tissue "
-            "runs straight on through it, into space no other label claims, so the structure goes on beyond the "
-            "cut and a part is missing there",
+            f"runs straight on through it, {unclaimed}, so the structure goes on beyond the cut and a part is "
+            f"missing there{unsure}",
         ),
     }
     heaviest = max(missing, key=lambda name: c.get(name, 0.0))

@@ -75,3 +75,19 @@ def test_the_stage_text_names_the_missing_part_and_its_slice() -> None:
     assert found[0].severity in ("minor", "major")
     assert "own intensity runs on for" in found[0].detail
     assert found[0].where is not None and found[0].where.slice < CUT
+    # Alone in its label image, what runs on may be a neighbour of like tissue: the text says so.
+    assert "or a neighbouring structure of like tissue" in found[0].detail
+    assert "no other label claims" not in found[0].detail
+
+
+def test_in_a_label_map_the_missing_part_is_told_without_the_lone_masks_doubt() -> None:
+    _, organ = liver_in_fat()
+    z, y, _ = np.mgrid[: organ.shape[0], : organ.shape[1], : organ.shape[2]]
+    labels = (organ * (z + 0.5 * (y - 40) >= CUT)).astype(np.uint8)
+    labels[-3:, :3, :3] = 2  # another structure in a far corner: the map is no longer a lone mask
+    m = _measured(labels)
+    assert m.context is not None and not m.context.alone
+    found = [f for f in check_refinement(m, load_profile("liver", "CT")) if f.kind == "missing_part"]
+    assert len(found) == 1
+    assert "into space no other label claims" in found[0].detail
+    assert "neighbouring structure of like tissue" not in found[0].detail
