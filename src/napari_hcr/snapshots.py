@@ -4,7 +4,7 @@ A reader (person or model) judges a mask from a handful of slices, so which slic
 matters as much as how: the largest cross-sections give the overall shape, and the slices
 where the measures found something odd (islands, missing slices, area jumps, holes, the slab
 where the image disagrees most with the boundary) let the reader see that problem instead of
-taking the number on trust.
+taking the number on trust; on a CT, the metal whose surroundings were not judged.
 
 Planes are shown the radiological way for the array convention of :mod:`napari_hcr.io`:
 axial slices with anterior up and the patient's right on the left; coronal and sagittal
@@ -22,6 +22,7 @@ from scipy import ndimage as ndi
 
 from .case import Case
 from .measures import Measures
+from .metal import REACH_MM
 from .verdict import SnapshotRef
 from .wording import size_text
 
@@ -64,7 +65,7 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
     if len(measures.components) > 1:
         island = measures.components[1]
         share = island.voxels / max(measures.voxels, 1)
-        size = _size(island.size, measures.size_unit)
+        size = size_text(island.size, measures.size_unit)
         add(
             island.where.axis,
             island.where.slice,
@@ -78,7 +79,7 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
         add(jump.axis, jump.slice, f"area jumps {jump.ratio:.1f}x on axis {jump.axis}")
     if measures.largest_hole is not None:
         hole = measures.largest_hole
-        add(hole.axis, hole.slice, f"largest hole ({_size(measures.hole_size, measures.size_unit)} of holes)")
+        add(hole.axis, hole.slice, f"largest hole ({size_text(measures.hole_size, measures.size_unit)} of holes)")
     moved = measures.refinement
     if moved is not None and moved.where is not None and moved.local_disagreement >= MIN_DISAGREEMENT:
         area = measures.area_per_slice.get(moved.where.axis)
@@ -89,17 +90,14 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
             else f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here"
         )
         add(moved.where.axis, moved.where.slice, why)
+    metal = measures.metal
+    if metal is not None:
+        add(metal.where.axis, metal.where.slice, f"metal: attenuation within {REACH_MM:.0f} mm of it not judged")
     start, stop = measures.bbox[0]
     reach = max(1, (stop - start) // 8)
     add(0, start + reach, "near the inferior end")
     add(0, stop - 1 - reach, "near the superior end")
     return picks[:limit]
-
-
-def _size(value: float, unit: str) -> str:
-    if unit == "voxels":  # a volume of unknown voxel size: a count
-        return size_text(value, unit)
-    return f"{value:.1f} {unit}" if value >= 0.1 else f"{value:.3f} {unit}"
 
 
 def render(case: Case, ref: SnapshotRef, *, size: int = 512) -> bytes:

@@ -18,6 +18,7 @@ from napari_hcr.metal import METAL_HU, REACH_MM, threshold
 from napari_hcr.reasoner import assess
 from napari_hcr.refinement import refine
 from napari_hcr.scoring import evidence, hu_band
+from napari_hcr.snapshots import choose_slices
 
 SPACING = (2.0, 2.0, 2.0)
 
@@ -166,3 +167,15 @@ def test_streaks_inside_a_labelled_neighbour_are_not_a_leak_into_it() -> None:
     blind = leak(None)
     assert blind is not None and blind.label == 2  # the fixture does show the streaks as a leak
     assert leak(METAL_HU) is None
+
+
+def test_a_snapshot_shows_the_metal_whose_surroundings_were_not_judged() -> None:
+    image, labels = femur_with_stem()
+    case = femur_case(image, labels)
+    refs = choose_slices(case, measure(case, tissue_band(load_profile("femur_left", "CT"))), limit=10)
+    picked = [r for r in refs if r.why.startswith("metal")]
+    assert len(picked) == 1 and picked[0].axis == 0 and picked[0].slice < 20
+    plain_image, plain = femur_with_stem(None)
+    plain_case = femur_case(plain_image, plain)
+    plain_refs = choose_slices(plain_case, measure(plain_case, tissue_band(load_profile("femur_left", "CT"))), limit=10)
+    assert not any(r.why.startswith("metal") for r in plain_refs)
