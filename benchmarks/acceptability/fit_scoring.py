@@ -211,13 +211,6 @@ def score_held_out(
     return out
 
 
-def held_out_logits(
-    x: np.ndarray, y: np.ndarray, keys: np.ndarray, correct: np.ndarray, fold: np.ndarray, config: Config
-) -> np.ndarray:
-    """Each record's log-odds from the fit that held its fold out."""
-    return score_held_out(fold_models(x, y, keys, correct, fold, config), x, keys, fold, config[3])
-
-
 def cross_validate(
     held_logits: np.ndarray, y: np.ndarray, correct: np.ndarray, families: np.ndarray, kinds: np.ndarray
 ) -> tuple[dict[str, float], float, float]:
@@ -605,7 +598,8 @@ def fit_family(
     a: dict[str, np.ndarray], keys: np.ndarray, fold: np.ndarray, here: np.ndarray, lone: Lone | None
 ) -> dict[str, Any]:
     """Choose the hyper-parameters, fit and move the operating point on one family's records;
-    its ``lone`` masks (if any) only get a map of their own to P(acceptable)."""
+    its ``lone`` masks (if any) only move their operating point further and get a map of their
+    own to P(acceptable)."""
     a = {name: values[here] for name, values in a.items()}
     x, y, correct, fams, kinds = a["x"], a["y"], a["correct"], a["families"], a["kinds"]
     keys, fold = keys[here], fold[here]
@@ -613,7 +607,8 @@ def fit_family(
     # operating point per family; the kinds' own operating points are then set on its
     # held-out log-odds.
     one_per_family = np.full(len(kinds), "")
-    held = {config: held_out_logits(x, y, keys, correct, fold, config) for config in GRID}
+    fits = {config: fold_models(x, y, keys, correct, fold, config) for config in GRID}
+    held = {config: score_held_out(fits[config], x, keys, fold, config[3]) for config in GRID}
     scores = {config: cross_validate(held[config], y, correct, fams, one_per_family) for config in GRID}
     config = max(scores, key=lambda k: (round(scores[k][1], 4), round(scores[k][2], 4)))
     floor, l2, quantile, cap = config
@@ -623,11 +618,7 @@ def fit_family(
     lone_shifts = (
         None
         if lone is None
-        else lone_margins(
-            score_held_out(fold_models(x, y, keys, correct, fold, config), lone.a["x"], lone.keys, lone.fold, cap),
-            lone,
-            shifts,
-        )
+        else lone_margins(score_held_out(fits[config], lone.a["x"], lone.keys, lone.fold, cap), lone, shifts)
     )
     norms, w, bias = model(x, y, keys, correct, config)
     unseen = unseen_kind(x, y, keys, kinds, correct, config)
