@@ -454,7 +454,7 @@ def check_contrast(m: Measures, p: Profile) -> list[Finding]:
 def check_inside(m: Measures, p: Profile) -> list[Finding]:
     findings: list[Finding] = []
     ct = family(p, m.ndim) == "CT"
-    if ct and m.metal is not None and m.metal.whole:
+    if ct and m.amid_metal:
         return []  # no voxel of it holds tissue values: the metal caveat says so
     band = p.extras.get("inside_percentile")
     if band is not None:

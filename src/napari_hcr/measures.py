@@ -127,6 +127,11 @@ class Measures:
         """The scan's field of view cuts the mask: it continues beyond the image."""
         return self.context is not None and self.context.clipped
 
+    @property
+    def amid_metal(self) -> bool:
+        """Every voxel of the mask lies within reach of metal (a CT): none of its attenuation can be read."""
+        return self.metal is not None and self.metal.whole
+
     def clipped_end(self, axis: int, index: int) -> bool:
         """Whether slice ``index`` of ``axis`` is an image border the mask reaches (the scan ends there)."""
         return self.context is not None and self.context.at_border(axis, index, self.shape[axis])

@@ -256,7 +256,7 @@ def hu_band(m: Measures, p: Profile) -> Range | None:
     """The Hounsfield band the mask's median is judged against: the profile's, on a CT whose
     values can be Hounsfield units; None where attenuation cannot be judged (not Hounsfield
     units, or every voxel of the mask within reach of metal)."""
-    if family(p, m.ndim) != "CT" or m.not_hounsfield is not None or (m.metal is not None and m.metal.whole):
+    if family(p, m.ndim) != "CT" or m.not_hounsfield is not None or m.amid_metal:
         return None
     return p.hu
 
@@ -311,7 +311,7 @@ def inside_spread(m: Measures, p: Profile) -> float:
     of variation of Hounsfield units means nothing, their mean can sit near zero), otherwise
     relative to the median of a non-negative image."""
     if family(p, m.ndim) == "CT":
-        return 0.0 if m.metal is not None and m.metal.whole else m.inside_spread / HU_SCALE
+        return 0.0 if m.amid_metal else m.inside_spread / HU_SCALE
     if m.inside_median > 1e-9:
         return min(5.0, m.inside_spread / m.inside_median)
     return 0.0

@@ -175,12 +175,11 @@ def inside_text(m: Measures, p: Profile) -> str:
             f"inside, the median value is {m.inside_median:.4g} with a spread of ±{m.inside_spread:.3g}, not read as "
             f"Hounsfield units because {m.not_hounsfield}"
         )
-    metal = m.metal
-    if metal is not None and metal.whole:
+    if m.amid_metal:
         return f"all of its {cells(m.ndim)} lie within reach of metal, so its attenuation is not read"
     text = f"inside, the median attenuation is {m.inside_median:.0f} HU with a spread of ±{m.inside_spread:.0f} HU"
-    if metal is not None:
-        text += f" (leaving out the {share_text(metal.share)} of its {cells(m.ndim)} within reach of metal)"
+    if m.metal is not None:
+        text += f" (leaving out the {share_text(m.metal.share)} of its {cells(m.ndim)} within reach of metal)"
     band = tissue_band(p)
     if m.foreign is not None and band is not None:
         text += (
