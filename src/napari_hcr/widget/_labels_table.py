@@ -15,8 +15,7 @@ from qtpy.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 from ..report import top_finding
 from ..verdict import Assessment, verdict_text
 from ..wording import percent
-from ._palette import severity_colour
-from ._views import VERDICT_COLOURS
+from ._palette import VERDICT, severity_colour
 
 COLUMNS = ("Label", "Structure", "Verdict", "Confidence", "Top finding")
 SORT_KEY = Qt.UserRole + 1
@@ -92,7 +91,7 @@ class LabelTable(QTableWidget):
         colour = (
             severity_colour("minor", self.palette().color(QPalette.Base).name())
             if assessment.doubtful  # passed, but more likely flawed than not: not the green of a clear pass
-            else VERDICT_COLOURS[assessment.verdict]
+            else VERDICT[assessment.verdict]
         )
         self.item(self._row_of(label), 2).setForeground(QColor(colour))
 

@@ -24,9 +24,8 @@ from ..report import PictureLike, badge_colour
 from ..stages import STAGES
 from ..verdict import Finding, Location, StageResult, doubtful, verdict_text
 from ..wording import duration, percent, where_text
-from ._palette import NOTE, VERDICT, link_colour, severity_colour
+from ._palette import NOTE, link_colour, severity_colour
 
-VERDICT_COLOURS = VERDICT
 NOTE_COLOURS = NOTE
 TITLES = {spec.name: spec.title for spec in STAGES}
 PANEL, LIST = "#23242b", "#424a54"  # napari's dark theme: panel and list-view backgrounds, until told
