@@ -28,12 +28,14 @@ from .scoring import (
     BEYOND_SOURCES,
     beyond_peers,
     beyond_sources,
+    calibration,
     contributions,
     expected_sign,
     family,
     hu_band,
     inside_spread,
     islands,
+    lone_body,
     pieces_expected,
     sized_by_peers,
     tapers,
@@ -211,6 +213,40 @@ def _contributions(m: Measures, p: Profile) -> dict[str, float]:
     return contributions(m, p)
 
 
+# How a kind of structure is named in "correct CT masks of bones".
+KIND_PLURALS = {
+    "bone": "bones",
+    "organ": "organs",
+    "vessel": "vessels",
+    "muscle": "muscles",
+    "gut": "the stomach and bowel",
+    "gland": "glands",
+    "lesion": "lesions",
+    "brain": "brain structures",
+    "heart": "heart structures",
+    "airway": "airways",
+    "cell": "cells",
+}
+FAMILY_NAMES = {"CT": "CT ", "MRI": "MRI ", "2D": "2-D "}
+
+
+def compared_with(m: Measures, p: Profile) -> str:
+    """Whose correct masks a figure was found unusual against: the structure's own only when
+    the calibration holds them; a structure it never saw is compared with its kind, its
+    modality's or its peers', and the text must not claim more."""
+    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
+    modality = FAMILY_NAMES.get(family(p, m.ndim), "")
+    if judged.against == "structure":
+        return f"correct masks of {p.display_name}"
+    if judged.against == "kind":
+        return f"correct {modality}masks of {KIND_PLURALS.get(p.group, 'its kind of structure')}"
+    if judged.against == "family":
+        return f"correct {modality}masks of any structure"
+    if judged.against == "peers":
+        return f"the image's other {judged.peers} labels of {p.display_name}"
+    return "correct masks of every structure the calibration knows"
+
+
 def _grade(contribution: float) -> Severity:
     if contribution >= MAJOR_LOGIT:
         return "major"
@@ -369,7 +405,7 @@ def check_holes(m: Measures, p: Profile) -> list[Finding]:
             return _ok("holes", "no enclosed holes.")
         usual = f"{m.holes} enclosed hole(s) ({share_text(share)} of the mask), usual for {p.display_name}."
         return _ok("holes", usual)
-    expectation = "a correct mask has none" if not p.holes_allowed else "more than correct masks of this structure show"
+    expectation = "a correct mask has none" if not p.holes_allowed else f"more than {compared_with(m, p)} show"
     detail = (
         f"{m.holes} enclosed hole(s) totalling {size_text(m.hole_size, m.size_unit)} "
         f"({share_text(share)} of the mask); {expectation}"
@@ -420,7 +456,7 @@ def check_edges(m: Measures, p: Profile) -> list[Finding]:
     if severity != "info":
         detail = (
             f"only {percent(m.edge_agreement)} of the boundary lies on an image edge, "
-            f"fewer than on correct masks of {p.display_name}"
+            f"fewer than on {compared_with(m, p)}"
         )
         return [Finding("boundary_off_edge", severity, detail, _worst_or_main(m))]
     return _ok("boundary", f"{percent(m.edge_agreement)} of the boundary follows image edges.")
@@ -482,7 +518,7 @@ def check_inside(m: Measures, p: Profile) -> list[Finding]:
     spread = f"±{m.inside_spread:.0f}{unit}" if ct else percent(inside_spread(m, p))
     severity = _graded(m, p, "info", "inside_spread")
     if severity != "info":
-        detail = f"inside intensity varies by {spread}, more than inside correct masks of this kind: it mixes tissues"
+        detail = f"inside intensity varies by {spread}, more than inside {compared_with(m, p)}: it mixes tissues"
         findings.append(Finding("inhomogeneous_inside", severity, detail, _worst_or_main(m)))
     if not findings:
         level = f"median {m.inside_median:.0f}{unit}" if ct else f"{ordinal(m.inside_percentile)} percentile"
@@ -529,7 +565,7 @@ def check_shape(m: Measures, p: Profile) -> list[Finding]:
     findings: list[Finding] = []
     severity = _graded(m, p, "info", "roughness")
     if severity != "info":
-        detail = f"boundary roughness {m.roughness:.2f}, rougher than correct masks of {p.display_name}"
+        detail = f"boundary roughness {m.roughness:.2f}, rougher than {compared_with(m, p)}"
         findings.append(Finding("rough_boundary", severity, detail, _main_slice(m)))
     if p.compactness is not None:
         own: Severity = "info"

@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -343,6 +343,9 @@ def truncated_end(m: Measures) -> tuple[int, int, float, float] | None:
     return best
 
 
+Against = Literal["structure", "kind", "family", "peers", "all"]
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Which fitted model judges a structure, against whose correct masks, at which operating point.
@@ -353,7 +356,10 @@ class Calibration:
     when ``peers`` is not zero, against that many other labels of its structure in the same
     label map. ``alone``: a body structure of a seen kind alone in its label image, whose
     operating point has moved further (``bias`` includes it) and whose log-odds have a map of
-    their own. ``norms`` is the centre and scale of each figure.
+    their own. ``norms`` is the centre and scale of each figure, and ``against`` whose correct
+    masks set them: the structure's own, its kind's in the family, the family's pooled, the
+    peers' or (an unseen kind) every correct mask the fit knows, so a text never claims a
+    comparison with correct masks of a structure the fit never saw.
     """
 
     model: dict[str, Any]
@@ -362,6 +368,7 @@ class Calibration:
     seen: bool
     peers: int = 0
     alone: bool = False
+    against: Against = "all"
 
     def mapping(self) -> dict[str, float]:
         """Slope and offset that turn the verdict's log-odds into P(acceptable), fitted on dev
@@ -388,18 +395,20 @@ def calibration(p: Profile, ndim: int, peers: Peers | None = None, alone: bool =
     kind = f"{fam}:{p.group}"
     lone = model.get("alone_margin", {}) if alone else {}
     further = float(lone.get(kind, lone.get(fam, 0.0)))
-    for key in (p.structure, kind):
+    own: tuple[tuple[str, Against], ...] = ((p.structure, "structure"), (kind, "kind"))
+    for key, against in own:
         if key in model["standardisation"]:
             bias = float(model["bias"][key]) + further
-            return Calibration(model, model["standardisation"][key], bias, seen=True, alone=alone)
+            return Calibration(model, model["standardisation"][key], bias, True, alone=alone, against=against)
     if kind in model.get("kinds", ()):  # too few correct masks for norms of its own, but in the fit
         pooled = fam if fam in model["standardisation"] else "generic"
         bias = float(model["bias"][pooled]) + further
-        return Calibration(model, model["standardisation"][pooled], bias, seen=True, alone=alone)
+        return Calibration(model, model["standardisation"][pooled], bias, True, alone=alone, against="family")
     if peers is not None and len(peers.evidence) >= PEERS_MIN:
         model = model if PEERS in model["bias"] else families["generic"]
         norms = peer_norms(peers, model)
-        return Calibration(model, norms, float(model["bias"][PEERS]), seen=False, peers=len(peers.evidence))
+        bias = float(model["bias"][PEERS])
+        return Calibration(model, norms, bias, seen=False, peers=len(peers.evidence), against="peers")
     if UNSEEN not in model["bias"]:
         model = families["generic"]
     return Calibration(model, model["standardisation"]["generic"], float(model["bias"][UNSEEN]), seen=False)

@@ -10,7 +10,7 @@ import pytest
 
 from napari_hcr.backends.offline import synthesis_text
 from napari_hcr.case import make_case
-from napari_hcr.findings import check_volume
+from napari_hcr.findings import check_volume, compared_with
 from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
@@ -129,6 +129,24 @@ def test_a_kind_the_calibration_never_saw_in_its_modality_is_judged_as_unseen_an
     assert mapped == params["families"]["generic"]["calibration"][UNSEEN]  # held out by kind, as it is unseen
     expected = mapped["slope"] * UNSPECIFIC * logit + mapped["offset"]
     assert math.log(d.score / (1 - d.score)) == pytest.approx(expected, rel=0.01)
+
+
+def test_a_finding_names_whose_correct_masks_it_was_found_unusual_against():
+    # The calibration holds enough correct masks of white matter for norms of its own, of the
+    # liver too few (it is weighed against CT organs), of the sacrum none (against CT bones) and
+    # of a tumour on MRI no kind at all: the text must not claim a comparison it never made.
+    m = measure(ball_case())
+    standardised = load_params()["families"]
+    assert "white_matter" in standardised["MRI"]["standardisation"]
+    assert "liver" not in standardised["CT"]["standardisation"]
+    assert calibration(load_profile("white_matter", "MRI-T1"), 3).against == "structure"
+    assert calibration(load_profile("liver", "CT"), 3).against == "kind"
+    white = load_profile("white_matter", "MRI-T1")
+    assert compared_with(m, white) == f"correct masks of {white.display_name}"
+    assert compared_with(m, load_profile("liver", "CT")) == "correct CT masks of organs"
+    assert compared_with(m, load_profile("sacrum", "CT")) == "correct CT masks of bones"
+    unseen = compared_with(m, load_profile("brain_tumour", "MRI-T1"))
+    assert unseen == "correct masks of every structure the calibration knows"
 
 
 def test_the_unseen_kind_operating_point_is_measured_on_held_out_kinds():
