@@ -84,10 +84,14 @@ def choose_slices(case: Case, measures: Measures, *, limit: int = 6) -> list[Sna
     if moved is not None and moved.where is not None and moved.local_disagreement >= MIN_DISAGREEMENT:
         area = measures.area_per_slice.get(moved.where.axis)
         empty = area is not None and 0 <= moved.where.slice < area.size and area[moved.where.slice] == 0
+        adds = moved.missing_region > moved.excess_region  # as Refinement.where chooses
+        region = size_text(max(moved.missing_region, moved.excess_region), measures.size_unit)
         why = (
             "image-driven refinement finds tissue here, on a slice the mask leaves empty"
             if empty
-            else f"image-driven refinement moves {moved.local_disagreement:.0%} of the mask here"
+            else f"image-driven refinement adds {region} of tissue beyond the mask here"
+            if adds
+            else f"image-driven refinement takes {region} out of the mask here"
         )
         add(moved.where.axis, moved.where.slice, why)
     metal = measures.metal

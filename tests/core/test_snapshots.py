@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from napari_hcr.io import load_case
 from napari_hcr.measures import measure
 from napari_hcr.snapshots import OUTLINE, choose_slices, render, take_snapshots
 from napari_hcr.verdict import SnapshotRef
+from napari_hcr.wording import size_text
 
 
 def decode(png: bytes) -> np.ndarray:
@@ -81,6 +83,21 @@ def test_leak_slab_is_chosen_in_the_bundled_sample():
     # The refinement reports the centre of a slab about ten slices thick that overlaps the leak.
     rows = np.flatnonzero((leak.mask & ~good.mask).any(axis=(1, 2)))
     assert rows[0] - 5 <= picked[0].slice <= rows[-1] + 5
+    # Its caption says what the refinement does there, in the mask's own size unit.
+    assert re.fullmatch(r"image-driven refinement takes \d+\.\d mL out of the mask here", picked[0].why)
+
+
+def test_a_part_the_refinement_adds_is_captioned_as_tissue_beyond_the_mask():
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
+    good = load_case(samples / "mni152_t1_2mm.nii.gz", samples / "mni152_brain_good_2mm.nii.gz")
+    mask = good.mask.copy()
+    top = int(np.flatnonzero(mask.any(axis=(1, 2)))[-1])
+    mask[top - 12 :, :, : mask.shape[2] // 2] = False  # the top of one hemisphere left out
+    case = make_case(good.image, mask, spacing=good.spacing)
+    measures = measure(case)
+    picked = [r.why for r in choose_slices(case, measures) if "refinement" in r.why]
+    region = size_text(measures.refinement.missing_region, "mL")
+    assert picked == [f"image-driven refinement adds {region} of tissue beyond the mask here"]
 
 
 def test_aspect_ratio_follows_spacing(mni_2mm):
