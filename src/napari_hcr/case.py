@@ -219,8 +219,14 @@ def make_case(
     )
 
 
+SHOWN_LABELS = 12  # labels an error message lists before it says how many more there are
+
+
 def _absent(label: int, present: tuple[int, ...]) -> str:
-    return f"Label {label} does not occur in the mask; present labels: {', '.join(str(v) for v in present[:12])}."
+    shown = ", ".join(str(v) for v in present[:SHOWN_LABELS])
+    more = len(present) - SHOWN_LABELS
+    rest = f" and {more} more, up to {present[-1]}" if more > 0 else ""
+    return f"Label {label} does not occur in the mask; present labels: {shown}{rest}."
 
 
 def _sha256(array: np.ndarray) -> str:

@@ -143,6 +143,13 @@ def test_a_relabelled_case_is_the_case_make_case_builds_for_that_label() -> None
         first.relabelled(3, "liver")
 
 
+def test_a_missing_label_among_many_says_how_many_more_there_are() -> None:
+    many = np.zeros((6, 10, 10), dtype=np.uint16)
+    many.flat[: 40 * 3 : 3] = np.arange(1, 41) * 2  # labels 2, 4, ..., 80
+    with pytest.raises(InputError, match=r"present labels: 2, 4, .*, 24 and 28 more, up to 80\.$"):
+        make_case(np.zeros(many.shape), many, label=5)
+
+
 def test_rgb_image_becomes_grey_for_measures_and_keeps_colour() -> None:
     rgb = np.zeros((16, 16, 3), np.uint8)
     rgb[..., 0] = 200
