@@ -615,7 +615,7 @@ def check_refinement(m: Measures, p: Profile) -> list[Finding]:
         return [Finding("refinement_unmeasured", "info", detail)]
     moved = (
         f"an image-driven refinement keeps {percent(r.agreement)} agreement (Dice) with the mask, "
-        f"adding {share_text(r.grown)} and removing {share_text(r.shrunk)} of its volume"
+        f"adding {share_text(r.grown)} and removing {share_text(r.shrunk)} of its {'area' if m.ndim == 2 else 'volume'}"
     )
     c = _contributions(m, p)
     findings: list[Finding] = []

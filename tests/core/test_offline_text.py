@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 
-from napari_hcr.backends.offline import caveats, inference_text, outside_expected, synthesis_text
+from napari_hcr.backends.offline import caveats, inference_text, inside_text, outside_expected, synthesis_text
 from napari_hcr.case import make_case
-from napari_hcr.findings import check_refinement
+from napari_hcr.findings import check_refinement, compare
 from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
@@ -102,3 +103,24 @@ def test_a_pass_on_doubtful_evidence_says_so_and_a_clear_pass_does_not() -> None
     assert "Passed on doubtful evidence" in doubtful and "review it before relying on it" in doubtful
     assert "Passed on doubtful evidence" not in synthesis_text([], "acceptable", 0.83, 0.83)
     assert "Passed on doubtful evidence" not in synthesis_text([], "unacceptable", 0.2, 0.8)
+
+
+def test_a_2d_mask_gets_one_figure_for_its_inside_spread_and_an_area() -> None:
+    # A nucleus's analysis said "varies by 16% (coefficient of variation)" and its inference
+    # "17% spread": two figures for one property, and only the second one judged.
+    rng = np.random.default_rng(4)
+    yy, xx = np.mgrid[:64, :64]
+    disc = (yy - 32) ** 2 + (xx - 32) ** 2 <= 12**2
+    image = np.where(disc, 60.0 + 12.0 * rng.standard_normal(disc.shape), 30.0) + rng.normal(0, 2, disc.shape)
+    case = make_case(image.astype(np.float32), disc.astype(np.uint8), structure="nucleus", modality="Microscopy")
+    profile = load_profile("nucleus", "Microscopy")
+    m = measure(case)
+    analysis = inside_text(m, profile)
+    spread = re.search(r"varies by (\d+%)", analysis)
+    assert spread is not None and "coefficient of variation" not in analysis
+    findings = compare(m, profile)
+    agreement = next(f for f in findings if f.kind == "intensity_ok")
+    assert f"({spread.group(1)} spread" in agreement.detail
+    # A 2-D mask has an area, not a volume, in every text.
+    refined = next(f for f in findings if f.kind == "refinement_ok")
+    assert "of its area" in refined.detail and "volume" not in refined.detail

@@ -15,7 +15,16 @@ from ..findings import NOT_JUDGED, compare
 from ..knowledge import Profile
 from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
-from ..scoring import calibration, decide, expected_sign, family, lone_body, params_digest, truncated_end
+from ..scoring import (
+    calibration,
+    decide,
+    expected_sign,
+    family,
+    inside_spread,
+    lone_body,
+    params_digest,
+    truncated_end,
+)
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location, doubtful
 from ..wording import COUNT_UNITS, cells, ordinal, percent, range_text, share_text, size_text, where_text
@@ -167,8 +176,8 @@ def inside_text(m: Measures, p: Profile) -> str:
     (in the image's own values, said to be so, when they cannot be Hounsfield units)."""
     if family(p, m.ndim) != "CT":
         return (
-            f"the inside intensity varies by {percent(m.inside_cv)} (coefficient of variation) and its median "
-            f"sits at the {ordinal(m.inside_percentile)} percentile of the image foreground"
+            f"the inside intensity varies by {percent(inside_spread(m, p))} (robust spread over the median) and "
+            f"its median sits at the {ordinal(m.inside_percentile)} percentile of the image foreground"
         )
     if m.not_hounsfield is not None:
         return (
