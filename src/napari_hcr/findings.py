@@ -49,6 +49,7 @@ LIMITS: dict[str, float] = {
     "island_major": 0.005,  # islands holding this share of the mask: major
     "island_min": 0.0005,  # islands below this share are specks: minor at most
     "hole_major": 0.002,  # enclosed holes holding this share of the mask: major
+    "hole_min": 0.0005,  # holes below this share, of two voxels each at most, are specks
     "jump_minor": 2.5,  # slice-to-slice area ratio that is suspicious (a ball's tip reaches 2)
     "jump_major": 4.0,
     "symmetry_minor": 0.85,  # Dice with the mirror image, paired structures only
@@ -397,14 +398,19 @@ def check_islands(m: Measures, p: Profile) -> list[Finding]:
 def check_holes(m: Measures, p: Profile) -> list[Finding]:
     share = m.hole_size / max(m.size, 1e-9)
     own: Severity = "info"
-    if not p.holes_allowed and m.holes:
+    # A voxel or two left out inside (a vessel, partial volume) is no flaw; a left-out lesion is.
+    voxels = m.hole_size * m.voxels / max(m.size, 1e-9)
+    speck = share < limit(p, "hole_min") and voxels <= 2 * m.holes
+    if not p.holes_allowed and m.holes and not speck:
         own = "major" if share >= limit(p, "hole_major") else "minor"
     severity = _graded(m, p, own, "hole_share")
     if severity == "info":
         if not m.holes:
             return _ok("holes", "no enclosed holes.")
-        usual = f"{m.holes} enclosed hole(s) ({share_text(share)} of the mask), usual for {p.display_name}."
-        return _ok("holes", usual)
+        holes = f"{m.holes} enclosed hole(s) of {size_text(m.hole_size, m.size_unit)} ({share_text(share)} of the mask)"
+        return _ok(
+            "holes", f"{holes}, {'usual for ' + p.display_name if p.holes_allowed else 'specks too small to matter'}."
+        )
     expectation = "a correct mask has none" if not p.holes_allowed else f"more than {compared_with(m, p)} show"
     detail = (
         f"{m.holes} enclosed hole(s) totalling {size_text(m.hole_size, m.size_unit)} "

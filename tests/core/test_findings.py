@@ -101,3 +101,28 @@ def test_each_family_is_recognised_by_the_finding_naming_it(family_cases, family
     assert named, f"{family}: no {FAMILY_KIND[family]} finding in {[f.kind for f in assessment.findings]}"
     assert named[0].where is not None
     assert assessment.verdict == "unacceptable"
+
+
+def test_a_pinhole_is_a_speck_and_a_real_cavity_a_finding():
+    # A voxel left out inside a correct mask (a vessel, partial volume) is not a flaw worth
+    # naming; a cavity is, where the structure should have none.
+    def pinhole(mask, grid):
+        mask[CENTRE] = False
+        return mask
+
+    def small(mask, grid):
+        mask[CENTRE[0], CENTRE[1], CENTRE[2] - 1 : CENTRE[2] + 2] = False  # 3 voxels: 0.03 % of the ball
+        return mask
+
+    def cavity(mask, grid):
+        z, y, x = grid
+        mask[(z - CENTRE[0]) ** 2 + (y - CENTRE[1]) ** 2 + (x - CENTRE[2]) ** 2 <= 9] = False
+        return mask
+
+    solid = replace(load_profile("generic", "MRI-T1"), holes_allowed=False)
+    speck = next(f for f in compare(measure(ball_case(pinhole, seed=1)), solid) if f.kind.startswith("holes"))
+    assert speck.kind == "holes_ok" and "specks too small to matter" in speck.detail
+    for edit in (small, cavity):
+        found = next(f for f in compare(measure(ball_case(edit, seed=1)), solid) if f.kind.startswith("holes"))
+        assert found.kind == "holes" and found.severity in ("minor", "major")
+        assert "a correct mask has none" in found.detail
