@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from napari_hcr.acceptability.build import build_variant
 from napari_hcr.acceptability.runner import case_for
 from napari_hcr.acceptability.sources import VARIANTS
 from napari_hcr.backends import make_backend
+from napari_hcr.case import make_case
 from napari_hcr.findings import compare
 from napari_hcr.knowledge import Range, load_profile
 from napari_hcr.measures import measure
@@ -126,3 +128,18 @@ def test_a_pinhole_is_a_speck_and_a_real_cavity_a_finding():
         found = next(f for f in compare(measure(ball_case(edit, seed=1)), solid) if f.kind.startswith("holes"))
         assert found.kind == "holes" and found.severity in ("minor", "major")
         assert "a correct mask has none" in found.detail
+
+
+def test_a_short_structure_is_not_said_to_taper_when_its_ends_are_large():
+    # A nodule on three 5 mm slices ends on a slice nearly as large as its middle one: that is
+    # its sampling, not a cut, and it does not taper either.
+    image = np.full((7, 40, 40), -800.0, dtype=np.float32)
+    mask = np.zeros(image.shape, dtype=np.uint8)
+    yy, xx = np.mgrid[:40, :40]
+    for z, r in zip((2, 3, 4), (9, 10, 9), strict=True):
+        mask[z][(yy - 20) ** 2 + (xx - 20) ** 2 <= r * r] = 1
+    image[mask > 0] = 20.0
+    case = make_case(image, mask, spacing=(5.0, 0.7, 0.7), structure="lung_nodule", modality="CT")
+    ends = next(f for f in compare(measure(case), load_profile("lung_nodule", "CT")) if f.kind.startswith("ends"))
+    assert "tapers" not in ends.detail
+    assert "3 slices long on axis 0" in ends.detail
