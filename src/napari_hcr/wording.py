@@ -43,8 +43,10 @@ def size_text(value: float, unit: str) -> str:
 
 
 def range_text(low: float, high: float, unit: str) -> str:
-    if unit == "mL" and low >= 1000:
-        return f"{low / 1000:.2f}-{high / 1000:.2f} L"
+    """In litres when the range reaches one, as :func:`size_text` gives a volume that large, so
+    "1.88 L lies within the expected 0.9-2.1 L" compares like with like."""
+    if unit == "mL" and high >= 1000:
+        return f"{low / 1000:g}-{high / 1000:g} L"
     return f"{low:g}-{high:g} {unit}"
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from napari_hcr.verdict import Location
-from napari_hcr.wording import cells, duration, ordinal, share_text, size_text, timing_text, where_text
+from napari_hcr.wording import (
+    cells,
+    duration,
+    ordinal,
+    range_text,
+    share_text,
+    size_text,
+    timing_text,
+    where_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +71,12 @@ def test_small_sizes_are_not_rounded_to_zero() -> None:
     assert size_text(0.0, "mL") == "0.0 mL"
     assert size_text(3.7, "mL") == "3.7 mL"
     assert size_text(1620.0, "mL") == "1.62 L"
+
+
+def test_a_range_reaching_a_litre_is_in_litres_as_the_size_it_bounds() -> None:
+    assert range_text(900.0, 2100.0, "mL") == "0.9-2.1 L"
+    assert range_text(70.0, 320.0, "mL") == "70-320 mL"
+    assert range_text(30.0, 120.0, "um2") == "30-120 um2"
 
 
 def test_a_default_scale_is_named_for_what_it_is() -> None:
