@@ -7,12 +7,14 @@ import re
 
 import numpy as np
 
+from napari_hcr.backends import make_backend
 from napari_hcr.backends.offline import caveats, inference_text, inside_text, outside_expected, synthesis_text
 from napari_hcr.case import make_case
 from napari_hcr.findings import check_refinement, compare
 from napari_hcr.knowledge import load_profile
 from napari_hcr.knowledge.table import Range
 from napari_hcr.measures import measure
+from napari_hcr.reasoner import assess
 from napari_hcr.scoring import evidence
 from napari_hcr.verdict import Finding, Location
 from synthetic import ball_case, liver_in_fat
@@ -124,3 +126,14 @@ def test_a_2d_mask_gets_one_figure_for_its_inside_spread_and_an_area() -> None:
     # A 2-D mask has an area, not a volume, in every text.
     refined = next(f for f in findings if f.kind == "refinement_ok")
     assert "of its area" in refined.detail and "volume" not in refined.detail
+
+
+def test_symmetry_is_described_only_where_a_mirror_image_means_something() -> None:
+    # A liver lies on one side: its mirror image is not itself, and "symmetry 0.39" told a
+    # reader nothing but looked like a flaw. A midline or bilateral structure keeps the figure.
+    image, labels = liver_in_fat()
+    spacing = (3.0, 3.0, 3.0)
+    for structure, said in (("liver", False), ("urinary_bladder", True)):
+        case = make_case(image, labels, spacing=spacing, structure=structure, modality="CT")
+        analysis = assess(case, make_backend("offline")).stages[1].text
+        assert ("Left-right symmetry" in analysis) is said, structure

@@ -161,7 +161,8 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
             f"The largest slice-to-slice area change is {j.ratio:.1f}x at axis {j.axis} slice {j.slice} "
             f"({j.before:.0f} to {j.after:.0f} {m.slice_area_unit})."
         )
-    if m.symmetry is not None:
+    if m.symmetry is not None and request.profile.side not in ("left", "right"):
+        # A structure of one side (a kidney, the liver) has no mirror image within itself.
         parts.append(f"Left-right symmetry (Dice with its mirror image) is {m.symmetry:.2f}.")
     if request.snapshots:
         places = [(where_text(Location(s.ref.axis, s.ref.slice)), s.ref.why) for s in request.snapshots]
