@@ -42,7 +42,7 @@ from .scoring import (
     truncated_end,
 )
 from .verdict import Finding, Location, Severity
-from .wording import ordinal, percent, range_text, share_text, size_text, where_text
+from .wording import cell, ordinal, percent, range_text, share_text, size_text, where_text
 
 LIMITS: dict[str, float] = {
     "volume_major": 0.15,  # beyond the expected range by this share of its bound: major
@@ -100,7 +100,14 @@ WHOLE_FLANK = 0.5
 # Info findings that say what could not be judged (the scan's edge, metal in a CT, a mask too
 # small for the image to model, a CT not in Hounsfield units, a volume of unknown voxel size):
 # limits of the assessment, never "in agreement".
-NOT_JUDGED = {"partial_view", "metal", "refinement_unmeasured", "attenuation_unmeasured", "volume_unmeasured"}
+NOT_JUDGED = {
+    "partial_view",
+    "metal",
+    "refinement_unmeasured",
+    "attenuation_unmeasured",
+    "volume_unmeasured",
+    "shape_unmeasured",
+}
 TOO_MUCH = {"leak", "over_segmentation", "foreign_tissue"}  # the mask holds what is not the structure
 TOO_LITTLE = {"under_segmentation", "missing_part"}  # ... or leaves out what is
 # The refinement's region competition: moving the boundary out in one place and in at another
@@ -568,6 +575,12 @@ def check_symmetry(m: Measures, p: Profile) -> list[Finding]:
 
 
 def check_shape(m: Measures, p: Profile) -> list[Finding]:
+    if not m.shape_measured:
+        detail = (
+            f"the mask is about one {cell(m.ndim)} thick at this {cell(m.ndim)} size, too thin for its "
+            "compactness or boundary roughness to be measured"
+        )
+        return [Finding("shape_unmeasured", "info", detail)]
     findings: list[Finding] = []
     severity = _graded(m, p, "info", "roughness")
     if severity != "info":

@@ -47,6 +47,7 @@ RING_MM = 3.0  # thickness of the bands either side of the boundary used for con
 SMOOTH_MM = 3.0  # Gaussian sigma of the smoothed copy that roughness compares against ...
 SMOOTH_SHARE = 0.2  # ... at most this share of the structure's mean radius, so a thin rib is not smoothed away
 DESTAIR = 0.7  # voxels: a light blur so iso-surfaces follow the shape, not the voxel staircase
+THIN_KEEP = 0.5  # a mask whose blurred copy keeps less than this share of it is too thin to measure its shape
 EDGE_SHARE = 0.3  # a ridge this strong relative to the boundary's strongest edges counts as an edge
 EDGE_NOISE = 2.0  # ... and at least this many times the median gradient there (noise is no edge)
 SUBSTANTIAL = 0.05  # share of the mask a component needs to count towards the extent for gaps
@@ -91,6 +92,7 @@ class Measures:
     largest_hole: Location | None
     compactness: float
     roughness: float
+    shape_measured: bool  # False: too thin at its voxel size for compactness and roughness to mean anything
     edge_agreement: float
     boundary_contrast: float
     inside_mean: float
@@ -155,6 +157,7 @@ class Measures:
             "largest_hole": _loc(self.largest_hole),
             "compactness": _r(self.compactness, 3),
             "roughness": _r(self.roughness, 3),
+            "shape_measured": self.shape_measured,
             "edge_agreement": _r(self.edge_agreement, 3),
             "boundary_contrast": _r(self.boundary_contrast, 3),
             "inside_mean": _r(self.inside_mean, 4),
@@ -252,13 +255,18 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
     # Read on its norms' grid, a mask is outlined as a mask drawn on that grid would be, each
     # block in or out: the fractions of a thin rib's blocks would leave its surface nowhere.
     outline = work.astype(np.float32) if in_blocks else grid.fraction
-    area = _surface(ndi.gaussian_filter(outline, DESTAIR), grid.spacing) or _surface(outline, grid.spacing)
+    destaired = ndi.gaussian_filter(outline, DESTAIR)
+    area = _surface(destaired, grid.spacing) or _surface(outline, grid.spacing)
     content = voxels * unit_volume
     # ndim x content / surface is the radius of a ball (disc), half the thickness x 1.5 of a rod or sheet
     sigma = min(SMOOTH_MM, SMOOTH_SHARE * ndim * content / area) if area > 0 else SMOOTH_MM
     smooth = _surface(ndi.gaussian_filter(outline, [sigma / s for s in grid.spacing]), grid.spacing)
     compactness = _compactness(content, area, ndim)
     roughness = max(0.0, area / smooth - 1.0) if smooth > 0 else 0.0
+    # A mask about one voxel thick melts under the light blur itself: its surface, and with it
+    # its compactness and roughness, would be a fraction of what it is (a rib fragment read as
+    # a ball, "roughness 2.98"). Its shape cannot be measured at this voxel size.
+    shape_measured = np.count_nonzero(destaired >= 0.5) >= THIN_KEEP * np.count_nonzero(outline >= 0.5)
 
     inner = work & _near(~work, grid.spacing, RING_MM)
     outer = ~work & _near(work, grid.spacing, RING_MM)
@@ -313,6 +321,7 @@ def measure(case: Case, attenuation: Range | None = None, grid_mm: float | None 
         largest_hole=largest_hole,
         compactness=compactness,
         roughness=roughness,
+        shape_measured=bool(shape_measured),
         edge_agreement=edges,
         boundary_contrast=contrast,
         inside_mean=inside_mean,

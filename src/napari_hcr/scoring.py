@@ -209,9 +209,10 @@ def evidence(m: Measures, p: Profile) -> dict[str, float]:
             x["foreign_tissue"] = m.foreign.share
     if p.paired and m.symmetry is not None:
         x["asymmetry"] = 1.0 - m.symmetry
-    x["roughness"] = m.roughness
-    if p.compactness is not None and m.compactness > 0:
-        x["compactness_deficit"] = max(0.0, math.log(p.compactness.low / m.compactness))
+    if m.shape_measured:  # a mask too thin for its voxel size has no shape figures to weigh
+        x["roughness"] = m.roughness
+        if p.compactness is not None and m.compactness > 0:
+            x["compactness_deficit"] = max(0.0, math.log(p.compactness.low / m.compactness))
     site = p.extras.get("centroid_fraction")
     if site is not None and len(site) == len(m.centroid_fraction) and not clipped:
         x["off_site"] = max(max(0.0, lo - v, v - hi) for (lo, hi), v in zip(site, m.centroid_fraction))

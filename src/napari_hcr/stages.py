@@ -13,7 +13,7 @@ from .measures import Measures
 from .snapshots import Snapshot
 from .verdict import STAGE_NAMES, StageResult
 
-PROMPT_VERSION = "hcr-prompts/7"
+PROMPT_VERSION = "hcr-prompts/8"
 
 
 @dataclass(frozen=True)

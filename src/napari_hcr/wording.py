@@ -24,6 +24,10 @@ def cells(ndim: int) -> str:
     return "voxels" if ndim == 3 else "pixels"
 
 
+def cell(ndim: int) -> str:
+    return "voxel" if ndim == 3 else "pixel"
+
+
 COUNT_UNITS = ("px", "voxels")  # sizes that are counts: no pixel or voxel size turns them into mm
 
 

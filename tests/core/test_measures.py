@@ -11,8 +11,11 @@ import pytest
 from scipy import ndimage as ndi
 
 from napari_hcr.case import make_case
+from napari_hcr.findings import compare
 from napari_hcr.io import load_case
+from napari_hcr.knowledge import load_profile
 from napari_hcr.measures import Measures, measure
+from napari_hcr.scoring import evidence
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -221,3 +224,26 @@ def test_noise_is_not_an_edge_but_a_step_is():
     assert on_noise.edge_agreement < 0.2
     assert on_step.edge_agreement > 0.7
     assert abs(on_noise.boundary_contrast) < 0.5 < on_step.boundary_contrast
+
+
+def test_a_mask_one_voxel_thick_has_no_shape_figures_to_weigh():
+    # A rib fragment one voxel across at 3 mm melted under the blur that smooths the voxel
+    # staircase: its surface came out a fraction of itself, "compactness 1.00, roughness 2.98",
+    # and that roughness alone rejected a correct mask. A mask a few voxels thick is measured.
+    image = np.full((20, 20, 40), -100.0, dtype=np.float32)
+    thin = np.zeros(image.shape, dtype=np.uint8)
+    thin[10, 10, 5:35] = 1  # a rod one voxel across
+    image[thin > 0] = 300.0
+    case = make_case(image, thin, spacing=(3.0, 3.0, 3.0), structure="rib_right_12", modality="CT")
+    m = measure(case)
+    assert not m.shape_measured and m.to_dict()["shape_measured"] is False
+    profile = load_profile("rib_right_12", "CT")
+    ev = evidence(m, profile)
+    assert ev.get("roughness", 0.0) == 0.0 and ev.get("compactness_deficit", 0.0) == 0.0
+    shape = [f for f in compare(m, profile) if f.kind.startswith("shape") or f.kind == "rough_boundary"]
+    assert [f.kind for f in shape] == ["shape_unmeasured"] and "one voxel thick" in shape[0].detail
+    thick = np.zeros(image.shape, dtype=np.uint8)
+    thick[8:13, 8:13, 5:35] = 1
+    assert measure(
+        make_case(image, thick, spacing=(3.0, 3.0, 3.0), structure="rib_right_12", modality="CT")
+    ).shape_measured

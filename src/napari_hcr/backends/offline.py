@@ -27,7 +27,7 @@ from ..scoring import (
 )
 from ..stages import CaseFacts, StageRequest
 from ..verdict import BackendUsage, Finding, Location, doubtful
-from ..wording import COUNT_UNITS, cells, ordinal, percent, range_text, share_text, size_text, where_text
+from ..wording import COUNT_UNITS, cell, cells, ordinal, percent, range_text, share_text, size_text, where_text
 from .base import StageAnswer
 
 # The offline "model" is this release with its fitted calibration: a cached assessment made by
@@ -137,10 +137,13 @@ def describe(m: Measures, request: StageRequest) -> tuple[str, list[Finding]]:
         observations.append(Finding("hole_seen", "info", f"{m.holes} enclosed hole(s).", m.largest_hole))
     else:
         parts.append("It encloses no holes.")
-    parts.append(
-        f"Compactness {m.compactness:.2f}, boundary roughness {m.roughness:.2f} "
-        f"(0 is as smooth as a lightly smoothed copy)."
-    )
+    if m.shape_measured:
+        parts.append(
+            f"Compactness {m.compactness:.2f}, boundary roughness {m.roughness:.2f} "
+            f"(0 is as smooth as a lightly smoothed copy)."
+        )
+    else:
+        parts.append(f"It is about one {cell(m.ndim)} thick: too thin to measure its compactness or roughness.")
     parts.append(
         f"{percent(m.edge_agreement)} of the boundary lies on a strong image edge; contrast across the "
         f"boundary is {m.boundary_contrast:+.2f} pooled standard deviations (inside mean {m.inside_mean:.3g}, "

@@ -43,6 +43,8 @@ MEASURE_NOTES: dict[str, str] = {
     "size": "mask volume (3-D) or area (2-D), unit in size_unit",
     "compactness": "1 for a sphere/disc, lower for elongated or ragged shapes",
     "roughness": "extra boundary area against a smoothed copy; 0 is smooth",
+    "shape_measured": "false when the mask is about one voxel thick, too thin for compactness and roughness "
+    "to mean anything: do not judge its shape from them",
     "edge_agreement": "share of the boundary lying on an image edge (0-1)",
     "boundary_contrast": "intensity step across the boundary, inside minus outside, in inside-spread units",
     "inside_percentile": "percentile of the inside mean within the whole image",
