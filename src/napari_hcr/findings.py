@@ -203,10 +203,16 @@ def limit(profile: Profile, name: str) -> float:
 
 
 def _main_slice(m: Measures) -> Location:
-    """The slice that shows most of the mask: where a whole-mask finding is best seen."""
+    """The slice that shows most of the mask: where a whole-mask finding is best seen; in 2-D
+    the mask's centre, since "the whole image" finds no nucleus among a hundred."""
     if m.ndim == 3:
         return Location(0, int(m.largest_area_slice.get(0, 0)))
-    return Location(-1, 0)
+    return Location.at(tuple(f * n for f, n in zip(m.centroid_fraction, m.shape, strict=True)), 2)
+
+
+def _label_name(p: Profile) -> str:
+    """A structure as a label table names it ("nucleus"), without the profile's gloss."""
+    return p.structure.replace("_", " ")
 
 
 def _ok(kind: str, detail: str, where: Location | None = None) -> list[Finding]:
@@ -251,7 +257,7 @@ def compared_with(m: Measures, p: Profile) -> str:
     if judged.against == "family":
         return f"correct {modality}masks of any structure"
     if judged.against == "peers":
-        return f"the image's other {judged.peers} labels of {p.display_name}"
+        return f"the image's {judged.peers} other {_label_name(p)} labels"
     return "correct masks of every structure the calibration knows"
 
 
@@ -325,7 +331,7 @@ def check_size_among_peers(m: Measures, p: Profile) -> list[Finding]:
     far beyond theirs is a finding (:func:`~napari_hcr.scoring.beyond_peers`)."""
     assert m.peers is not None
     word = "area" if m.ndim == 2 else "volume"
-    name = p.structure.replace("_", " ")
+    name = _label_name(p)
     unit = m.size_unit
     size = size_text(m.size, unit)
     count = len(m.peers.sizes)

@@ -143,3 +143,18 @@ def test_a_short_structure_is_not_said_to_taper_when_its_ends_are_large():
     ends = next(f for f in compare(measure(case), load_profile("lung_nodule", "CT")) if f.kind.startswith("ends"))
     assert "tapers" not in ends.detail
     assert "3 slices long on axis 0" in ends.detail
+
+
+def test_a_whole_mask_finding_in_2d_points_at_the_mask_not_the_whole_image():
+    # Among a hundred nuclei, "at the whole image" finds none of them.
+    image = np.full((200, 300), 10.0, dtype=np.float32)
+    mask = np.zeros(image.shape, dtype=np.uint8)
+    yy, xx = np.mgrid[:200, :300]
+    mask[((yy - 150) / 6) ** 2 + ((xx - 60) / 18) ** 2 <= 1] = 1  # an elongated blob low on the left
+    image[mask > 0] = 60.0
+    case = make_case(image, mask, structure="generic", modality="Microscopy")
+    strict = replace(load_profile("generic", "Microscopy"), compactness=Range(0.99, 1.0))
+    found = next(f for f in compare(measure(case), strict) if f.kind == "low_compactness")
+    assert found.where is not None and found.where.point is not None
+    row, column = found.where.point
+    assert abs(row - 150) < 2 and abs(column - 60) < 2
