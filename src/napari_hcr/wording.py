@@ -48,8 +48,9 @@ def size_text(value: float, unit: str) -> str:
 
 def range_text(low: float, high: float, unit: str) -> str:
     """In litres when the range reaches one, as :func:`size_text` gives a volume that large, so
-    "1.88 L lies within the expected 0.9-2.1 L" compares like with like."""
-    if unit == "mL" and high >= 1000:
+    "1.88 L lies within the expected 0.9-2.1 L" compares like with like; a range that starts
+    under 100 mL (a tumour's 0.05-2500 mL) stays in mL, not "5e-05-2.5 L"."""
+    if unit == "mL" and high >= 1000 and low >= 100:
         return f"{low / 1000:g}-{high / 1000:g} L"
     return f"{low:g}-{high:g} {unit}"
 

@@ -76,6 +76,7 @@ def test_small_sizes_are_not_rounded_to_zero() -> None:
 def test_a_range_reaching_a_litre_is_in_litres_as_the_size_it_bounds() -> None:
     assert range_text(900.0, 2100.0, "mL") == "0.9-2.1 L"
     assert range_text(70.0, 320.0, "mL") == "70-320 mL"
+    assert range_text(0.05, 2500.0, "mL") == "0.05-2500 mL"
     assert range_text(30.0, 120.0, "um2") == "30-120 um2"
 
 
