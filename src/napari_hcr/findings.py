@@ -603,7 +603,11 @@ def check_shape(m: Measures, p: Profile) -> list[Finding]:
             )
             findings.append(Finding("low_compactness", severity, detail, _main_slice(m)))
     if not findings:
-        return _ok("shape", f"shape as expected (compactness {m.compactness:.2f}, roughness {m.roughness:.2f}).")
+        figures = f"compactness {m.compactness:.2f}, roughness {m.roughness:.2f}"
+        if p.compactness is not None and not p.compactness.low <= m.compactness <= p.compactness.high:
+            typical = f"{p.compactness.low:.2f}-{p.compactness.high:.2f}"
+            return _ok("shape", f"shape: {figures} (compactness typically {typical}).")
+        return _ok("shape", f"shape as expected ({figures}).")
     return findings
 
 

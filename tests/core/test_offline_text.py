@@ -137,3 +137,20 @@ def test_symmetry_is_described_only_where_a_mirror_image_means_something() -> No
         case = make_case(image, labels, spacing=spacing, structure=structure, modality="CT")
         analysis = assess(case, make_backend("offline")).stages[1].text
         assert ("Left-right symmetry" in analysis) is said, structure
+
+
+def test_a_shape_outside_its_range_is_not_said_to_be_as_expected() -> None:
+    # "Outside the expected range ...: Shape as expected (compactness 0.95 ...)" contradicted
+    # itself for a gland more compact than its profile's range (only too little compactness is
+    # a finding; too much is listed as outside the range).
+    m = measure(ball_case())
+    profile = dataclasses.replace(
+        load_profile("brain", "MRI-T1"), compactness=Range(m.compactness - 0.3, m.compactness - 0.1)
+    )
+    findings = compare(m, profile)
+    shape = next(f for f in findings if f.kind == "shape_ok")
+    assert outside_expected(shape, m, profile)
+    assert "as expected" not in shape.detail and "compactness typically" in shape.detail
+    text = inference_text(findings, m, profile)
+    outside = text.split("too slight to count against the mask on its own:")[1].split("In agreement:")[0]
+    assert "Shape: compactness" in outside
