@@ -17,6 +17,7 @@ tests that each alteration family is recognised by the kind that names it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from .attenuation import MARGIN_HU, tissue_band, tissue_name
@@ -56,6 +57,8 @@ LIMITS: dict[str, float] = {
     "symmetry_major": 0.75,
     "compactness_margin": 0.8,  # major below this share of the expected lower bound
 }
+
+JUMP_MIN_CELLS = 4  # voxels (pixels) the smaller of two slices needs before their ratio is the anatomy's
 
 Check = Callable[[Measures, Profile], list[Finding]]
 
@@ -457,7 +460,9 @@ def check_jump(m: Measures, p: Profile) -> list[Finding]:
         return []
     where = Location(j.axis, j.slice)
     own: Severity = "info"
-    if j.ratio >= limit(p, "jump_minor"):
+    # A ratio of a few voxels' areas is the grid's, not the anatomy's: one voxel to five is 5x.
+    face = math.prod(s for axis, s in enumerate(m.spacing) if axis != j.axis) if m.slice_area_unit == "mm²" else 1.0
+    if j.ratio >= limit(p, "jump_minor") and min(j.before, j.after) / face >= JUMP_MIN_CELLS:
         own = "major" if j.ratio >= limit(p, "jump_major") else "minor"
     severity = _graded(m, p, own, "area_jump")
     if severity != "info":

@@ -158,3 +158,19 @@ def test_a_whole_mask_finding_in_2d_points_at_the_mask_not_the_whole_image():
     assert found.where is not None and found.where.point is not None
     row, column = found.where.point
     assert abs(row - 150) < 2 and abs(column - 60) < 2
+
+
+def test_an_area_jump_between_slices_of_a_few_voxels_is_the_grid_not_the_anatomy():
+    # A rib fragment went from five voxels on one slice to one on the next: "[major] area
+    # changes 5.0x". The same ratio between slices of many voxels is still a finding.
+    def rod(small: int, large: int) -> list:
+        image = np.full((30, 40, 40), -100.0, dtype=np.float32)
+        mask = np.zeros(image.shape, dtype=np.uint8)
+        mask[5:15, 10 : 10 + large, 10 : 10 + large] = 1
+        mask[15:18, 10 : 10 + small, 10 : 10 + small] = 1
+        image[mask > 0] = 300.0
+        case = make_case(image, mask, spacing=(3.0, 3.0, 3.0), structure="generic", modality="CT")
+        return [f for f in compare(measure(case), load_profile("generic", "CT")) if f.kind.startswith("area_jump")]
+
+    assert [f.kind for f in rod(1, 2)] == ["area_jump_ok"]  # 1 voxel to 4 on the axial slices
+    assert [(f.kind, f.severity) for f in rod(4, 8)] == [("area_jump", "major")]  # 16 voxels to 64
