@@ -29,14 +29,13 @@ from .scoring import (
     BEYOND_SOURCES,
     beyond_peers,
     beyond_sources,
-    calibration,
     contributions,
     expected_sign,
     family,
     hu_band,
     inside_spread,
     islands,
-    lone_body,
+    judgement,
     pieces_expected,
     sized_by_peers,
     tapers,
@@ -213,7 +212,7 @@ def _main_slice(m: Measures) -> Location:
     return Location.at(tuple(f * n for f, n in zip(m.centroid_fraction, m.shape, strict=True)), 2)
 
 
-def _label_name(p: Profile) -> str:
+def label_name(p: Profile) -> str:
     """A structure as a label table names it ("nucleus"), without the profile's gloss."""
     return p.structure.replace("_", " ")
 
@@ -251,7 +250,7 @@ def compared_with(m: Measures, p: Profile) -> str:
     """Whose correct masks a figure was found unusual against: the structure's own only when
     the calibration holds them; a structure it never saw is compared with its kind, its
     modality's or its peers', and the text must not claim more."""
-    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
+    judged = judgement(m, p)
     modality = FAMILY_NAMES.get(family(p, m.ndim), "")
     if judged.against == "structure":
         return f"correct masks of {p.display_name}"
@@ -260,7 +259,7 @@ def compared_with(m: Measures, p: Profile) -> str:
     if judged.against == "family":
         return f"correct {modality}masks of any structure"
     if judged.against == "peers":
-        return f"the image's {judged.peers} other {_label_name(p)} labels"
+        return f"the image's {judged.peers} other {label_name(p)} labels"
     return "correct masks of every structure the calibration knows"
 
 
@@ -334,7 +333,7 @@ def check_size_among_peers(m: Measures, p: Profile) -> list[Finding]:
     far beyond theirs is a finding (:func:`~napari_hcr.scoring.beyond_peers`)."""
     assert m.peers is not None
     word = "area" if m.ndim == 2 else "volume"
-    name = _label_name(p)
+    name = label_name(p)
     unit = m.size_unit
     size = size_text(m.size, unit)
     count = len(m.peers.sizes)

@@ -436,9 +436,18 @@ def peer_norms(peers: Peers, model: dict[str, Any]) -> dict[str, dict[str, float
     return {f: {"centre": float(c), "scale": float(s)} for f, c, s in zip(FEATURES, centre, scale, strict=True)}
 
 
+def judgement(m: Measures, p: Profile) -> Calibration:
+    """The calibration that judges this mask: with its peers, and with the lone margin when it
+    is a body structure alone in its label image."""
+    return calibration(p, m.ndim, m.peers, lone_body(m, p))
+
+
 def contributions(m: Measures, p: Profile) -> dict[str, float]:
     """How far each piece of evidence pushes the log-odds towards "unacceptable" (>= 0)."""
-    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
+    return _weighed(m, p, judgement(m, p))
+
+
+def _weighed(m: Measures, p: Profile, judged: Calibration) -> dict[str, float]:
     norm = judged.norms
     x = evidence(m, p)
     cap = float(judged.model.get("z_cap", Z_CAP))
@@ -512,8 +521,8 @@ def decide(m: Measures, p: Profile, findings: list[Finding]) -> Decision:
     were written from (see :func:`contributions`), so the findings marked major or minor are
     the ones that moved it.
     """
-    judged = calibration(p, m.ndim, m.peers, lone_body(m, p))
-    logit = judged.bias - sum(contributions(m, p).values())
+    judged = judgement(m, p)
+    logit = judged.bias - sum(_weighed(m, p, judged).values())
     if not p.specific or not judged.seen or unmeasured(m, p):
         # generic expectations, norms of other kinds, evidence that could not be measured: say so in the confidence
         logit *= UNSPECIFIC

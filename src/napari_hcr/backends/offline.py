@@ -11,16 +11,16 @@ from __future__ import annotations
 from .. import __version__
 from ..attenuation import MARGIN_HU, tissue_band
 from ..errors import BackendError
-from ..findings import NOT_JUDGED, compare
+from ..findings import NOT_JUDGED, compare, label_name
 from ..knowledge import Profile
 from ..knowledge.templates import GROUP_NOUN
 from ..measures import Measures
 from ..scoring import (
-    calibration,
     decide,
     expected_sign,
     family,
     inside_spread,
+    judgement,
     lone_body,
     params_digest,
     truncated_end,
@@ -301,13 +301,13 @@ def caveats(findings: list[Finding], profile: Profile | None, m: Measures | None
             "No profile of its own exists for this structure: it was judged on expectations that hold for any "
             "anatomy, so the judgement is less specific and its confidence is lowered."
         )
-    elif profile is not None and m is not None and not (judged := calibration(profile, m.ndim, m.peers)).seen:
+    elif profile is not None and m is not None and not (judged := judgement(m, profile)).seen:
         where = {"CT": "CT", "MRI": "MRI", "2D": "2-D images"}.get(family(profile, m.ndim), "this modality")
         noun = "cell nucleus" if profile.group == "cell" else GROUP_NOUN[profile.group]
         head = f"No correct mask of any {noun} on {where} was among those the offline reasoner was calibrated on: "
         if judged.peers:
             out.append(
-                head + f"this one was weighed against {judged.peers} other {profile.structure.replace('_', ' ')} "
+                head + f"this one was weighed against {judged.peers} other {label_name(profile)} "
                 "labels of its label map, taken as correct, so a fault they all share would not stand out, and the "
                 "judgement is less specific."
             )
